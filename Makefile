@@ -1,0 +1,41 @@
+# FieldRoute developer commands. `make demo` and `make test` are all a newcomer needs.
+SHELL := /bin/bash
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+# Interpreter: $(PYTHON) if set, else the first 3.12+ among python3.12, python3.13,
+# python3, else a pyenv-installed 3.12+ (pyenv shims exist but fail when not selected).
+PYTHON ?= $(shell ./scripts/find-python)
+
+.PHONY: demo test bench lint typecheck clean venv
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then echo "FieldRoute needs Python 3.12 or newer: install python3.12 (apt, pyenv or python.org) or run 'make PYTHON=/path/to/python3.12'" >&2; exit 1; fi
+	@echo "Creating $(VENV) with $(PYTHON)"
+	@rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/fieldroute plan data/visits.csv data/agents.csv --date 2026-12-01 --time-limit 10 --out maps/2026-12-01
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check optimizer tests
+	$(VENV)/bin/ruff format --check optimizer tests
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy optimizer
+
+bench: $(STAMP)
+	$(VENV)/bin/python -m pip install --quiet -e '.[dev,bench]'
+	$(VENV)/bin/fieldroute bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

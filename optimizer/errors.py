@@ -1,0 +1,97 @@
+"""Errors raised on purpose, each with its exit code.
+
+Input problems are product output: every problem in a file is collected as an
+:class:`Issue` (file, spreadsheet row, column, value, what was expected) and raised
+once, so a dispatcher mends the spreadsheet in one pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+MAX_ISSUES_SHOWN = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One problem in an input file.
+
+    ``row`` is counted as a spreadsheet user counts it: the header is row 1 and the
+    first data row is row 2. ``row`` and ``column`` are None for file-level problems.
+    """
+
+    source: str
+    row: int | None
+    column: str | None
+    value: str | None
+    problem: str
+
+    def __str__(self) -> str:
+        where = [self.source]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column '{self.column}'")
+        value = f"{self.value!r} " if self.value not in (None, "") else ""
+        return f"{', '.join(where)}: {value}{self.problem}"
+
+
+class OptimizerError(Exception):
+    """Root of every error FieldRoute raises on purpose."""
+
+    exit_code = 1
+
+
+class InputError(OptimizerError, ValueError):
+    """Bad input files. Carries every :class:`Issue` found, sorted by file and row."""
+
+    exit_code = 2
+
+    def __init__(self, issues: Iterable[Issue]) -> None:
+        self.issues: tuple[Issue, ...] = tuple(
+            sorted(issues, key=lambda i: (i.source, i.row or 0))
+        )
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        lines = [str(i) for i in self.issues[:MAX_ISSUES_SHOWN]]
+        extra = len(self.issues) - MAX_ISSUES_SHOWN
+        if extra > 0:
+            lines.append(f"... and {extra} more")
+        return "\n".join(lines)
+
+
+class ConfigurationError(OptimizerError, ValueError):
+    """Bad settings, TOML file or combination of command-line options."""
+
+    exit_code = 2
+
+
+class GeocodingServiceError(OptimizerError, OSError):
+    """A geocoding service is unreachable, timed out, refused or rate-limited us."""
+
+    exit_code = 3
+
+
+class RoadDataError(OptimizerError, OSError):
+    """Road data is missing, unreadable or cannot be built."""
+
+    exit_code = 3
+
+
+class SolverError(OptimizerError, RuntimeError):
+    """The routing solver returned no assignment or an unexpected status."""
+
+    exit_code = 4
+
+
+class VerificationError(OptimizerError, AssertionError):
+    """The independent verifier rejected a plan: a bug, never the user's fault."""
+
+    exit_code = 1
+
+    def __init__(self, violations: Iterable[str]) -> None:
+        self.violations = tuple(violations)
+        shown = "\n".join(f"- {v}" for v in self.violations[:20])
+        super().__init__(f"the plan failed verification (this is a bug):\n{shown}")
