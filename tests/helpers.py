@@ -26,7 +26,7 @@ def at(dlat_km: float, dlon_km: float) -> GeoPoint:
 
 
 def hm(h: float) -> int:
-    return int(round(h * H))
+    return round(h * H)
 
 
 def make_visit(visit_id: str = "V1", **overrides: Any) -> Visit:
