@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import Any, cast
 
 import folium
 from branca.element import Figure
@@ -38,12 +39,19 @@ UNASSIGNED_COLOUR = "#7f7f7f"
 ATTRIBUTION = "© OpenStreetMap contributors"
 
 
+def _html(fmap: folium.Map) -> Any:
+    """The page's <body> element, where legends and side panels go."""
+    return cast(Any, fmap.get_root()).html
+
+
 def colour(k: int) -> str:
     return PALETTE[k % len(PALETTE)]
 
 
-def _base_map(points: list[GeoPoint], **kwargs: object) -> folium.Map:
-    fmap = folium.Map(tiles="OpenStreetMap", attr=ATTRIBUTION, control_scale=True, **kwargs)
+def _base_map(points: list[GeoPoint], width: str = "100%", height: str = "100%") -> folium.Map:
+    fmap = folium.Map(
+        tiles="OpenStreetMap", attr=ATTRIBUTION, control_scale=True, width=width, height=height
+    )
     if points:
         lats = [p.lat for p in points]
         lons = [p.lon for p in points]
@@ -96,7 +104,7 @@ def _add_route(
         marker.add_to(layer)
         markers[str(s.seq)] = marker.get_name()
     line.append(end.as_latlon())
-    folium.PolyLine(line, color=fill, weight=4, opacity=0.8).add_to(layer)
+    folium.PolyLine(line, color=fill, weight=4, opacity=0.8).add_to(layer)  # type: ignore[no-untyped-call]
     start_marker = folium.Marker(
         start.as_latlon(),
         icon=_number_icon("S", "#222"),
@@ -157,7 +165,7 @@ def overview_map(day: DayPlan) -> folium.Map:
     grey.add_to(fmap)
     legend.append((UNASSIGNED_COLOUR, f"unassigned: {len(plan.unassigned)}"))
     folium.LayerControl(collapsed=False).add_to(fmap)
-    fmap.get_root().html.add_child(folium.Element(_legend_html(day, legend)))
+    _html(fmap).add_child(folium.Element(_legend_html(day, legend)))
     return fmap
 
 
@@ -187,11 +195,15 @@ def break_point(day: DayPlan, route: Route) -> GeoPoint | None:
     return point
 
 
-def agent_map(day: DayPlan, agent_id: str) -> tuple[folium.Map, dict[str, str]]:
-    """One agent's route: numbered stops, start (S), end (E), break (B), the line.
+def agent_map(day: DayPlan, agent_id: str) -> folium.Map:
+    """One agent's route: numbered stops, start (S), end (E), break (B), the line."""
+    return agent_route_map(day, agent_id)[0]
 
-    Returns the map and the JavaScript name of each marker by label, so the page can
-    link each card to its marker.
+
+def agent_route_map(day: DayPlan, agent_id: str) -> tuple[folium.Map, dict[str, str]]:
+    """:func:`agent_map` and the JavaScript name of each marker by label (1, 2, …, S, E, B).
+
+    The agent page uses the names to link each card to its marker.
     """
     k, agent = next((k, a) for k, a in enumerate(day.agents) if a.agent_id == agent_id)
     route = day.plan.route_of(agent_id)
@@ -242,7 +254,7 @@ def save_maps(day: DayPlan, out: Path) -> list[Path]:
     index = {a.agent_id: k for k, a in enumerate(day.agents)}
     for route in day.plan.routes:
         path = out / f"agent-{route.agent_id}.html"
-        fmap, markers = agent_map(day, route.agent_id)
+        fmap, markers = agent_route_map(day, route.agent_id)
         fragment = map_fragment(fmap, markers, colour(index[route.agent_id]))
         page = agent_page(day, route.agent_id, fragment)
         path.write_text(page, encoding="utf-8")
