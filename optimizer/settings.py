@@ -83,6 +83,36 @@ class SolverSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ReplanSettings:
+    """Re-planning during the day (``[replan]``): how much a change to a told plan costs.
+
+    Costs are in seconds of travel, the objective's unit: with the defaults, moving a
+    visit to another agent is worth it only to save more than 30 minutes of travel.
+    """
+
+    #: Cost of serving a remaining visit with another agent than planned.
+    agent_change_cost_s: int = 1800
+    #: Cost per second a visit's start lies outside the window told to the borrower.
+    told_window_cost_per_s: int = 1
+    #: Width of the window told to borrowers (planned start rounded to the half hour).
+    notice_window_min: int = 60
+    #: Search time for a re-plan (someone is waiting for it).
+    time_limit_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        for name in ("agent_change_cost_s", "told_window_cost_per_s"):
+            if getattr(self, name) < 0:
+                msg = f"replan.{name} {getattr(self, name)!r} must be >= 0"
+                raise ConfigurationError(msg)
+        if not 0 < self.notice_window_min <= 24 * 60:
+            msg = f"replan.notice_window_min {self.notice_window_min!r} is out of range; expected 1 to 1440"
+            raise ConfigurationError(msg)
+        if not 0 < self.time_limit_s <= 24 * 3600:
+            msg = f"replan.time_limit_s {self.time_limit_s!r} is out of range; expected seconds > 0"
+            raise ConfigurationError(msg)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything a plan depends on besides the two input files."""
 
@@ -90,6 +120,7 @@ class Settings:
     output_dir: str = "maps"
     travel: TravelSettings = field(default_factory=TravelSettings)
     solver: SolverSettings = field(default_factory=SolverSettings)
+    replan: ReplanSettings = field(default_factory=ReplanSettings)
 
     def __post_init__(self) -> None:
         try:
@@ -117,6 +148,8 @@ class Settings:
         travel_raw = dict(_table(top.pop("travel", {}), "travel", source))
         solver_raw = _table(top.pop("solver", {}), "solver", source)
         plan_raw = _table(top.pop("plan", {}), "plan", source)
+        replan_raw = _table(top.pop("replan", {}), "replan", source)
+        _no_unknown(replan_raw, _field_names(ReplanSettings), "replan.", source)
         _no_unknown(top, {}, "", source)
         profiles = dict(DEFAULT_PROFILES)
         for mode in Mode:
@@ -143,7 +176,8 @@ class Settings:
         try:
             travel = TravelSettings(float(travel_raw.get("detour_factor", 1.3)), profiles)
             solver = replace(SolverSettings(), **solver_raw)
-            return cls(travel=travel, solver=solver, **plan_raw)
+            replan = replace(ReplanSettings(), **replan_raw)
+            return cls(travel=travel, solver=solver, replan=replan, **plan_raw)
         except ConfigurationError as err:
             msg = f"{source}: {err}"
             raise ConfigurationError(msg) from None
@@ -165,6 +199,7 @@ class Settings:
             "plan": {"timezone": self.timezone, "output_dir": self.output_dir},
             "travel": travel,
             "solver": solver,
+            "replan": {f.name: getattr(self.replan, f.name) for f in fields(ReplanSettings)},
         }
 
 
