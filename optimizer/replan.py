@@ -339,11 +339,16 @@ def _resumed_agent(
     t0 = resume.time_s
     rule = agent.break_rule
     if route is not None and route.break_start_s is not None and route.break_start_s < now_s:
-        # Taken (or being taken) before now: it stays where it was.
-        t0 = max(t0, route.break_end_s or t0)
+        # Taken (or being taken) before now: it stays where it was. Taken after leaving
+        # the last stop, it delays the agent by its length (as on a leg, see leg_arrival).
+        if route.break_end_s is not None and route.break_start_s >= t0:
+            t0 += route.break_end_s - route.break_start_s
         rule = None
     elif rule is not None:
-        earliest = max(rule.window.start_s, now_s)
+        # Out working since the day began: the break cannot lie before the resume time.
+        # Not yet out (still at the start): a break before leaving is lunch at home.
+        out_working = resume.position != agent.start or bool(fixed)
+        earliest = max(rule.window.start_s, t0) if out_working else rule.window.start_s
         rule = (
             BreakRule(TimeWindow(earliest, rule.window.end_s), rule.duration_s)
             if earliest <= rule.window.end_s
