@@ -23,7 +23,7 @@ BAR_S = 1.0
 
 
 def bench_slots(
-    *, visits: int = 300, agents: int = 20, queries: int = 20, seed: int = 7
+    *, visits: int = 300, agents: int = 30, queries: int = 20, seed: int = 7
 ) -> dict[str, Any]:
     """Plan a synthetic day (first solution only), then time ``queries`` slot questions."""
     team = make_agents(agents, seed=seed)
