@@ -245,6 +245,11 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     frame.to_csv(path, index=False, encoding="utf-8-sig")
 
 
+def write_rows_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str], path: Path) -> None:
+    """Plain rows (e.g. the re-plan's changes.csv) as a CSV with these columns."""
+    write_csv(pd.DataFrame(list(rows), columns=list(columns)), path)
+
+
 def write_json(doc: dict[str, Any], path: Path) -> None:
     path.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import tomllib
 import zoneinfo
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +113,31 @@ class NoticeSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ReplanSettings:
+    """Re-planning during the day (``[replan]``): how much a change to a told plan costs.
+
+    Costs are in seconds of travel, the objective's unit: with the defaults, moving a
+    visit to another agent is worth it only to save more than 30 minutes of travel.
+    """
+
+    #: Cost of serving a remaining visit with another agent than planned.
+    agent_change_cost_s: int = 1800
+    #: Cost per second a visit's start lies outside the window told to the borrower.
+    told_window_cost_per_s: int = 1
+    #: Search time for a re-plan (someone is waiting for it).
+    time_limit_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        for name in ("agent_change_cost_s", "told_window_cost_per_s"):
+            if getattr(self, name) < 0:
+                msg = f"replan.{name} {getattr(self, name)!r} must be >= 0"
+                raise ConfigurationError(msg)
+        if not 0 < self.time_limit_s <= 24 * 3600:
+            msg = f"replan.time_limit_s {self.time_limit_s!r} is out of range; expected seconds > 0"
+            raise ConfigurationError(msg)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything a plan depends on besides the two input files."""
 
@@ -121,6 +146,7 @@ class Settings:
     travel: TravelSettings = field(default_factory=TravelSettings)
     solver: SolverSettings = field(default_factory=SolverSettings)
     notices: NoticeSettings = field(default_factory=NoticeSettings)
+    replan: ReplanSettings = field(default_factory=ReplanSettings)
 
     def __post_init__(self) -> None:
         try:
@@ -144,44 +170,19 @@ class Settings:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str = "settings") -> Settings:
-        top = dict(data)
-        travel_raw = dict(_table(top.pop("travel", {}), "travel", source))
-        solver_raw = _table(top.pop("solver", {}), "solver", source)
-        plan_raw = _table(top.pop("plan", {}), "plan", source)
-        notices_raw = _table(top.pop("notices", {}), "notices", source)
-        _no_unknown(top, {}, "", source)
-        profiles = dict(DEFAULT_PROFILES)
-        for mode in Mode:
-            if mode.value in travel_raw:
-                raw = _table(travel_raw.pop(mode.value), f"travel.{mode.value}", source)
-                _no_unknown(
-                    raw,
-                    {"speed_kmh": 0, "overhead_s": 0},
-                    f"travel.{mode.value}.",
-                    source,
-                )
-                base = profiles[mode]
-                try:
-                    profiles[mode] = ModeProfile(
-                        float(raw.get("speed_kmh", base.speed_kmh)),
-                        int(raw.get("overhead_s", base.overhead_s)),
-                    )
-                except (TypeError, ValueError) as err:
-                    msg = f"{source}: [travel.{mode.value}] {err}"
-                    raise ConfigurationError(msg) from None
-        _no_unknown(travel_raw, {"detour_factor": 0}, "travel.", source)
-        _no_unknown(solver_raw, _field_names(SolverSettings), "solver.", source)
-        _no_unknown(plan_raw, {"timezone": 0, "output_dir": 0}, "plan.", source)
-        _no_unknown(notices_raw, _field_names(NoticeSettings), "notices.", source)
         try:
-            travel = TravelSettings(float(travel_raw.get("detour_factor", 1.3)), profiles)
-            solver = replace(SolverSettings(), **solver_raw)
-            notices = replace(NoticeSettings(), **notices_raw)
-            return cls(travel=travel, solver=solver, notices=notices, **plan_raw)
-        except ConfigurationError as err:
-            msg = f"{source}: {err}"
-            raise ConfigurationError(msg) from None
-        except (TypeError, ValueError) as err:
+            top = dict(data)
+            travel_raw = _table(top.pop("travel", {}), "travel")
+            plan_raw = _table(top.pop("plan", {}), "plan")
+            sections = {name: _table(top.pop(name, {}), name) for name in _SECTIONS}
+            _no_unknown(top, {"plan": 0, "travel": 0, **_SECTIONS}, "")
+            _no_unknown(plan_raw, {"timezone": 0, "output_dir": 0}, "plan.")
+            for name, raw in sections.items():
+                _no_unknown(raw, _field_names(_SECTIONS[name]), f"{name}.")
+            travel = _travel(travel_raw)
+            built = {name: _SECTIONS[name](**raw) for name, raw in sections.items()}
+            return cls(travel=travel, **built, **plan_raw)
+        except (TypeError, ValueError) as err:  # ConfigurationError is a ValueError
             msg = f"{source}: {err}"
             raise ConfigurationError(msg) from None
 
@@ -190,33 +191,62 @@ class Settings:
         travel: dict[str, Any] = {"detour_factor": self.travel.detour_factor}
         for mode, p in self.travel.profiles.items():
             travel[mode.value] = {"speed_kmh": p.speed_kmh, "overhead_s": p.overhead_s}
-        solver = {
-            f.name: getattr(self.solver, f.name)
-            for f in fields(SolverSettings)
-            if getattr(self.solver, f.name) is not None
-        }
-        return {
+        out: dict[str, Any] = {
             "plan": {"timezone": self.timezone, "output_dir": self.output_dir},
             "travel": travel,
-            "solver": solver,
-            "notices": {f.name: getattr(self.notices, f.name) for f in fields(NoticeSettings)},
         }
+        for name in _SECTIONS:
+            section = getattr(self, name)
+            out[name] = {
+                f.name: getattr(section, f.name)
+                for f in fields(section)
+                if getattr(section, f.name) is not None
+            }
+        return out
+
+
+#: Sections that map one-to-one onto a dataclass: [name] keys are its fields.
+_SECTIONS: dict[str, Any] = {
+    "solver": SolverSettings,
+    "notices": NoticeSettings,
+    "replan": ReplanSettings,
+}
+
+
+def _travel(raw: dict[str, Any]) -> TravelSettings:
+    profiles = dict(DEFAULT_PROFILES)
+    for mode in Mode:
+        if mode.value not in raw:
+            continue
+        mode_raw = _table(raw.pop(mode.value), f"travel.{mode.value}")
+        _no_unknown(mode_raw, {"speed_kmh": 0, "overhead_s": 0}, f"travel.{mode.value}.")
+        base = profiles[mode]
+        try:
+            profiles[mode] = ModeProfile(
+                float(mode_raw.get("speed_kmh", base.speed_kmh)),
+                int(mode_raw.get("overhead_s", base.overhead_s)),
+            )
+        except (TypeError, ValueError) as err:
+            msg = f"[travel.{mode.value}] {err}"
+            raise ConfigurationError(msg) from None
+    _no_unknown(raw, {"detour_factor": 0}, "travel.")
+    return TravelSettings(float(raw.get("detour_factor", 1.3)), profiles)
 
 
 def _field_names(cls: type) -> dict[str, int]:
     return {f.name: 0 for f in fields(cls)}
 
 
-def _table(value: Any, name: str, source: str) -> dict[str, Any]:
+def _table(value: Any, name: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        msg = f"{source}: [{name}] must be a table"
+        msg = f"[{name}] must be a table"
         raise ConfigurationError(msg)
     return dict(value)
 
 
-def _no_unknown(raw: Mapping[str, Any], known: Mapping[str, Any], prefix: str, source: str) -> None:
+def _no_unknown(raw: Mapping[str, Any], known: Mapping[str, Any], prefix: str) -> None:
     unknown = sorted(set(raw) - set(known))
     if unknown:
         options = ", ".join(f"{prefix}{k}" for k in known) or "(none)"
-        msg = f"{source}: unknown setting '{prefix}{unknown[0]}'; known here: {options}"
+        msg = f"unknown setting '{prefix}{unknown[0]}'; known here: {options}"
         raise ConfigurationError(msg)
