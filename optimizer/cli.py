@@ -46,6 +46,16 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="output folder (default: <output_dir>/<date>, i.e. maps/<date>)",
     )
+    out.add_argument(
+        "--lang",
+        choices=("zh", "en"),
+        help="language of the borrower notices (default: notices.lang in the config, zh)",
+    )
+    out.add_argument(
+        "--share",
+        action="store_true",
+        help="make the outputs readable by other users (default: owner only, 0700/0600)",
+    )
     out.add_argument("-q", "--quiet", action="store_true", help="print only the output paths")
     out.add_argument("-v", "--verbose", action="store_true", help="log each step")
     solver = plan.add_argument_group("solver")
@@ -161,6 +171,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         except ConfigurationError as err:
             msg = f"--time-limit: {err}"
             raise ConfigurationError(msg) from None
+    if args.lang is not None:
+        settings = replace(settings, notices=replace(settings.notices, lang=args.lang))
     return settings
 
 
@@ -175,7 +187,7 @@ def _plan_date(text: str | None, timezone: str) -> dt.date:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from optimizer.export import check_writable, write_plan
+    from optimizer.export import check_writable, write_calendars, write_notices, write_plan
     from optimizer.load import read_inputs
     from optimizer.maps import save_maps
     from optimizer.pipeline import plan_day
@@ -193,13 +205,24 @@ def _plan(args: argparse.Namespace) -> int:
     day = plan_day(inputs.visits, inputs.agents, settings, date=date, on_progress=progress)
     if progress is not None:
         progress.done()
-    paths = write_plan(day, out, renderers=[save_maps])
+    paths = write_plan(
+        day, out, renderers=[save_maps, write_calendars, write_notices], share=args.share
+    )
     if not args.quiet:
         print(summary_table(day))
         print()
         print(f"Wrote {len(paths)} files to {out}/ :")
     for p in paths:
-        print(f"  {p}")
+        if p.parent.name != "notices":
+            print(f"  {p}")
+    notice_files = sum(p.parent.name == "notices" for p in paths)
+    if notice_files:
+        print(f"  {out / 'notices'}/ ({notice_files} notices, one per routed visit)")
+    if not settings.notices.desk_phone:
+        print(
+            "warning: notices name no dispatch desk number; set [notices] desk_phone in the config",
+            file=sys.stderr,
+        )
     if args.strict and day.plan.unassigned:
         print(
             f"error: {len(day.plan.unassigned)} visits unassigned (--strict)",

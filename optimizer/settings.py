@@ -98,6 +98,36 @@ class SolverSettings:
             raise ConfigurationError(msg)
 
 
+LANGS = ("zh", "en")
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeSettings:
+    """Borrower notices (README "Borrower notices").
+
+    ``window_min`` is the width of the arrival window a notice promises; ``desk_phone``
+    is the dispatch desk's number printed in every notice (never an agent's own);
+    ``template`` is an optional path to a notice template, where ``{lang}`` in the path
+    is replaced by the language (the packaged defaults are used when it is empty).
+    """
+
+    lang: str = "zh"
+    window_min: int = 60
+    desk_phone: str = ""
+    template: str = ""
+
+    def __post_init__(self) -> None:
+        if self.lang not in LANGS:
+            msg = f"notices.lang {self.lang!r} is unknown; options are: {', '.join(LANGS)}"
+            raise ConfigurationError(msg)
+        if not 20 <= self.window_min <= 240 or self.window_min % 10:
+            msg = (
+                f"notices.window_min {self.window_min!r} is out of range; "
+                "expected a multiple of 10 from 20 to 240 minutes"
+            )
+            raise ConfigurationError(msg)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything a plan depends on besides the two input files."""
@@ -106,6 +136,7 @@ class Settings:
     output_dir: str = "maps"
     travel: TravelSettings = field(default_factory=TravelSettings)
     solver: SolverSettings = field(default_factory=SolverSettings)
+    notices: NoticeSettings = field(default_factory=NoticeSettings)
 
     def __post_init__(self) -> None:
         try:
@@ -133,6 +164,7 @@ class Settings:
         travel_raw = dict(_table(top.pop("travel", {}), "travel", source))
         solver_raw = _table(top.pop("solver", {}), "solver", source)
         plan_raw = _table(top.pop("plan", {}), "plan", source)
+        notices_raw = _table(top.pop("notices", {}), "notices", source)
         _no_unknown(top, {}, "", source)
         profiles = dict(DEFAULT_PROFILES)
         for mode in Mode:
@@ -156,10 +188,12 @@ class Settings:
         _no_unknown(travel_raw, {"detour_factor": 0}, "travel.", source)
         _no_unknown(solver_raw, _field_names(SolverSettings), "solver.", source)
         _no_unknown(plan_raw, {"timezone": 0, "output_dir": 0}, "plan.", source)
+        _no_unknown(notices_raw, _field_names(NoticeSettings), "notices.", source)
         try:
             travel = TravelSettings(float(travel_raw.get("detour_factor", 1.3)), profiles)
             solver = replace(SolverSettings(), **solver_raw)
-            return cls(travel=travel, solver=solver, **plan_raw)
+            notices = replace(NoticeSettings(), **notices_raw)
+            return cls(travel=travel, solver=solver, notices=notices, **plan_raw)
         except ConfigurationError as err:
             msg = f"{source}: {err}"
             raise ConfigurationError(msg) from None
@@ -181,6 +215,7 @@ class Settings:
             "plan": {"timezone": self.timezone, "output_dir": self.output_dir},
             "travel": travel,
             "solver": solver,
+            "notices": {f.name: getattr(self.notices, f.name) for f in fields(NoticeSettings)},
         }
 
 
