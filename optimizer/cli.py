@@ -65,8 +65,71 @@ def _parser() -> argparse.ArgumentParser:
     _add_replan_parsers(sub)
 
     bench = sub.add_parser("bench", help="run the benchmarks (see docs/benchmarks.md)")
-    bench.add_argument("--quick", action="store_true", help="small sizes only (smoke run)")
+    bench.add_argument("--quick", action="store_true", help="one Solomon instance, 2 s (smoke run)")
+    bench.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        choices=("solomon", "gh200", "gh400", "field"),
+        help="benchmark set (repeatable; default: solomon, gh200 and field)",
+    )
+    bench.add_argument(
+        "--per-family", type=int, default=1, help="instances per family (0: all; default 1)"
+    )
+    bench.add_argument(
+        "--skip", type=int, default=0, help="skip the first N instances of each family"
+    )
+    bench.add_argument("--instance", dest="instances", action="append", help="instance name")
+    bench.add_argument(
+        "--time-limit", type=float, help="seconds per literature instance (default 10 / 30 for GH)"
+    )
+    bench.add_argument(
+        "--engine",
+        dest="engines",
+        action="append",
+        choices=("fieldroute", "vroom", "pyvrp"),
+        help="engine (repeatable; default all three)",
+    )
+    bench.add_argument("--seeds", type=int, default=2, help="field-day seeds (default 2)")
+    bench.add_argument(
+        "--day",
+        dest="days",
+        action="append",
+        choices=("300/15", "1000/50"),
+        help="field day size (repeatable; default both)",
+    )
+    bench.add_argument("--workers", type=int, help="FieldRoute searches in parallel (1 or 2)")
+    bench.add_argument("--root", type=Path, help="instances folder (default ../shared/benchmarks)")
+    bench.add_argument("--markdown", type=Path, help="also write the tables to this file")
     return parser
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from optimizer.bench import run_bench
+
+    options: dict[str, object] = {
+        "per_family": args.per_family or None,
+        "skip": args.skip,
+        "seeds": tuple(range(1, args.seeds + 1)),
+        "command": "fieldroute " + " ".join(sys.argv[1:] if sys.argv[1:2] == ["bench"] else ["bench"]),
+    }
+    if args.sets:
+        options["sets"] = tuple(args.sets)
+    if args.instances:
+        options["instances"] = tuple(args.instances)
+    if args.time_limit:
+        options["time_limit_s"] = args.time_limit
+    if args.engines:
+        options["engines"] = tuple(args.engines)
+    if args.days:
+        options["field_days"] = tuple(args.days)
+    if args.root:
+        options["root"] = args.root
+    if args.markdown:
+        options["markdown"] = args.markdown
+    if args.workers:
+        options["solver"] = replace(Settings().solver, workers=args.workers)
+    return run_bench(quick=args.quick, **options)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -82,9 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in ("replan", "slots"):
             return _replan_or_slots(args)
         if args.command == "bench":
-            from optimizer.bench import run_bench
-
-            return run_bench(quick=args.quick)
+            return _bench(args)
     except (InputError, ConfigurationError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

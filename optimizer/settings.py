@@ -22,6 +22,8 @@ FIRST_SOLUTIONS = (
     "PATH_CHEAPEST_ARC",
     "PARALLEL_CHEAPEST_INSERTION",
     "LOCAL_CHEAPEST_INSERTION",
+    "SEQUENTIAL_CHEAPEST_INSERTION",
+    "LOCAL_CHEAPEST_COST_INSERTION",
     "SAVINGS",
     "CHRISTOFIDES",
 )
@@ -63,6 +65,11 @@ class SolverSettings:
     solution_limit: int | None = None
     #: Cost per agent who goes out, in seconds of travel: favours fewer, fuller routes.
     vehicle_fixed_cost_s: int = 0
+    #: Searches run at once, each from another first solution; the better plan is kept.
+    #: 2 uses both cores of a 2-core machine; 1 is a single in-process search.
+    workers: int = 2
+    #: First-solution strategy of the second search (None: see optimizer.parallel).
+    second_first_solution: str | None = None
 
     def __post_init__(self) -> None:
         if not 0 < self.time_limit_s <= 24 * 3600:
@@ -76,6 +83,15 @@ class SolverSettings:
             raise ConfigurationError(msg)
         if self.solution_limit is not None and self.solution_limit < 1:
             msg = f"solver.solution_limit {self.solution_limit!r} must be >= 1"
+            raise ConfigurationError(msg)
+        if self.workers not in (1, 2):
+            msg = f"solver.workers {self.workers!r} is unsupported; expected 1 or 2"
+            raise ConfigurationError(msg)
+        if (
+            self.second_first_solution is not None
+            and self.second_first_solution not in FIRST_SOLUTIONS
+        ):
+            msg = f"solver.second_first_solution {self.second_first_solution!r} is unknown; options are: {', '.join(FIRST_SOLUTIONS)}"
             raise ConfigurationError(msg)
         if self.vehicle_fixed_cost_s < 0:
             msg = f"solver.vehicle_fixed_cost_s {self.vehicle_fixed_cost_s!r} must be >= 0"
