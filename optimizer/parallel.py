@@ -44,9 +44,13 @@ _GRACE_S = 5.0
 
 
 def worker_settings(settings: SolverSettings) -> SolverSettings:
-    """Settings of the second search: same budget, another first-solution strategy."""
+    """Settings of the second search: same budget, OR-Tools' own start (another one).
+
+    The first search starts from optimizer.construct's regret insertion when
+    ``regret_start`` is on; the second never does, so the two searches differ.
+    """
     alternative = settings.second_first_solution or ALTERNATIVE_START[settings.first_solution]
-    return replace(settings, first_solution=alternative, workers=1)
+    return replace(settings, first_solution=alternative, workers=1, regret_start=False)
 
 
 def worker_main() -> None:

@@ -70,6 +70,9 @@ class SolverSettings:
     workers: int = 2
     #: First-solution strategy of the second search (None: see optimizer.parallel).
     second_first_solution: str | None = None
+    #: Seed the search with optimizer.construct's regret insertion (first_solution is
+    #: then only the fallback, used when OR-Tools cannot complete any constructed start).
+    regret_start: bool = True
 
     def __post_init__(self) -> None:
         if not 0 < self.time_limit_s <= 24 * 3600:

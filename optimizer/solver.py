@@ -11,17 +11,21 @@ objective lexicographic: served priority first, then travel time.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_parameters_pb2
 
+from optimizer.construct import regret_starts
 from optimizer.domain import Mode
 from optimizer.errors import SolverError
 from optimizer.feasibility import able_agents
 from optimizer.problem import RoutingProblem
 from optimizer.settings import SolverSettings
+
+logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[float, int, int], None]
 """Called on each improving solution with (elapsed s, objective, visits served)."""
@@ -145,8 +149,9 @@ class _Model:
         for a, agent in enumerate(self.problem.agents):
             for index in (self.routing.Start(a), self.routing.End(a)):
                 self.time.CumulVar(index).SetRange(agent.shift.start_s, agent.shift.end_s)
-            # Leave as late as the first appointment allows, come back as early as possible.
-            self.routing.AddVariableMaximizedByFinalizer(self.time.CumulVar(self.routing.Start(a)))
+            # Come back as early as possible. Leaving as late as the first appointment
+            # allows is set in _extract: maximising the start here makes OR-Tools fail to
+            # complete feasible routes whose break is tight (docs/benchmarks.md).
             self.routing.AddVariableMinimizedByFinalizer(self.time.CumulVar(self.routing.End(a)))
 
     def _add_breaks(self) -> None:
@@ -274,20 +279,66 @@ def solve(
 
         routing.AddAtSolutionCallback(report)
     params = model.search_parameters()
+    starts: list[Sequence[Sequence[int]]] = []
     if initial_routes is not None:
-        routing.CloseModelWithParameters(params)
-        start = routing.ReadAssignmentFromRoutes([list(r) for r in initial_routes], True)
-        if start is None:
-            solution = routing.SolveWithParameters(params)
-        else:
-            solution = routing.SolveFromAssignmentWithParameters(start, params)
-    else:
-        solution = routing.SolveWithParameters(params)
+        starts.append(initial_routes)
+    elif settings.regret_start:
+        starts += regret_starts(problem)
+    solution = _solve_from_starts(model, params, starts, began)
     status = _STATUS.get(routing.status(), str(routing.status()))
     if solution is None:
         msg = f"OR-Tools returned no plan (status {status})"
         raise SolverError(msg)
     return _extract(model, solution, status, time.perf_counter() - began)
+
+
+def _solve_from_starts(
+    model: _Model,
+    params: routing_parameters_pb2.RoutingSearchParameters,
+    starts: Sequence[Sequence[Sequence[int]]],
+    began: float,
+) -> pywrapcp.Assignment | None:
+    """Search from the first start OR-Tools accepts; else from its own first solution.
+
+    OR-Tools 9.15 sometimes fails to search from a start that it has just read as a
+    complete, feasible solution (on days with breaks; its break propagation is
+    incomplete), and after such a failure it reads no other start. The read start is
+    then kept, and the search from OR-Tools' own first solution must beat it.
+    """
+    routing, manager = model.routing, model.manager
+    if not starts:
+        return routing.SolveWithParameters(params)
+    routing.CloseModelWithParameters(params)
+    limit_ms = int(model.settings.time_limit_s * 1000)
+    kept: pywrapcp.Assignment | None = None
+    for routes in starts:
+        read = routing.ReadAssignmentFromRoutes(
+            [[manager.NodeToIndex(i) for i in r] for r in routes], True
+        )
+        if read is None:
+            continue
+        kept = routing.solver().Assignment(read)
+        solution = routing.SolveFromAssignmentWithParameters(
+            read, _with_time_left(params, limit_ms, began)
+        )
+        if solution is not None:
+            return solution
+        logger.info("OR-Tools could not search from the constructed start")
+        break
+    solution = routing.SolveWithParameters(_with_time_left(params, limit_ms, began))
+    if kept is not None and (solution is None or kept.ObjectiveValue() < solution.ObjectiveValue()):
+        return kept
+    return solution
+
+
+def _with_time_left(
+    params: routing_parameters_pb2.RoutingSearchParameters, limit_ms: int, began: float
+) -> routing_parameters_pb2.RoutingSearchParameters:
+    left = max(100, limit_ms - int((time.perf_counter() - began) * 1000))
+    copy = routing_parameters_pb2.RoutingSearchParameters()
+    copy.CopyFrom(params)
+    copy.time_limit.FromMilliseconds(left)
+    return copy
 
 
 def _extract(
@@ -307,14 +358,20 @@ def _extract(
             index = solution.Value(routing.NextVar(index))
         served.update(visits)
         brk = model.breaks.get(a)
+        depart = solution.Value(time_dim.CumulVar(routing.Start(a)))
+        break_start = solution.StartValue(brk) if brk is not None else None
+        if visits and (break_start is None or break_start >= starts[0]):
+            agent = model.problem.agents[a]
+            first_leg = model.problem.travel_s(a, model.problem.start_node(a), visits[0])
+            depart = min(max(depart, starts[0] - first_leg), agent.shift.end_s)
         routes.append(
             RouteResult(
                 agent_index=a,
                 visits=tuple(visits),
                 service_start_s=tuple(starts),
-                depart_s=solution.Value(time_dim.CumulVar(routing.Start(a))),
+                depart_s=depart,
                 return_s=solution.Value(time_dim.CumulVar(routing.End(a))),
-                break_start_s=solution.StartValue(brk) if brk is not None else None,
+                break_start_s=break_start,
             )
         )
     dropped = tuple(i for i in range(n) if i not in served)
