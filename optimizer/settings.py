@@ -56,7 +56,9 @@ class TravelSettings:
 
     def __post_init__(self) -> None:
         if not 1.0 <= self.detour_factor <= 5.0:
-            msg = f"travel.detour_factor {self.detour_factor!r} is out of range; expected 1.0 to 5.0"
+            msg = (
+                f"travel.detour_factor {self.detour_factor!r} is out of range; expected 1.0 to 5.0"
+            )
             raise ConfigurationError(msg)
 
     def model(self) -> StraightLineModel:
