@@ -18,6 +18,7 @@ from pathlib import Path
 
 from optimizer import __version__
 from optimizer.errors import ConfigurationError, InputError, OptimizerError
+from optimizer.roads import ROAD_PROFILES
 from optimizer.settings import Settings
 
 logger = logging.getLogger("optimizer")
@@ -52,6 +53,32 @@ def _parser() -> argparse.ArgumentParser:
     solver.add_argument("--time-limit", type=float, help="seconds of search (default 10)")
     solver.add_argument("--strict", action="store_true", help="exit 4 when any visit is unassigned")
 
+    roads = sub.add_parser("roads", help="prepare road data for real travel times (OSRM)")
+    roads_sub = roads.add_subparsers(dest="roads_command", required=True, metavar="ACTION")
+    build = roads_sub.add_parser(
+        "build",
+        help="prepare an OpenStreetMap extract for routing (osrm-extract + osrm-contract)",
+        description=(
+            "Prepare an OpenStreetMap extract for routing. Name the extract and the "
+            "output folder in fieldroute.toml ([roads] extract = ..., dir = ...) to plan "
+            "on road travel times; `fieldroute plan` also builds it on first use."
+        ),
+    )
+    build.add_argument("extract", type=Path, help="OpenStreetMap extract (.osm.pbf)")
+    build.add_argument(
+        "--profile",
+        action="append",
+        choices=ROAD_PROFILES,
+        help="car, bicycle (e-bike agents) or foot (walking agents); repeat for several "
+        "(default: all three)",
+    )
+    build.add_argument(
+        "--out",
+        type=Path,
+        default=Path("roads"),
+        help="folder for the prepared data, one sub-folder per profile (default: roads/)",
+    )
+
     bench = sub.add_parser("bench", help="run the benchmarks (see docs/benchmarks.md)")
     bench.add_argument("--quick", action="store_true", help="small sizes only (smoke run)")
     return parser
@@ -67,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "plan":
             return _plan(args)
+        if args.command == "roads":
+            return _roads_build(args)
         if args.command == "bench":
             from optimizer.bench import run_bench
 
@@ -117,7 +146,7 @@ def _plan(args: argparse.Namespace) -> int:
     from optimizer.export import check_writable, write_plan
     from optimizer.load import read_inputs
     from optimizer.maps import save_maps
-    from optimizer.pipeline import plan_day
+    from optimizer.pipeline import plan_day, travel_provider
     from optimizer.report import summary_table
 
     settings = _settings(args)
@@ -128,8 +157,11 @@ def _plan(args: argparse.Namespace) -> int:
     except PermissionError as err:
         raise ConfigurationError(str(err)) from None
     inputs = read_inputs(args.visits, args.agents)
+    travel = travel_provider(settings, None if args.quiet else _print_err)
     progress = _Progress() if sys.stderr.isatty() and not args.quiet else None
-    day = plan_day(inputs.visits, inputs.agents, settings, date=date, on_progress=progress)
+    day = plan_day(
+        inputs.visits, inputs.agents, settings, date=date, travel=travel, on_progress=progress
+    )
     if progress is not None:
         progress.done()
     paths = write_plan(day, out, renderers=[save_maps])
@@ -145,6 +177,27 @@ def _plan(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 4
+    return 0
+
+
+def _print_err(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _roads_build(args: argparse.Namespace) -> int:
+    from optimizer.roads import build_roads
+
+    profiles = list(dict.fromkeys(args.profile or ROAD_PROFILES))
+    started = time.monotonic()
+    built = [build_roads(args.extract, p, args.out, _print_err) for p in profiles]
+    print(f"Road data ready in {time.monotonic() - started:.1f} s:")
+    for path in built:
+        print(f"  {path}")
+    print(
+        "To plan on road times, name it in fieldroute.toml:\n"
+        f'  [roads]\n  extract = "{args.extract}"\n  dir = "{args.out}"\n'
+        f"  profiles = [{', '.join(repr(p).replace(chr(39), chr(34)) for p in profiles)}]"
+    )
     return 0
 
 

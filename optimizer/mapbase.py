@@ -22,6 +22,7 @@ import re
 from collections.abc import Sequence
 from functools import cache
 from importlib.resources import files
+from typing import Any
 
 import folium
 from branca.element import MacroElement
@@ -48,7 +49,7 @@ __all__ = [
 ]
 
 
-class Attribution(MacroElement):  # type: ignore[misc]
+class Attribution(MacroElement):
     """Adds a line to the map's attribution control (for maps without tiles)."""
 
     _template = Template(
@@ -59,7 +60,7 @@ class Attribution(MacroElement):  # type: ignore[misc]
     )
 
     def __init__(self, text: str) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self._name = "Attribution"
         self.text = text
 
@@ -74,6 +75,7 @@ def make_base_map(
     key: str = "",
     roads: Sequence[Sequence[GeoPoint]] | None = None,
     zoom_start: int = 13,
+    **options: Any,
 ) -> folium.Map:
     """A folium map on ``tiles``, fitted to ``points`` (WGS-84, shifted as needed).
 
@@ -88,6 +90,8 @@ def make_base_map(
     roads
         Street lines (e.g. :func:`optimizer.roads.road_lines`) drawn as a grey base
         layer: meant for ``tiles="none"``, where they are the only background.
+    options
+        Passed to ``folium.Map`` (``width``, ``height``, ...).
 
     Raises
     ------
@@ -106,6 +110,7 @@ def make_base_map(
         zoom_start=zoom_start,
         control_scale=True,
         max_zoom=provider.max_zoom,
+        **options,
     )
     if provider.url is not None:
         for url in (provider.url, provider.labels_url):
@@ -120,7 +125,7 @@ def make_base_map(
                 control=False,
             ).add_to(fmap)
     if roads:
-        folium.PolyLine(
+        folium.PolyLine(  # type: ignore[no-untyped-call]
             locations=[
                 [_rounded(provider.shift(p)) for p in line] for line in roads if len(line) > 1
             ],

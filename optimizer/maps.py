@@ -7,11 +7,14 @@ writes them. Popups carry ids, windows and times, never borrowers' names or phon
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import folium
 
 from optimizer.domain import GeoPoint, Visit
+from optimizer.mapbase import inline_assets, make_base_map, tile_provider
 from optimizer.pipeline import DayPlan
 from optimizer.plan import Route
 from optimizer.timeparse import format_hhmm as hm
@@ -38,13 +41,25 @@ def colour(k: int) -> str:
     return PALETTE[k % len(PALETTE)]
 
 
-def _base_map(points: list[GeoPoint], **kwargs: object) -> folium.Map:
-    fmap = folium.Map(tiles="OpenStreetMap", attr=ATTRIBUTION, control_scale=True, **kwargs)
-    if points:
-        lats = [p.lat for p in points]
-        lons = [p.lon for p in points]
-        fmap.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], padding=(20, 20))
-    return fmap
+Roads = Sequence[Sequence[GeoPoint]]
+
+
+def _base_map(
+    day: DayPlan, points: list[GeoPoint], roads: Roads | None = None, **options: Any
+) -> folium.Map:
+    """Tiles from ``[maps]``; streets drawn from the extract when ``tiles = "none"``."""
+    return make_base_map(
+        points,
+        day.settings.maps.tiles,
+        key=day.settings.maps.tiles_key,
+        roads=roads,
+        **options,
+    )
+
+
+def _ll(day: DayPlan, p: GeoPoint) -> list[float]:
+    """[lat, lon] where ``p`` is drawn on the configured tiles (GCJ-02 tiles shift it)."""
+    return tile_provider(day.settings.maps.tiles).shift(p).as_latlon()
 
 
 def _number_icon(n: int | str, fill: str) -> folium.DivIcon:
@@ -69,43 +84,46 @@ def _add_route(layer: folium.FeatureGroup, route: Route, day: DayPlan, fill: str
     start, end = agent.start, agent.end_point
     assert start is not None  # routed agents are located
     assert end is not None
-    line = [start.as_latlon()]
+    line = [_ll(day, start)]
     for s in route.stops:
         v = visits[s.visit_id]
         assert v.location is not None
-        line.append(v.location.as_latlon())
+        line.append(_ll(day, v.location))
         popup = (
             f"<b>{html.escape(s.visit_id)}</b> ({html.escape(v.visit_type or 'visit')})<br>"
             f"agent {html.escape(route.agent_id)}, stop {s.seq}<br>"
             f"window {_window_text(v)}<br>planned start {hm(s.start_s)}, until {hm(s.end_s)}"
         )
         folium.Marker(
-            v.location.as_latlon(),
+            _ll(day, v.location),
             icon=_number_icon(s.seq, fill),
             popup=folium.Popup(popup, max_width=260),
             tooltip=f"{s.visit_id} {hm(s.start_s)}",
         ).add_to(layer)
-    line.append(end.as_latlon())
+    line.append(_ll(day, end))
+    road_line = day.route_lines.get(route.agent_id)
+    if road_line:  # along the roads (OSRM) instead of straight segments
+        line = [_ll(day, p) for p in road_line]
     folium.PolyLine(line, color=fill, weight=4, opacity=0.8).add_to(layer)
     folium.Marker(
-        start.as_latlon(),
+        _ll(day, start),
         icon=_number_icon("S", "#222"),
         tooltip=f"{route.agent_id} start {hm(route.depart_s)}",
     ).add_to(layer)
     if end != start:
         folium.Marker(
-            end.as_latlon(),
+            _ll(day, end),
             icon=_number_icon("E", "#222"),
             tooltip=f"{route.agent_id} end {hm(route.return_s)}",
         ).add_to(layer)
 
 
-def overview_map(day: DayPlan) -> folium.Map:
+def overview_map(day: DayPlan, roads: Roads | None = None) -> folium.Map:
     """Every route in its own colour and layer, unassigned visits in grey, a legend."""
     plan = day.plan
     points = [v.location for v in day.visits if v.location is not None]
     points += [p for a in day.agents for p in (a.start, a.end_point) if p is not None]
-    fmap = _base_map(points)
+    fmap = _base_map(day, points, roads)
     legend = []
     for k, agent in enumerate(day.agents):
         route = plan.route_of(agent.agent_id)
@@ -127,7 +145,7 @@ def overview_map(day: DayPlan) -> folium.Map:
         if v.location is None:
             continue
         folium.CircleMarker(
-            v.location.as_latlon(),
+            _ll(day, v.location),
             radius=7,
             color=UNASSIGNED_COLOUR,
             fill=True,
@@ -158,7 +176,7 @@ def _legend_html(day: DayPlan, rows: list[tuple[str, str]]) -> str:
     )
 
 
-def agent_map(day: DayPlan, agent_id: str) -> folium.Map:
+def agent_map(day: DayPlan, agent_id: str, roads: Roads | None = None) -> folium.Map:
     """One agent's route beside the ordered list of their stops with times."""
     k, agent = next((k, a) for k, a in enumerate(day.agents) if a.agent_id == agent_id)
     route = day.plan.route_of(agent_id)
@@ -166,7 +184,7 @@ def agent_map(day: DayPlan, agent_id: str) -> folium.Map:
     points = [p for p in (agent.start, agent.end_point) if p is not None]
     if route is not None:
         points += [loc for s in route.stops if (loc := visits[s.visit_id].location) is not None]
-    fmap = _base_map(points, width="64%", height="100%")
+    fmap = _base_map(day, points, roads, width="64%", height="100%")
     if route is not None:
         _add_route(fmap, route, day, colour(k))  # type: ignore[arg-type]
     fmap.get_root().html.add_child(folium.Element(_stop_list_html(day, agent_id, route)))
@@ -226,11 +244,36 @@ def _stop_list_html(day: DayPlan, agent_id: str, route: Route | None) -> str:
 
 
 def save_maps(day: DayPlan, out: Path) -> list[Path]:
-    """overview.html and agent-<agent_id>.html for every agent with a route."""
+    """overview.html and agent-<agent_id>.html for every agent with a route.
+
+    Pages open without network apart from tiles (Leaflet inline, no CDN links). With
+    ``tiles = "none"`` the streets of the ``[roads]`` extract are the background.
+    """
+    roads = _street_lines(day)
     paths = [out / "overview.html"]
-    overview_map(day).save(str(paths[0]))
+    _save(overview_map(day, roads), paths[0])
     for route in day.plan.routes:
         path = out / f"agent-{route.agent_id}.html"
-        agent_map(day, route.agent_id).save(str(path))
+        _save(agent_map(day, route.agent_id, roads), path)
         paths.append(path)
     return paths
+
+
+def _save(fmap: folium.Map, path: Path) -> None:
+    path.write_text(inline_assets(fmap.get_root().render()), encoding="utf-8")
+
+
+def _street_lines(day: DayPlan) -> list[list[GeoPoint]] | None:
+    extract = day.settings.roads.extract
+    if day.settings.maps.tiles != "none" or extract is None:
+        return None
+    from optimizer.roads import road_lines
+
+    points = [v.location for v in day.visits if v.location is not None]
+    points += [p for a in day.agents for p in (a.start, a.end_point) if p is not None]
+    if not points:
+        return None
+    margin = 0.01  # degrees, about 1 km: streets just outside the stops still show
+    sw = GeoPoint(min(p.lat for p in points) - margin, min(p.lon for p in points) - margin)
+    ne = GeoPoint(max(p.lat for p in points) + margin, max(p.lon for p in points) + margin)
+    return road_lines(Path(extract), (sw, ne))

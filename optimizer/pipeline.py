@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from optimizer.domain import Agent, Visit
+from optimizer.domain import Agent, GeoPoint, Visit
 from optimizer.errors import VerificationError
 from optimizer.feasibility import precheck
 from optimizer.plan import Plan, SolverInfo, build_plan
@@ -31,6 +32,57 @@ class DayPlan:
     agents: tuple[Agent, ...]
     problem: RoutingProblem
     settings: Settings
+    #: Per agent with a route: the line to draw, along the roads when road data was
+    #: used (start, stops, end otherwise).
+    route_lines: Mapping[str, tuple[GeoPoint, ...]] = field(default_factory=dict)
+
+
+def travel_provider(
+    settings: Settings, progress: Callable[[str], None] | None = None
+) -> TravelProvider:
+    """OSRM when ``[roads]`` names an extract (prepared on first use), else straight-line.
+
+    Raises
+    ------
+    RoadDataError
+        The extract is missing or not OSM data, or preparing it failed.
+    """
+    if settings.roads.extract is None:
+        return settings.travel.model()
+    from optimizer.roads import OsrmProvider, ensure_roads
+
+    datasets = ensure_roads(
+        Path(settings.roads.extract),
+        settings.roads.profiles,
+        Path(settings.roads.dir),
+        progress,
+    )
+    return OsrmProvider(
+        datasets,
+        snap_limit_m=settings.roads.snap_limit_m,
+        ebike_speed_factor=settings.roads.ebike_speed_factor,
+        fallback=settings.travel.model(),
+    )
+
+
+def route_lines(
+    problem: RoutingProblem, plan: Plan, provider: TravelProvider
+) -> dict[str, tuple[GeoPoint, ...]]:
+    """The line of each route: road geometry from providers that have it (OSRM)."""
+    geometry = getattr(provider, "route_geometry", None)
+    index = problem.visit_index()
+    lines: dict[str, tuple[GeoPoint, ...]] = {}
+    for k, agent in enumerate(problem.agents):
+        route = plan.route_of(agent.agent_id)
+        if route is None:
+            continue
+        stops = [problem.points[index[s.visit_id]] for s in route.stops]
+        points = [problem.points[problem.start_node(k)], *stops]
+        points.append(problem.points[problem.end_node(k)])
+        lines[agent.agent_id] = tuple(
+            geometry(points, agent.mode) if geometry is not None else points
+        )
+    return lines
 
 
 def plan_day(
@@ -43,7 +95,7 @@ def plan_day(
     on_progress: ProgressCallback | None = None,
 ) -> DayPlan:
     """Plan one day. Raises VerificationError if the plan breaks any constraint (a bug)."""
-    provider = travel if travel is not None else settings.travel.model()
+    provider = travel if travel is not None else travel_provider(settings)
     pre_unassigned = {v.visit_id: NOT_GEOCODED for v in visits if v.location is None}
     located = [v for v in visits if v.location is not None]
     full = build_problem(located, agents, provider)
@@ -83,4 +135,5 @@ def plan_day(
         len(plan.assigned_ids),
         len(plan.unassigned),
     )
-    return DayPlan(plan, tuple(visits), tuple(agents), problem, settings)
+    lines = route_lines(problem, plan, provider)
+    return DayPlan(plan, tuple(visits), tuple(agents), problem, settings, lines)

@@ -30,6 +30,7 @@ from __future__ import annotations
 import bz2
 import contextlib
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -61,6 +62,8 @@ MODE_PROFILES: Mapping[Mode, str | None] = {
     Mode.TRANSIT: None,
 }
 
+MODE_BY_PROFILE: Mapping[str, Mode] = {p: m for m, p in MODE_PROFILES.items() if p}
+
 DEFAULT_SNAP_LIMIT_M = 300.0
 DEFAULT_EBIKE_SPEED_FACTOR = 1.3
 
@@ -91,7 +94,7 @@ def osrm_package_dir() -> Path:
         When osrm-bindings is not installed.
     """
     try:
-        import osrm  # noqa: PLC0415  (optional at import time: tests without roads)
+        import osrm
     except ImportError as err:
         msg = "osrm-bindings is not installed; run: pip install osrm-bindings (Python 3.12+)"
         raise RoadDataError(msg) from err
@@ -119,7 +122,7 @@ def profile_script(profile: str) -> Path:
 
 
 def osrm_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+    from importlib.metadata import PackageNotFoundError, version
 
     try:
         return version("osrm-bindings")
@@ -321,16 +324,14 @@ def build_roads(
         work.rename(final.parent)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    say(
-        f"[{profile}] road data ready in {time.perf_counter() - started:.1f} s: {final}"
-    )
+    say(f"[{profile}] road data ready in {time.perf_counter() - started:.1f} s: {final}")
     return final
 
 
 def _run_tool(argv: list[str], profile: str, step: str) -> int:
     """Run one OSRM tool; its log goes to our debug log. Returns peak RSS (KiB)."""
     try:
-        proc = subprocess.Popen(  # noqa: S603  (our own tool paths, no shell)
+        proc = subprocess.Popen(
             argv,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -343,7 +344,7 @@ def _run_tool(argv: list[str], profile: str, step: str) -> int:
         raise RoadDataError(msg) from err
     tail: list[str] = []
     peak_kb = 0
-    assert proc.stdout is not None  # noqa: S101  (PIPE was asked for)
+    assert proc.stdout is not None
     for line in proc.stdout:
         line = line.rstrip()
         logger.debug("osrm-%s: %s", step, line)
@@ -442,6 +443,7 @@ class OsrmProvider:
         self.ebike_speed_factor = float(ebike_speed_factor)
         self.fallback = fallback or StraightLineModel()
         self._engines: dict[str, Any] = {}
+        self._used: set[Mode] = set()  # modes asked for, so describe() names only those
 
     # -- which model serves a mode
 
@@ -456,7 +458,7 @@ class OsrmProvider:
     def _engine(self, profile: str) -> Any:
         engine = self._engines.get(profile)
         if engine is None:
-            import osrm  # noqa: PLC0415
+            import osrm
 
             try:
                 engine = osrm.OSRM(
@@ -485,6 +487,7 @@ class OsrmProvider:
 
         Seconds are rounded up, metres to the nearest metre; the diagonal is zero.
         """
+        self._used.add(mode)
         profile = self.profile_for(mode)
         if profile is None or len(points) == 0:
             return self.fallback.matrix(points, mode)
@@ -504,42 +507,43 @@ class OsrmProvider:
         return TravelMatrix(seconds=seconds, metres=metres, unreachable=unreachable)
 
     def snaps(self, points: Sequence[GeoPoint], mode: Mode) -> list[Snap] | None:
-        """Where each point meets the mode's road network; None for straight-line modes."""
+        """Where each point meets the mode's roads (Nearest); None for straight-line modes."""
         profile = self.profile_for(mode)
         if profile is None:
             return None
-        return self._table(profile, points, sources_only=True)[2]
+        import osrm
+
+        engine = self._engine(profile)
+        out = []
+        for p in points:
+            params = osrm.NearestParameters(coordinates=[(p.lon, p.lat)], generate_hints=False)
+            try:
+                result = engine.Nearest(params)
+            except RuntimeError as err:
+                msg = f"OSRM nearest ({profile}) failed for {p}: {err}"
+                raise RoadDataError(msg) from err
+            out.append(_snap(result["waypoints"][0]))
+        return out
 
     def _table(
-        self, profile: str, points: Sequence[GeoPoint], *, sources_only: bool = False
+        self, profile: str, points: Sequence[GeoPoint]
     ) -> tuple[FloatMatrix, FloatMatrix, list[Snap]]:
-        import osrm  # noqa: PLC0415
+        import osrm
 
-        coords = [(p.lon, p.lat) for p in points]
-        if sources_only:
-            params = osrm.TableParameters(
-                coordinates=coords, sources=list(range(len(coords))),
-                destinations=[0], annotations=["duration"], generate_hints=False,
-            )  # fmt: skip
-        else:
-            params = osrm.TableParameters(
-                coordinates=coords,
-                annotations=["duration", "distance"],
-                generate_hints=False,
-            )
+        if len(points) == 1:  # OSRM's table wants two or more coordinates
+            snaps = self.snaps(points, MODE_BY_PROFILE[profile]) or []
+            return np.zeros((1, 1)), np.zeros((1, 1)), snaps
+        params = osrm.TableParameters(
+            coordinates=[(p.lon, p.lat) for p in points],
+            annotations=["duration", "distance"],
+            generate_hints=False,
+        )
         try:
             result = self._engine(profile).Table(params)
         except RuntimeError as err:
-            msg = f"OSRM table ({profile}, {len(coords)} points) failed: {err}"
+            msg = f"OSRM table ({profile}, {len(points)} points) failed: {err}"
             raise RoadDataError(msg) from err
-        snaps = [
-            Snap(GeoPoint(float(w["location"][1]), float(w["location"][0])),
-                 float(w["distance"]))
-            for w in result["sources"]
-        ]  # fmt: skip
-        if sources_only:
-            empty = np.zeros((0, 0))
-            return empty, empty, snaps
+        snaps = [_snap(w) for w in result["sources"]]
         return _to_array(result["durations"]), _to_array(result["distances"]), snaps
 
     def _unreachable(
@@ -584,13 +588,13 @@ class OsrmProvider:
         line = self._route(profile, points)
         if line is None:  # some leg has no route: do it leg by leg
             line = []
-            for a, b in zip(points, points[1:], strict=False):
+            for a, b in itertools.pairwise(points):
                 leg = self._route(profile, [a, b]) or [a, b]
                 line.extend(leg if not line else leg[1:])
         return [points[0], *line, points[-1]]
 
     def _route(self, profile: str, points: Sequence[GeoPoint]) -> list[GeoPoint] | None:
-        import osrm  # noqa: PLC0415
+        import osrm
 
         params = osrm.RouteParameters(
             coordinates=[(p.lon, p.lat) for p in points],
@@ -607,33 +611,49 @@ class OsrmProvider:
         return [GeoPoint(float(c[1]), float(c[0])) for c in coords]
 
     def describe(self) -> dict[str, Any]:
-        """plan.json's ``travel`` block: OSRM profiles, and any straight-line modes."""
+        """plan.json's ``travel`` block: OSRM profiles, and any straight-line modes.
+
+        ``note`` says in words what the times rest on; when a mode that was used (or
+        any mode, before the first matrix) falls back to straight lines, it says so.
+        """
         modes: dict[str, Any] = {}
         straight: list[str] = []
+        used = self._used or set(Mode)
         for mode in Mode:
             profile = self.profile_for(mode)
             if profile is None:
-                modes[mode.value] = {"model": "straight-line"}
-                straight.append(mode.value)
+                modes[mode.value] = {
+                    "model": "straight-line",
+                    "note": "travel times estimated from straight-line distances",
+                }
+                if mode in used:
+                    straight.append(mode.value)
             else:
                 entry: dict[str, Any] = {"model": "osrm", "profile": profile}
                 if self._speed_factor(mode) != 1.0:
                     entry["speed_factor"] = self._speed_factor(mode)
                 modes[mode.value] = entry
-        out: dict[str, Any] = {
+        profiles = sorted({p for m in used if (p := self.profile_for(m)) is not None})
+        note = "travel times from OpenStreetMap roads (OSRM " + (", ".join(profiles) or "-")
+        note += " profile" + ("s" if len(profiles) != 1 else "") + ")"
+        if straight:
+            note += (
+                f"; travel times for {', '.join(straight)} estimated from straight-line distances"
+            )
+        return {
             "model": "osrm",
+            "note": note,
             "profiles": {p: str(b) for p, b in sorted(self.datasets.items())},
             "osrm_bindings": osrm_version(),
             "snap_limit_m": self.snap_limit_m,
             "modes": modes,
+            "straight_line": self.fallback.describe(),
         }
-        if straight:
-            out["note"] = (
-                f"travel times for {', '.join(straight)} estimated from "
-                "straight-line distances"
-            )
-            out["straight_line"] = self.fallback.describe()
-        return out
+
+
+def _snap(waypoint: Any) -> Snap:
+    lon, lat = waypoint["location"]
+    return Snap(GeoPoint(float(lat), float(lon)), float(waypoint["distance"]))
 
 
 def _to_array(rows: Any) -> FloatMatrix:
@@ -656,7 +676,7 @@ def road_lines(
 
     ``bounds`` (south-west, north-east) keeps only ways with a node inside it.
     """
-    import osmium  # noqa: PLC0415
+    import osmium
 
     check_osm_file(pbf_path)
     lines: list[list[GeoPoint]] = []
@@ -667,12 +687,10 @@ def road_lines(
             .with_filter(osmium.filter.KeyFilter("highway"))
         )
         for obj in processor:
-            if not obj.is_way() or obj.tags.get("highway") not in highways:
+            if not isinstance(obj, osmium.osm.Way) or obj.tags.get("highway") not in highways:
                 continue
             pts = [
-                GeoPoint(n.location.lat, n.location.lon)
-                for n in obj.nodes
-                if n.location.valid()
+                GeoPoint(n.location.lat, n.location.lon) for n in obj.nodes if n.location.valid()
             ]
             if len(pts) >= 2 and (bounds is None or any(_inside(p, bounds) for p in pts)):
                 lines.append(pts)
@@ -693,7 +711,7 @@ def address_points(pbf_path: Path) -> list[GeoPoint]:
     Addresses come first, then buildings without an address; ways count at the mean of
     their nodes. Used to place realistic test and benchmark points.
     """
-    import osmium  # noqa: PLC0415
+    import osmium
 
     check_osm_file(pbf_path)
     addressed: list[GeoPoint] = []
@@ -707,9 +725,9 @@ def address_points(pbf_path: Path) -> list[GeoPoint]:
             has_address = "addr:housenumber" in tags
             if not has_address and "building" not in tags:
                 continue
-            if obj.is_node():
+            if isinstance(obj, osmium.osm.Node):
                 point = GeoPoint(obj.location.lat, obj.location.lon)
-            elif obj.is_way():
+            elif isinstance(obj, osmium.osm.Way):
                 locs = [n.location for n in obj.nodes if n.location.valid()]
                 if not locs:
                     continue
@@ -724,3 +742,62 @@ def address_points(pbf_path: Path) -> list[GeoPoint]:
         msg = f"{pbf_path}: cannot read addresses ({err})"
         raise RoadDataError(msg) from err
     return addressed + buildings
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """A postal address found in an OSM extract (``addr:*`` tags)."""
+
+    street: str
+    housenumber: str
+    postcode: str
+    city: str
+    location: GeoPoint
+
+    @property
+    def label(self) -> str:
+        place = " ".join(x for x in (self.postcode, self.city) if x)
+        return f"{self.street} {self.housenumber}" + (f", {place}" if place else "")
+
+
+def addresses(pbf_path: Path) -> list[Address]:
+    """Every node or way with ``addr:street`` and ``addr:housenumber``, in file order."""
+    import osmium
+
+    check_osm_file(pbf_path)
+    out: list[Address] = []
+    try:
+        processor = (
+            osmium.FileProcessor(str(pbf_path), osmium.osm.NODE | osmium.osm.WAY)
+            .with_locations()
+            .with_filter(osmium.filter.KeyFilter("addr:housenumber"))
+        )
+        for obj in processor:
+            tags = obj.tags
+            if "addr:street" not in tags:
+                continue
+            if isinstance(obj, osmium.osm.Node):
+                point = GeoPoint(obj.location.lat, obj.location.lon)
+            elif isinstance(obj, osmium.osm.Way):
+                locs = [n.location for n in obj.nodes if n.location.valid()]
+                if not locs:
+                    continue
+                point = GeoPoint(
+                    round(sum(x.lat for x in locs) / len(locs), 7),
+                    round(sum(x.lon for x in locs) / len(locs), 7),
+                )
+            else:
+                continue
+            out.append(
+                Address(
+                    tags["addr:street"],
+                    tags["addr:housenumber"],
+                    tags.get("addr:postcode") or "",
+                    tags.get("addr:city") or "",
+                    point,
+                )
+            )
+    except RuntimeError as err:
+        msg = f"{pbf_path}: cannot read addresses ({err})"
+        raise RoadDataError(msg) from err
+    return out

@@ -15,8 +15,8 @@ from typing import Any
 
 from optimizer.domain import Mode
 from optimizer.errors import ConfigurationError
-from optimizer.tiles import TILE_PROVIDERS
 from optimizer.roads import DEFAULT_EBIKE_SPEED_FACTOR, DEFAULT_SNAP_LIMIT_M, ROAD_PROFILES
+from optimizer.tiles import TILE_PROVIDERS
 from optimizer.travel import (
     DEFAULT_DETOUR_FACTOR,
     DEFAULT_PROFILES,
@@ -50,9 +50,7 @@ class TravelSettings:
     """
 
     detour_factor: float = DEFAULT_DETOUR_FACTOR
-    profiles: Mapping[Mode, ModeProfile] = field(
-        default_factory=lambda: dict(DEFAULT_PROFILES)
-    )
+    profiles: Mapping[Mode, ModeProfile] = field(default_factory=lambda: dict(DEFAULT_PROFILES))
 
     def __post_init__(self) -> None:
         if not 1.0 <= self.detour_factor <= 5.0:

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from optimizer.domain import GeoPoint
 
 OSM_ATTRIBUTION = (
-    '&copy; <a href="https://www.openstreetmap.org/copyright">'
-    "OpenStreetMap</a> contributors"
+    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 )
 WGS84 = "WGS-84"
 GCJ02 = "GCJ-02"

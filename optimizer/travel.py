@@ -70,10 +70,7 @@ class ModeProfile:
 
     def __post_init__(self) -> None:
         if not 10.0 <= self.s_per_km <= 7200.0:
-            msg = (
-                f"Expected 10 to 7200 seconds per km (360 to 0.5 km/h), "
-                f"got {self.s_per_km}."
-            )
+            msg = f"Expected 10 to 7200 seconds per km (360 to 0.5 km/h), got {self.s_per_km}."
             raise ValueError(msg)
         if self.overhead_s < 0:
             msg = f"Expected a non-negative overhead, got {self.overhead_s} s."
@@ -127,7 +124,8 @@ def haversine_m(a: npt.ArrayLike, b: npt.ArrayLike) -> npt.NDArray[np.float64]:
         np.sin((lat2 - lat1) / 2) ** 2
         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
     )
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    out: npt.NDArray[np.float64] = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,9 +139,7 @@ class StraightLineModel:
     """
 
     detour_factor: float = DEFAULT_DETOUR_FACTOR
-    profiles: Mapping[Mode, ModeProfile] = field(
-        default_factory=lambda: dict(DEFAULT_PROFILES)
-    )
+    profiles: Mapping[Mode, ModeProfile] = field(default_factory=lambda: dict(DEFAULT_PROFILES))
 
     def __post_init__(self) -> None:
         if not 1.0 <= self.detour_factor <= 5.0:
@@ -169,9 +165,7 @@ class StraightLineModel:
             "detour_factor": self.detour_factor,
             "s_per_km": {m.value: p.s_per_km for m, p in self.profiles.items()},
             "overhead_s": {m.value: p.overhead_s for m, p in self.profiles.items()},
-            "speeds_kmh": {
-                m.value: round(p.speed_kmh, 1) for m, p in self.profiles.items()
-            },
+            "speeds_kmh": {m.value: round(p.speed_kmh, 1) for m, p in self.profiles.items()},
         }
 
 
