@@ -330,29 +330,29 @@ def build_roads(
 
 def _run_tool(argv: list[str], profile: str, step: str) -> int:
     """Run one OSRM tool; its log goes to our debug log. Returns peak RSS (KiB)."""
+    tail: list[str] = []
+    peak_kb = 0
     try:
-        proc = subprocess.Popen(
+        with subprocess.Popen(
             argv,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
             encoding="utf-8",
             errors="replace",
-        )
+        ) as proc:
+            assert proc.stdout is not None
+            for raw in proc.stdout:
+                line = raw.rstrip()
+                logger.debug("osrm-%s: %s", step, line)
+                tail = [*tail[-14:], line]
+                if "RAM: peak bytes used:" in line:
+                    with contextlib.suppress(ValueError):
+                        peak_kb = int(line.rsplit(":", 1)[1]) // 1024
+            rc = proc.wait()
     except OSError as err:
         msg = f"cannot run {argv[0]}: {err.strerror}"
         raise RoadDataError(msg) from err
-    tail: list[str] = []
-    peak_kb = 0
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        line = line.rstrip()
-        logger.debug("osrm-%s: %s", step, line)
-        tail = [*tail[-14:], line]
-        if "RAM: peak bytes used:" in line:
-            with contextlib.suppress(ValueError):
-                peak_kb = int(line.rsplit(":", 1)[1]) // 1024
-    rc = proc.wait()
     if rc != 0:
         errors = [t for t in tail if "[error]" in t] or tail[-5:]
         detail = "\n  ".join(errors)
@@ -408,7 +408,7 @@ class OsrmProvider:
         the (unused) entries of pairs OSRM cannot route.
     """
 
-    __slots__ = ("_engines", "datasets", "ebike_speed_factor", "fallback", "snap_limit_m")
+    __slots__ = ("_engines", "_used", "datasets", "ebike_speed_factor", "fallback", "snap_limit_m")
 
     def __init__(
         self,
