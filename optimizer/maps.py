@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import folium
 
@@ -35,6 +35,11 @@ PALETTE = (
 )
 UNASSIGNED_COLOUR = "#7f7f7f"
 ATTRIBUTION = "© OpenStreetMap contributors"
+
+
+def _html(fmap: folium.Map) -> Any:
+    """The page's <body> element, where legends and side panels go."""
+    return cast(Any, fmap.get_root()).html
 
 
 def colour(k: int) -> str:
@@ -104,7 +109,7 @@ def _add_route(layer: folium.FeatureGroup, route: Route, day: DayPlan, fill: str
     road_line = day.route_lines.get(route.agent_id)
     if road_line:  # along the roads (OSRM) instead of straight segments
         line = [_ll(day, p) for p in road_line]
-    folium.PolyLine(line, color=fill, weight=4, opacity=0.8).add_to(layer)
+    folium.PolyLine(line, color=fill, weight=4, opacity=0.8).add_to(layer)  # type: ignore[no-untyped-call]
     folium.Marker(
         _ll(day, start),
         icon=_number_icon("S", "#222"),
@@ -159,7 +164,7 @@ def overview_map(day: DayPlan, roads: Roads | None = None) -> folium.Map:
     grey.add_to(fmap)
     legend.append((UNASSIGNED_COLOUR, f"unassigned: {len(plan.unassigned)}"))
     folium.LayerControl(collapsed=False).add_to(fmap)
-    fmap.get_root().html.add_child(folium.Element(_legend_html(day, legend)))
+    _html(fmap).add_child(folium.Element(_legend_html(day, legend)))
     return fmap
 
 
@@ -187,7 +192,7 @@ def agent_map(day: DayPlan, agent_id: str, roads: Roads | None = None) -> folium
     fmap = _base_map(day, points, roads, width="64%", height="100%")
     if route is not None:
         _add_route(fmap, route, day, colour(k))  # type: ignore[arg-type]
-    fmap.get_root().html.add_child(folium.Element(_stop_list_html(day, agent_id, route)))
+    _html(fmap).add_child(folium.Element(_stop_list_html(day, agent_id, route)))
     return fmap
 
 
