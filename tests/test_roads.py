@@ -1,7 +1,8 @@
-"""Road data (OSRM) on the real Liechtenstein extract: build, matrices, reasons, CLI.
+"""Road data (OSRM) on real OpenStreetMap data: build, matrices, reasons, CLI.
 
-The road data is built once per test session into a temporary folder (~6 s for the
-three profiles); everything else reuses it.
+The streets of central Liechtenstein (Vaduz, Schaan, Triesenberg and the mountains
+east of them) are cut from the sample extract and prepared once per test session into
+a temporary folder; everything else reuses them.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from optimizer.roads import (
     addresses,
     build_roads,
     check_osm_file,
+    clip_extract,
     ensure_roads,
     is_built,
     road_lines,
@@ -34,7 +36,8 @@ from optimizer.settings import RoadsSettings, Settings, SolverSettings
 from optimizer.travel import StraightLineModel
 
 ROOT = Path(__file__).resolve().parents[1]
-EXTRACT = ROOT / "data" / "liechtenstein" / "liechtenstein.osm.pbf"
+FULL_EXTRACT = ROOT / "data" / "liechtenstein" / "liechtenstein.osm.pbf"
+BOX = (GeoPoint(47.10, 9.49), GeoPoint(47.18, 9.62))
 
 #: A mountain lake (Sass-Seelein, 1,950 m): the nearest road for a car is ~570 m away.
 LAKE = GeoPoint(47.11117, 9.60688)
@@ -44,10 +47,15 @@ VADUZ = GeoPoint(47.1410, 9.5215)
 
 
 @pytest.fixture(scope="session")
-def road_data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Car, bicycle and foot data for Liechtenstein, built once per session."""
-    out = tmp_path_factory.mktemp("roads")
-    return ensure_roads(EXTRACT, ROAD_PROFILES, out)
+def extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The streets inside BOX, cut from the Liechtenstein extract with osmium."""
+    return clip_extract(FULL_EXTRACT, tmp_path_factory.mktemp("osm") / "central.osm.pbf", BOX)
+
+
+@pytest.fixture(scope="session")
+def road_data(extract: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Car, bicycle and foot data for the cut, built once per session."""
+    return ensure_roads(extract, ROAD_PROFILES, tmp_path_factory.mktemp("roads"))
 
 
 @pytest.fixture(scope="session")
@@ -61,7 +69,7 @@ def vaduz_points() -> list[GeoPoint]:
     make some trips longer one way than the other."""
     near = [
         a.location
-        for a in addresses(EXTRACT)
+        for a in addresses(FULL_EXTRACT)
         if abs(a.location.lat - VADUZ.lat) < 0.02 and abs(a.location.lon - VADUZ.lon) < 0.03
     ]
     assert len(near) >= 40
@@ -71,30 +79,40 @@ def vaduz_points() -> list[GeoPoint]:
 # ----------------------------------------------------------------- preparation
 
 
+def test_clip_keeps_the_streets_in_the_box(extract: Path) -> None:
+    lines = road_lines(extract)
+    assert 300 < len(lines) < len(road_lines(FULL_EXTRACT))
+    assert all(any(_inside(p) for p in line) for line in lines)
+
+
+def _inside(p: GeoPoint) -> bool:
+    return BOX[0].lat <= p.lat <= BOX[1].lat and BOX[0].lon <= p.lon <= BOX[1].lon
+
+
 def test_build_leaves_stamped_data_and_is_not_redone(
-    road_data: dict[str, Path], tmp_path: Path
+    extract: Path, road_data: dict[str, Path], tmp_path: Path
 ) -> None:
     base = road_data["car"]
-    assert base == roads_path(EXTRACT, "car", base.parent.parent)
+    assert base == roads_path(extract, "car", base.parent.parent)
     stamp = json.loads((base.parent / "build.json").read_text(encoding="utf-8"))
     assert stamp["profile"] == "car"
     assert stamp["algorithm"] == "CH"
-    assert is_built(EXTRACT, "car", base.parent.parent)
+    assert is_built(extract, "car", base.parent.parent)
     before = Path(f"{base}.hsgr").stat().st_mtime_ns
-    ensure_roads(EXTRACT, ["car"], base.parent.parent)
+    ensure_roads(extract, ["car"], base.parent.parent)
     assert Path(f"{base}.hsgr").stat().st_mtime_ns == before
-    assert not is_built(EXTRACT, "car", tmp_path)
+    assert not is_built(extract, "car", tmp_path)
 
 
-def test_build_reports_progress_and_replaces_stale_data(tmp_path: Path) -> None:
+def test_build_reports_progress_and_replaces_stale_data(extract: Path, tmp_path: Path) -> None:
     lines: list[str] = []
-    (tmp_path / "foot").mkdir()
-    (tmp_path / "foot" / "build.json").write_text("{}", encoding="utf-8")  # stale stamp
-    path = build_roads(EXTRACT, "foot", tmp_path, lines.append, threads=2)
+    (tmp_path / "car").mkdir()
+    (tmp_path / "car" / "build.json").write_text("{}", encoding="utf-8")  # stale stamp
+    path = build_roads(extract, "car", tmp_path, lines.append, threads=2)
     assert Path(f"{path}.hsgr").is_file()
     assert any("osrm-extract" in line for line in lines)
     assert any("osrm-contract" in line for line in lines)
-    assert lines[-1].startswith("[foot] road data ready")
+    assert lines[-1].startswith("[car] road data ready")
     assert not list(tmp_path.glob(".*building*"))
 
 
@@ -130,7 +148,7 @@ def test_accepts_osm_xml_and_missing_file_is_named(tmp_path: Path) -> None:
 
 def test_unknown_profile_lists_the_options(tmp_path: Path) -> None:
     with pytest.raises(RoadDataError, match="'truck' is unknown; options are: car, bicycle, foot"):
-        build_roads(EXTRACT, "truck", tmp_path)
+        build_roads(FULL_EXTRACT, "truck", tmp_path)
 
 
 # ---------------------------------------------------------------------- matrix
@@ -254,7 +272,7 @@ def test_route_geometry_with_an_unroutable_leg_draws_it_straight(
 
 def test_road_lines_for_a_map_without_tiles() -> None:
     box = (GeoPoint(47.13, 9.51), GeoPoint(47.15, 9.53))
-    lines = road_lines(EXTRACT, box)
+    lines = road_lines(FULL_EXTRACT, box)
     assert 50 < len(lines) < 2000
     assert all(len(line) >= 2 for line in lines)
 
@@ -310,11 +328,13 @@ def _tiny_day() -> tuple[list[Visit], list[Agent]]:
     return visits, agents
 
 
-def test_plan_on_roads_names_osrm_and_unassigns_the_lake(road_data: dict[str, Path]) -> None:
+def test_plan_on_roads_names_osrm_and_unassigns_the_lake(
+    extract: Path, road_data: dict[str, Path]
+) -> None:
     out = next(iter(road_data.values())).parent.parent
     settings = replace(
         Settings(timezone="Europe/Vaduz"),
-        roads=RoadsSettings(extract=str(EXTRACT), dir=str(out)),
+        roads=RoadsSettings(extract=str(extract), dir=str(out)),
         solver=SolverSettings(time_limit_s=2, solution_limit=1),
     )
     visits, agents = _tiny_day()
@@ -341,12 +361,12 @@ def test_plan_without_roads_says_straight_line() -> None:
 # ------------------------------------------------------------------------ CLI
 
 
-def test_cli_roads_build(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc = main(["roads", "build", str(EXTRACT), "--profile", "car", "--out", str(tmp_path)])
+def test_cli_roads_build(extract: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["roads", "build", str(extract), "--profile", "car", "--out", str(tmp_path)])
     out, err = capsys.readouterr()
     assert rc == 0
     assert "[car] osrm-extract" in err
-    assert str(tmp_path / "car" / "liechtenstein.osrm") in out
+    assert str(tmp_path / "car" / "central.osrm") in out
     assert "[roads]" in out
 
 
@@ -359,3 +379,12 @@ def test_cli_roads_build_refuses_other_files(
     err = capsys.readouterr().err
     assert rc == 3
     assert "not an OpenStreetMap extract" in err
+
+
+def test_osrm_null_becomes_nan() -> None:
+    from optimizer.roads import _to_array
+
+    out = _to_array([[0.0, None], [3.5, 0.0]])
+    assert out.shape == (2, 2)
+    assert np.isnan(out[0, 1])
+    assert out[1, 0] == 3.5
