@@ -107,17 +107,17 @@ def fit_profile(km: npt.NDArray[np.float64], seconds: npt.NDArray[np.float64]) -
     s_lo, s_hi = guess / 4, guess * 2
     best = (np.inf, 0.0, guess)
     for _ in range(4):
-        for o in np.linspace(o_lo, o_hi, 31):
+        for overhead in np.linspace(o_lo, o_hi, 31):
             s_grid = np.linspace(s_lo, s_hi, 61)
-            pred = o + s_grid[:, None] * km[None, :]
+            pred = overhead + s_grid[:, None] * km[None, :]
             err = np.median(np.abs(pred - seconds) / seconds, axis=1)
             j = int(np.argmin(err))
             if err[j] < best[0]:
-                best = (float(err[j]), float(o), float(s_grid[j]))
-        _, o, s = best
+                best = (float(err[j]), float(overhead), float(s_grid[j]))
+        _, o_best, s_best = best
         do, ds = (o_hi - o_lo) / 8, (s_hi - s_lo) / 8
-        o_lo, o_hi = max(0.0, o - do), o + do
-        s_lo, s_hi = max(10.0, s - ds), s + ds
+        o_lo, o_hi = max(0.0, o_best - do), o_best + do
+        s_lo, s_hi = max(10.0, s_best - ds), s_best + ds
     return ModeProfile(round(best[2], 1), round(best[1]))
 
 
@@ -138,8 +138,8 @@ def calibrate(
     per_mode: dict[Mode, list[tuple[str, Any, Any, Any]]] = {m: [] for m in ROAD_MODES}
     for extract in extracts:
         profiles = [p for p in MODE_PROFILES.values() if p]
-        data = {p: build_roads(extract, p, out_dir / extract.stem, progress=lambda _: None)
-                for p in profiles}  # fmt: skip
+        folder = out_dir / extract.name.split(".")[0]
+        data = {p: build_roads(extract, p, folder, progress=lambda _: None) for p in profiles}
         provider = OsrmProvider(data, snap_limit_m=100.0, ebike_speed_factor=ebike_speed_factor)
         points = sample_points(extract, n_points, seed)
         for mode in ROAD_MODES:

@@ -34,6 +34,7 @@ import itertools
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -219,8 +220,30 @@ def _stem(pbf_path: Path) -> str:
     name = pbf_path.name
     for suffix in _OSM_SUFFIXES:
         if name.endswith(suffix):
-            return name[: -len(suffix)] or "roads"
-    return pbf_path.stem or "roads"
+            name = name[: -len(suffix)]
+            break
+    else:
+        name = pbf_path.stem
+    # OSRM derives its file names by cutting the base path at a dot: keep none in it.
+    return re.sub(r"[^\w-]", "_", name) or "roads"
+
+
+def check_roads_folder(folder: Path) -> None:
+    """OSRM finds its files by cutting the path at the first ``.osm``: refuse such a
+    folder up front, with a clear message, instead of a cryptic OSRM error later.
+
+    Raises
+    ------
+    RoadDataError
+        The folder's absolute path contains ``.osm`` (``.osrm`` too).
+    """
+    text = str(folder.resolve())
+    if ".osm" in text:
+        msg = (
+            f"{folder}: OSRM cannot use a road data folder whose path contains '.osm' "
+            f"({text}); choose another folder (e.g. roads/)"
+        )
+        raise RoadDataError(msg)
 
 
 def file_sha256(path: Path) -> str:
@@ -287,28 +310,30 @@ def build_roads(
     pbf_path = Path(pbf_path)
     check_osm_file(pbf_path)
     script = profile_script(profile)
+    check_roads_folder(out_dir)
     final = roads_path(pbf_path, profile, out_dir)
     threads = threads or os.cpu_count() or 1
-    work = out_dir / f".{profile}.building-{os.getpid()}"
+    work = out_dir / f"{profile}-building-{os.getpid()}"
     shutil.rmtree(work, ignore_errors=True)
     try:
         work.mkdir(parents=True)
     except OSError as err:
         msg = f"{out_dir}: cannot create the road data folder ({err.strerror})"
         raise RoadDataError(msg) from err
-    base = work / final.name
     started = time.perf_counter()
+    # The tools run inside the work folder on a relative base name: OSRM cuts paths at
+    # the first dot it meets, so a dotted folder name anywhere above would break it.
     steps = (
         ("extract", [osrm_tool("osrm-extract"), "-p", script, "-t", threads,
-                     pbf_path, "-o", base]),
-        ("contract", [osrm_tool("osrm-contract"), "-t", threads, base]),
+                     pbf_path.resolve(), "-o", final.name]),
+        ("contract", [osrm_tool("osrm-contract"), "-t", threads, final.name]),
     )  # fmt: skip
     peak_kb = 0
     try:
         for step, argv in steps:
             say(f"[{profile}] osrm-{step} {pbf_path.name} ...")
             t0 = time.perf_counter()
-            peak_kb = max(peak_kb, _run_tool([str(a) for a in argv], profile, step))
+            peak_kb = max(peak_kb, _run_tool([str(a) for a in argv], profile, step, work))
             say(f"[{profile}] osrm-{step} done in {time.perf_counter() - t0:.1f} s")
         stamp = {
             "source": str(pbf_path),
@@ -328,7 +353,7 @@ def build_roads(
     return final
 
 
-def _run_tool(argv: list[str], profile: str, step: str) -> int:
+def _run_tool(argv: list[str], profile: str, step: str, cwd: Path) -> int:
     """Run one OSRM tool; its log goes to our debug log. Returns peak RSS (KiB)."""
     tail: list[str] = []
     peak_kb = 0
@@ -340,6 +365,7 @@ def _run_tool(argv: list[str], profile: str, step: str) -> int:
             text=True,
             encoding="utf-8",
             errors="replace",
+            cwd=cwd,
         ) as proc:
             assert proc.stdout is not None
             for raw in proc.stdout:
@@ -426,6 +452,7 @@ class OsrmProvider:
             msg = "no road data given; expected at least one prepared profile"
             raise RoadDataError(msg)
         for profile, base in datasets.items():
+            check_roads_folder(Path(base).parent)
             if not Path(f"{base}.hsgr").is_file():
                 msg = (
                     f"{base}: no prepared {profile} road data (expected {base}.hsgr); "

@@ -113,7 +113,17 @@ def test_build_reports_progress_and_replaces_stale_data(extract: Path, tmp_path:
     assert any("osrm-extract" in line for line in lines)
     assert any("osrm-contract" in line for line in lines)
     assert lines[-1].startswith("[car] road data ready")
-    assert not list(tmp_path.glob(".*building*"))
+    assert not list(tmp_path.glob("*building*"))
+
+
+def test_build_into_a_folder_with_dots_in_its_name(extract: Path, tmp_path: Path) -> None:
+    out = tmp_path / "roads.v1"
+    path = build_roads(extract, "car", out, threads=2)
+    assert path == out / "car" / "central.osrm"
+    assert OsrmProvider({"car": path}).matrix([VADUZ, GeoPoint(47.165, 9.51)], Mode.CAR).size == 2
+    # OSRM cuts its paths at the first '.osm': such a folder is refused up front
+    with pytest.raises(RoadDataError, match=r"path contains '\.osm'"):
+        build_roads(extract, "car", tmp_path / "central.osm" / "roads")
 
 
 @pytest.mark.parametrize(
