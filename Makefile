@@ -22,6 +22,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(VENV)/bin/fieldroute plan data/visits.csv data/agents.csv --date 2026-12-01 --time-limit 10 --out maps/2026-12-01
+	$(VENV)/bin/fieldroute plan data/liechtenstein/visits.csv data/liechtenstein/agents.csv --config data/liechtenstein/fieldroute.toml --date 2026-12-02 --time-limit 10 --out maps/2026-12-02
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest
@@ -36,6 +37,7 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/python -m pip install --quiet -e '.[dev,bench]'
 	$(VENV)/bin/fieldroute bench
+	$(VENV)/bin/python -m optimizer.bench_roads
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

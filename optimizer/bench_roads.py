@@ -178,9 +178,9 @@ class Retimed:
 
     stops: int
     windowed: int
-    missed: int  # service would start after the promised window ends
+    missed: int  # service would start after the promised window ends (or never)
     unreachable: int  # the stop cannot be reached on the roads at all
-    late_minutes: tuple[int, ...]
+    late_minutes: tuple[int, ...]  # by how much each reachable missed one is missed
     overtime_routes: int
 
 
@@ -211,9 +211,11 @@ def retime(day: Any, road: TravelProvider) -> Retimed:
             start = arrive if v.window is None else max(arrive, v.window.start_s)
             if v.window is not None:
                 windowed += 1
-                if start > v.window.end_s or k in m.unreachable:
+                if k in m.unreachable:
                     missed += 1
-                    late.append((start - v.window.end_s) // 60)
+                elif start > v.window.end_s:
+                    missed += 1
+                    late.append(-((v.window.end_s - start) // 60))  # minutes, rounded up
             t = start + v.duration_s
         back = leg_arrival(t, int(m.seconds[-2, -1]), route.break_start_s, route.break_end_s)
         if back > agent.shift.end_s:
@@ -249,7 +251,7 @@ def sample_day_comparison(road_dir: Path, *, time_limit_s: float = 10.0) -> dict
             "with_window": r.windowed,
             "missed_on_roads": r.missed,
             "unreachable_on_roads": r.unreachable,
-            "median_minutes_late": int(np.median(r.late_minutes)) if r.late_minutes else 0,
+            "minutes_late": list(r.late_minutes),
             "routes_past_shift_end": r.overtime_routes,
             "unassigned": len(day.plan.unassigned),
         }
