@@ -3,8 +3,8 @@
 * :func:`make_base_map` starts a ``folium.Map`` on a tile provider (or on no tiles, with
   streets drawn from the OSM extract), fitted to the points, with the OSM attribution.
 * :func:`inline_assets` rewrites a rendered folium page so that it needs no network
-  apart from map tiles: Leaflet's JS and CSS (vendored in ``optimizer/static`` from the
-  npm package ``leaflet`` 1.9.4, BSD-2-Clause, see ``static/LICENSE-leaflet``) are put
+  apart from map tiles: Leaflet's JS and CSS (vendored in ``optimizer/static/leaflet`` from
+  the npm package ``leaflet`` 1.9.4, BSD-2-Clause, see ``static/leaflet/LICENSE``) are put
   inline, with its images as data URIs, and what our pages do not use (jQuery,
   Bootstrap, Font Awesome, Leaflet.awesome-markers) is dropped.
 * Overlays on GCJ-02 tiles (AMap/Gaode) must be shifted first:
@@ -183,12 +183,12 @@ _UNUSED = (
 
 @cache
 def _static_text(name: str) -> str:
-    return files("optimizer").joinpath("static", name).read_text(encoding="utf-8")
+    return files("optimizer").joinpath("static", "leaflet", name).read_text(encoding="utf-8")
 
 
 @cache
 def _static_data_uri(name: str) -> str:
-    data = files("optimizer").joinpath("static", name).read_bytes()
+    data = files("optimizer").joinpath("static", "leaflet", name).read_bytes()
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
@@ -198,9 +198,9 @@ def leaflet_js() -> str:
     icons = (
         "L.Icon.Default.imagePath = '';\n"
         "L.Icon.Default.mergeOptions({"
-        f"iconUrl: '{_static_data_uri('leaflet-marker-icon.png')}', "
-        f"iconRetinaUrl: '{_static_data_uri('leaflet-marker-icon-2x.png')}', "
-        f"shadowUrl: '{_static_data_uri('leaflet-marker-shadow.png')}'}});\n"
+        f"iconUrl: '{_static_data_uri('marker-icon.png')}', "
+        f"iconRetinaUrl: '{_static_data_uri('marker-icon-2x.png')}', "
+        f"shadowUrl: '{_static_data_uri('marker-shadow.png')}'}});\n"
     )
     return _static_text("leaflet.js").replace("</script", "<\\/script") + "\n" + icons
 
@@ -211,7 +211,7 @@ def leaflet_css() -> str:
     css = _static_text("leaflet.css")
     return re.sub(
         r"url\(images/([\w.-]+\.png)\)",
-        lambda m: f"url({_static_data_uri('leaflet-' + m.group(1))})",
+        lambda m: f"url({_static_data_uri(m.group(1))})",
         css,
     )
 

@@ -11,10 +11,11 @@ from pathlib import Path
 from optimizer.domain import Agent, GeoPoint, Visit
 from optimizer.errors import VerificationError
 from optimizer.feasibility import precheck
+from optimizer.parallel import solve_parallel
 from optimizer.plan import Plan, SolverInfo, build_plan
 from optimizer.problem import RoutingProblem, build_problem, subset
 from optimizer.settings import Settings
-from optimizer.solver import ProgressCallback, solve
+from optimizer.solver import ProgressCallback
 from optimizer.travel import TravelProvider
 from optimizer.verify import check_plan
 
@@ -109,7 +110,7 @@ def plan_day(
         len(agents),
         len(pre_unassigned),
     )
-    assignment = solve(problem, settings.solver, on_progress=on_progress)
+    assignment = solve_parallel(problem, settings.solver, on_progress=on_progress)
     info = SolverInfo(
         engine="ortools",
         status=assignment.status,

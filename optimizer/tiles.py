@@ -2,17 +2,28 @@
 
 OSM and Tianditu tiles are WGS-84; AMap/Gaode tiles are GCJ-02, so every overlay
 (markers, route lines, streets) must be shifted with :meth:`TileProvider.shift` before
-it is drawn on them. Outside China GCJ-02 equals WGS-84 and the shift does nothing.
+it is drawn on them (:func:`optimizer.coords.wgs84_to_gcj02`). Outside China GCJ-02
+equals WGS-84 and the shift does nothing.
 ``none`` draws no tiles (the streets of the OSM extract are drawn instead).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from optimizer.coords import wgs84_to_gcj02
 from optimizer.domain import GeoPoint
+
+__all__ = [
+    "GCJ02",
+    "OSM_ATTRIBUTION",
+    "TILE_PROVIDERS",
+    "WGS84",
+    "TileProvider",
+    "tile_provider",
+    "wgs84_to_gcj02",
+]
 
 OSM_ATTRIBUTION = (
     '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
@@ -101,51 +112,3 @@ def tile_provider(name: str) -> TileProvider:
     except KeyError:
         msg = f"tile provider {name!r} is unknown; options are: {', '.join(TILE_PROVIDERS)}"
         raise ValueError(msg) from None
-
-
-# ------------------------------------------------------------------ GCJ-02
-
-_GCJ_A = 6378245.0
-_GCJ_EE = 0.00669342162296594323
-
-
-def in_china(point: GeoPoint) -> bool:
-    """Rough mainland-China box where GCJ-02 differs from WGS-84."""
-    return 73.66 < point.lon < 135.05 and 3.86 < point.lat < 53.55
-
-
-def wgs84_to_gcj02(point: GeoPoint) -> GeoPoint:
-    """WGS-84 to GCJ-02 (the obfuscated datum of AMap/Gaode and Tencent tiles).
-
-    The published forward formula; its error is under a metre. Outside China the
-    point is returned unchanged.
-    """
-    if not in_china(point):
-        return point
-    x, y = point.lon - 105.0, point.lat - 35.0
-    dlat = _gcj_lat(x, y)
-    dlon = _gcj_lon(x, y)
-    radlat = math.radians(point.lat)
-    magic = 1 - _GCJ_EE * math.sin(radlat) ** 2
-    sqrt_magic = math.sqrt(magic)
-    dlat = (dlat * 180.0) / ((_GCJ_A * (1 - _GCJ_EE)) / (magic * sqrt_magic) * math.pi)
-    dlon = (dlon * 180.0) / (_GCJ_A / sqrt_magic * math.cos(radlat) * math.pi)
-    return GeoPoint(point.lat + dlat, point.lon + dlon)
-
-
-def _gcj_lat(x: float, y: float) -> float:
-    pi = math.pi
-    ret = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * math.sqrt(abs(x))
-    ret += (20.0 * math.sin(6.0 * x * pi) + 20.0 * math.sin(2.0 * x * pi)) * 2.0 / 3.0
-    ret += (20.0 * math.sin(y * pi) + 40.0 * math.sin(y / 3.0 * pi)) * 2.0 / 3.0
-    ret += (160.0 * math.sin(y / 12.0 * pi) + 320 * math.sin(y * pi / 30.0)) * 2.0 / 3.0
-    return ret
-
-
-def _gcj_lon(x: float, y: float) -> float:
-    pi = math.pi
-    ret = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * math.sqrt(abs(x))
-    ret += (20.0 * math.sin(6.0 * x * pi) + 20.0 * math.sin(2.0 * x * pi)) * 2.0 / 3.0
-    ret += (20.0 * math.sin(x * pi) + 40.0 * math.sin(x / 3.0 * pi)) * 2.0 / 3.0
-    ret += (150.0 * math.sin(x / 12.0 * pi) + 300.0 * math.sin(x / 30.0 * pi)) * 2.0 / 3.0
-    return ret
