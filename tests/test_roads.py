@@ -398,3 +398,46 @@ def test_osrm_null_becomes_nan() -> None:
     assert out.shape == (2, 2)
     assert np.isnan(out[0, 1])
     assert out[1, 0] == 3.5
+
+
+def test_cli_plan_on_roads_then_reopen(
+    extract: Path, road_data: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from optimizer.mapbase import remote_assets
+    from optimizer.reopen import open_plan
+    from optimizer.verify import check_plan
+
+    (tmp_path / "visits.csv").write_text(
+        "visit_id,lat,lon,window_start,window_end\n"
+        "V1,47.1650,9.5100,09:00,12:00\nV2,47.1040,9.5270,,\nV3,47.11117,9.60688,,\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "agents.csv").write_text(
+        "agent_id,start_lat,start_lon,shift_start,shift_end,mode\n"
+        "A1,47.1410,9.5215,08:00,17:00,car\nA2,47.1410,9.5215,08:00,17:00,transit\n",
+        encoding="utf-8",
+    )
+    roads_dir = next(iter(road_data.values())).parent.parent
+    config = tmp_path / "fieldroute.toml"
+    config.write_text(
+        f'[plan]\ntimezone = "Europe/Vaduz"\n[roads]\nextract = "{extract}"\n'
+        f'dir = "{roads_dir}"\n[solver]\nworkers = 1\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    args = [str(tmp_path / "visits.csv"), str(tmp_path / "agents.csv"), "--config", str(config)]
+    rc = main(["plan", *args, "--date", "2026-12-02", "--time-limit", "1", "--out", str(out)])
+    assert rc == 0, capsys.readouterr().err
+    doc = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+    travel = doc["travel"]
+    assert travel["model"] == "osrm"
+    assert "transit estimated from straight-line distances" in travel["note"]
+    assert travel["modes"]["car"] == {"model": "osrm", "profile": "car"}
+    reasons = {u["visit_id"]: u["reason"] for u in doc["unassigned"]}
+    assert reasons.get("V3", "").startswith("no road within 5") or "V3" in {
+        s["visit_id"] for r in doc["routes"] if r["agent_id"] == "A2" for s in r["stops"]
+    }
+    for page in out.glob("*.html"):
+        assert remote_assets(page.read_text(encoding="utf-8")) == [], page.name
+    day = open_plan(out / "plan.json")
+    assert check_plan(day.plan, day.visits, day.problem) == []
