@@ -82,6 +82,110 @@ class SolverSettings:
             raise ConfigurationError(msg)
 
 
+GEOCODER_PROVIDERS = ("gazetteer", "nominatim", "baidu", "amap")
+COORD_SYSTEMS = ("wgs84", "gcj02", "bd09")
+_DEFAULT_KEY_ENV = {"baidu": "BAIDU_MAPS_AK", "amap": "AMAP_KEY"}
+
+
+@dataclass(frozen=True, slots=True)
+class GeocoderSettings:
+    """``[geocoder]``: which provider locates addresses, and how answers are checked.
+
+    Keys are never read from the file: ``api_key_env`` names the environment variable
+    that holds one (default ``BAIDU_MAPS_AK`` for baidu, ``AMAP_KEY`` for amap).
+    """
+
+    provider: str = "gazetteer"
+    gazetteer_path: str = "data/gazetteer.csv"
+    cache_path: str = "data/geocode-cache.sqlite"
+    #: Nominatim: a real application name and contact (its usage policy).
+    user_agent: str = ""
+    domain: str = "nominatim.openstreetmap.org"
+    scheme: str = "https"
+    country_codes: tuple[str, ...] = ()
+    api_key_env: str = ""
+    security_key_env: str = ""
+    #: AMap: a city name, citycode or adcode that narrows every search.
+    city: str = ""
+    #: Seconds between two requests (the public Nominatim is held to >= 1).
+    min_delay_s: float = 1.0
+    max_retries: int = 2
+    error_wait_s: float = 5.0
+    timeout_s: float = 10.0
+    #: Route visits found only at district/city level although a door was given.
+    accept_coarse: bool = False
+    #: Datum of lat/lon columns in the input files, unless a row's coord_system says.
+    coord_system: str = "wgs84"
+    #: Service area as (south, west, north, east) in WGS-84 degrees.
+    service_bbox: tuple[float, float, float, float] | None = None
+    #: Service area as a radius around any agent's base.
+    service_radius_km: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.provider not in GEOCODER_PROVIDERS:
+            msg = f"geocoder.provider {self.provider!r} is unknown; options are: {', '.join(GEOCODER_PROVIDERS)}"
+            raise ConfigurationError(msg)
+        if self.scheme not in ("http", "https"):
+            msg = f"geocoder.scheme {self.scheme!r} is unknown; options are: http, https"
+            raise ConfigurationError(msg)
+        if self.coord_system not in COORD_SYSTEMS:
+            msg = f"geocoder.coord_system {self.coord_system!r} is unknown; options are: {', '.join(COORD_SYSTEMS)}"
+            raise ConfigurationError(msg)
+        for name in ("min_delay_s", "error_wait_s"):
+            if getattr(self, name) < 0:
+                msg = f"geocoder.{name} {getattr(self, name)!r} must be >= 0"
+                raise ConfigurationError(msg)
+        if not 0 < self.timeout_s <= 300:
+            msg = f"geocoder.timeout_s {self.timeout_s!r} is out of range; expected 0 < seconds <= 300"
+            raise ConfigurationError(msg)
+        if not 0 <= self.max_retries <= 10:
+            msg = f"geocoder.max_retries {self.max_retries!r} is out of range; expected 0 to 10"
+            raise ConfigurationError(msg)
+        if self.service_bbox is not None:
+            box = self.service_bbox
+            ok = (
+                len(box) == 4
+                and -90 <= box[0] < box[2] <= 90
+                and -180 <= box[1] < box[3] <= 180
+            )
+            if not ok:
+                msg = f"geocoder.service_bbox {list(box)!r} is not a box; expected [south, west, north, east] in degrees, south < north and west < east"
+                raise ConfigurationError(msg)
+        if self.service_radius_km is not None and self.service_radius_km <= 0:
+            msg = f"geocoder.service_radius_km {self.service_radius_km!r} must be > 0"
+            raise ConfigurationError(msg)
+
+    @property
+    def key_env(self) -> str:
+        """The environment variable holding the provider's key."""
+        return self.api_key_env or _DEFAULT_KEY_ENV.get(self.provider, "")
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any], source: str) -> GeocoderSettings:
+        raw = dict(raw)
+        for secret in ("api_key", "key", "ak", "security_key", "sk"):
+            if secret in raw:
+                msg = (
+                    f"{source}: [geocoder] {secret} is not read from a file; put the key "
+                    "in an environment variable and name it with api_key_env"
+                )
+                raise ConfigurationError(msg)
+        _no_unknown(raw, _field_names(cls), "geocoder.", source)
+        for name in ("country_codes", "service_bbox"):
+            if name in raw:
+                if not isinstance(raw[name], list | tuple):
+                    msg = f"{source}: geocoder.{name} must be a list"
+                    raise ConfigurationError(msg)
+                raw[name] = tuple(raw[name])
+        try:
+            if "service_bbox" in raw:
+                raw["service_bbox"] = tuple(float(v) for v in raw["service_bbox"])
+            return replace(cls(), **raw)
+        except (TypeError, ValueError) as err:  # ConfigurationError is a ValueError
+            msg = f"{source}: {err}"
+            raise ConfigurationError(msg) from None
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything a plan depends on besides the two input files."""
@@ -90,6 +194,7 @@ class Settings:
     output_dir: str = "maps"
     travel: TravelSettings = field(default_factory=TravelSettings)
     solver: SolverSettings = field(default_factory=SolverSettings)
+    geocoder: GeocoderSettings = field(default_factory=GeocoderSettings)
 
     def __post_init__(self) -> None:
         try:
@@ -117,6 +222,9 @@ class Settings:
         travel_raw = dict(_table(top.pop("travel", {}), "travel", source))
         solver_raw = _table(top.pop("solver", {}), "solver", source)
         plan_raw = _table(top.pop("plan", {}), "plan", source)
+        geocoder = GeocoderSettings.from_dict(
+            _table(top.pop("geocoder", {}), "geocoder", source), source
+        )
         _no_unknown(top, {}, "", source)
         profiles = dict(DEFAULT_PROFILES)
         for mode in Mode:
@@ -140,7 +248,7 @@ class Settings:
                 float(travel_raw.get("detour_factor", 1.3)), profiles
             )
             solver = replace(SolverSettings(), **solver_raw)
-            return cls(travel=travel, solver=solver, **plan_raw)
+            return cls(travel=travel, solver=solver, geocoder=geocoder, **plan_raw)
         except ConfigurationError as err:
             msg = f"{source}: {err}"
             raise ConfigurationError(msg) from None
@@ -158,10 +266,16 @@ class Settings:
             for f in fields(SolverSettings)
             if getattr(self.solver, f.name) is not None
         }
+        geocoder = {
+            f.name: list(v) if isinstance(v, tuple) else v
+            for f in fields(GeocoderSettings)
+            if (v := getattr(self.geocoder, f.name)) is not None
+        }
         return {
             "plan": {"timezone": self.timezone, "output_dir": self.output_dir},
             "travel": travel,
             "solver": solver,
+            "geocoder": geocoder,
         }
 
 
