@@ -49,9 +49,7 @@ class InputError(OptimizerError, ValueError):
     exit_code = 2
 
     def __init__(self, issues: Iterable[Issue]) -> None:
-        self.issues: tuple[Issue, ...] = tuple(
-            sorted(issues, key=lambda i: (i.source, i.row or 0))
-        )
+        self.issues: tuple[Issue, ...] = tuple(sorted(issues, key=lambda i: (i.source, i.row or 0)))
         super().__init__(self._message())
 
     def _message(self) -> str:

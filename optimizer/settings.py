@@ -39,13 +39,13 @@ class TravelSettings:
     """Straight-line travel model: great-circle km x ``detour_factor`` at a mode speed."""
 
     detour_factor: float = 1.3
-    profiles: Mapping[Mode, ModeProfile] = field(
-        default_factory=lambda: dict(DEFAULT_PROFILES)
-    )
+    profiles: Mapping[Mode, ModeProfile] = field(default_factory=lambda: dict(DEFAULT_PROFILES))
 
     def __post_init__(self) -> None:
         if not 1.0 <= self.detour_factor <= 5.0:
-            msg = f"travel.detour_factor {self.detour_factor!r} is out of range; expected 1.0 to 5.0"
+            msg = (
+                f"travel.detour_factor {self.detour_factor!r} is out of range; expected 1.0 to 5.0"
+            )
             raise ConfigurationError(msg)
 
     def model(self) -> StraightLineModel:
@@ -230,7 +230,12 @@ class Settings:
         for mode in Mode:
             if mode.value in travel_raw:
                 raw = _table(travel_raw.pop(mode.value), f"travel.{mode.value}", source)
-                _no_unknown(raw, {"speed_kmh": 0, "overhead_s": 0}, f"travel.{mode.value}.", source)
+                _no_unknown(
+                    raw,
+                    {"speed_kmh": 0, "overhead_s": 0},
+                    f"travel.{mode.value}.",
+                    source,
+                )
                 base = profiles[mode]
                 try:
                     profiles[mode] = ModeProfile(
@@ -244,9 +249,7 @@ class Settings:
         _no_unknown(solver_raw, _field_names(SolverSettings), "solver.", source)
         _no_unknown(plan_raw, {"timezone": 0, "output_dir": 0}, "plan.", source)
         try:
-            travel = TravelSettings(
-                float(travel_raw.get("detour_factor", 1.3)), profiles
-            )
+            travel = TravelSettings(float(travel_raw.get("detour_factor", 1.3)), profiles)
             solver = replace(SolverSettings(), **solver_raw)
             return cls(travel=travel, solver=solver, geocoder=geocoder, **plan_raw)
         except ConfigurationError as err:

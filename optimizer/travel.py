@@ -109,9 +109,7 @@ class StraightLineModel:
     """
 
     detour_factor: float = 1.3
-    profiles: Mapping[Mode, ModeProfile] = field(
-        default_factory=lambda: dict(DEFAULT_PROFILES)
-    )
+    profiles: Mapping[Mode, ModeProfile] = field(default_factory=lambda: dict(DEFAULT_PROFILES))
 
     def __post_init__(self) -> None:
         if not 1.0 <= self.detour_factor <= 5.0:

@@ -1,0 +1,33 @@
+"""Regenerate the sample day in data/ (seeded: the same files every time).
+
+    .venv/bin/python data/make_sample.py
+
+Everything is synthetic: names, phones and house numbers are invented.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from optimizer.export import agents_frame, visits_frame, write_csv
+from optimizer.synthetic import CHENGDU, City, add_impossible, make_agents, make_visits
+
+HERE = Path(__file__).parent
+SEED = 20261201
+
+
+def main() -> None:
+    city = City(CHENGDU.name, CHENGDU.center, 6.0)
+    agents = make_agents(8, seed=SEED, city=city)
+    visits = add_impossible(make_visits(116, agents, seed=SEED, city=city), seed=SEED, city=city)
+    write_csv(visits_frame(visits), HERE / "visits.csv")
+    write_csv(agents_frame(agents), HERE / "agents.csv")
+    tiny_agents = make_agents(2, seed=SEED, city=city)
+    tiny = make_visits(6, tiny_agents, seed=SEED + 7, city=city)
+    (HERE / "tiny").mkdir(exist_ok=True)
+    write_csv(visits_frame(tiny), HERE / "tiny" / "visits.csv")
+    write_csv(agents_frame(tiny_agents), HERE / "tiny" / "agents.csv")
+
+
+if __name__ == "__main__":
+    main()

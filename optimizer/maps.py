@@ -1,0 +1,236 @@
+"""Folium maps of a plan: the dispatcher's overview and one page per agent.
+
+``overview_map`` and ``agent_map`` build ``folium.Map`` objects (pure); ``save_maps``
+writes them. Popups carry ids, windows and times, never borrowers' names or phones.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import folium
+
+from optimizer.domain import GeoPoint, Visit
+from optimizer.pipeline import DayPlan
+from optimizer.plan import Route
+from optimizer.timeparse import format_hhmm as hm
+
+PALETTE = (
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#9467bd",
+    "#ff7f0e",
+    "#17becf",
+    "#8c564b",
+    "#e377c2",
+    "#bcbd22",
+    "#393b79",
+    "#637939",
+    "#843c39",
+)
+UNASSIGNED_COLOUR = "#7f7f7f"
+ATTRIBUTION = "© OpenStreetMap contributors"
+
+
+def colour(k: int) -> str:
+    return PALETTE[k % len(PALETTE)]
+
+
+def _base_map(points: list[GeoPoint], **kwargs: object) -> folium.Map:
+    fmap = folium.Map(tiles="OpenStreetMap", attr=ATTRIBUTION, control_scale=True, **kwargs)
+    if points:
+        lats = [p.lat for p in points]
+        lons = [p.lon for p in points]
+        fmap.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], padding=(20, 20))
+    return fmap
+
+
+def _number_icon(n: int | str, fill: str) -> folium.DivIcon:
+    return folium.DivIcon(
+        html=(
+            f'<div style="background:{fill};color:#fff;border:2px solid #fff;border-radius:50%;'
+            f"width:24px;height:24px;line-height:20px;text-align:center;font:bold 12px sans-serif;"
+            f'box-shadow:0 0 2px #000">{n}</div>'
+        ),
+        icon_size=(24, 24),
+        icon_anchor=(12, 12),
+    )
+
+
+def _window_text(v: Visit) -> str:
+    return f"{hm(v.window.start_s)}-{hm(v.window.end_s)}" if v.window else "any time"
+
+
+def _add_route(layer: folium.FeatureGroup, route: Route, day: DayPlan, fill: str) -> None:
+    visits = {v.visit_id: v for v in day.visits}
+    agent = next(a for a in day.agents if a.agent_id == route.agent_id)
+    start, end = agent.start, agent.end_point
+    assert start is not None  # routed agents are located
+    assert end is not None
+    line = [start.as_latlon()]
+    for s in route.stops:
+        v = visits[s.visit_id]
+        assert v.location is not None
+        line.append(v.location.as_latlon())
+        popup = (
+            f"<b>{html.escape(s.visit_id)}</b> ({html.escape(v.visit_type or 'visit')})<br>"
+            f"agent {html.escape(route.agent_id)}, stop {s.seq}<br>"
+            f"window {_window_text(v)}<br>planned start {hm(s.start_s)}, until {hm(s.end_s)}"
+        )
+        folium.Marker(
+            v.location.as_latlon(),
+            icon=_number_icon(s.seq, fill),
+            popup=folium.Popup(popup, max_width=260),
+            tooltip=f"{s.visit_id} {hm(s.start_s)}",
+        ).add_to(layer)
+    line.append(end.as_latlon())
+    folium.PolyLine(line, color=fill, weight=4, opacity=0.8).add_to(layer)
+    folium.Marker(
+        start.as_latlon(),
+        icon=_number_icon("S", "#222"),
+        tooltip=f"{route.agent_id} start {hm(route.depart_s)}",
+    ).add_to(layer)
+    if end != start:
+        folium.Marker(
+            end.as_latlon(),
+            icon=_number_icon("E", "#222"),
+            tooltip=f"{route.agent_id} end {hm(route.return_s)}",
+        ).add_to(layer)
+
+
+def overview_map(day: DayPlan) -> folium.Map:
+    """Every route in its own colour and layer, unassigned visits in grey, a legend."""
+    plan = day.plan
+    points = [v.location for v in day.visits if v.location is not None]
+    points += [p for a in day.agents for p in (a.start, a.end_point) if p is not None]
+    fmap = _base_map(points)
+    legend = []
+    for k, agent in enumerate(day.agents):
+        route = plan.route_of(agent.agent_id)
+        if route is None:
+            continue
+        layer = folium.FeatureGroup(name=f"{agent.agent_id} ({len(route.stops)} visits)")
+        _add_route(layer, route, day, colour(k))
+        layer.add_to(fmap)
+        legend.append(
+            (
+                colour(k),
+                f"{agent.agent_id}: {len(route.stops)} visits, {hm(route.depart_s)}-{hm(route.return_s)}",
+            )
+        )
+    visits = {v.visit_id: v for v in day.visits}
+    grey = folium.FeatureGroup(name=f"unassigned ({len(plan.unassigned)})")
+    for u in plan.unassigned:
+        v = visits[u.visit_id]
+        if v.location is None:
+            continue
+        folium.CircleMarker(
+            v.location.as_latlon(),
+            radius=7,
+            color=UNASSIGNED_COLOUR,
+            fill=True,
+            fill_opacity=0.7,
+            popup=folium.Popup(
+                f"<b>{html.escape(u.visit_id)}</b> unassigned<br>window {_window_text(v)}<br>{html.escape(u.reason)}",
+                max_width=260,
+            ),
+            tooltip=f"{u.visit_id} unassigned",
+        ).add_to(grey)
+    grey.add_to(fmap)
+    legend.append((UNASSIGNED_COLOUR, f"unassigned: {len(plan.unassigned)}"))
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    fmap.get_root().html.add_child(folium.Element(_legend_html(day, legend)))
+    return fmap
+
+
+def _legend_html(day: DayPlan, rows: list[tuple[str, str]]) -> str:
+    items = "".join(
+        f'<div><span style="display:inline-block;width:12px;height:12px;background:{c};margin-right:6px"></span>{html.escape(t)}</div>'
+        for c, t in rows
+    )
+    return (
+        '<div style="position:fixed;bottom:24px;left:12px;z-index:1000;background:#fff;padding:8px 10px;'
+        'border-radius:6px;box-shadow:0 1px 4px rgba(0,0,0,.4);font:12px sans-serif;max-height:45vh;overflow:auto">'
+        f"<b>FieldRoute plan {day.plan.date.isoformat()}</b>{items}"
+        f'<div style="color:#666;margin-top:4px">{html.escape(str(day.plan.travel.get("note", day.plan.travel.get("model", ""))))}</div></div>'
+    )
+
+
+def agent_map(day: DayPlan, agent_id: str) -> folium.Map:
+    """One agent's route beside the ordered list of their stops with times."""
+    k, agent = next((k, a) for k, a in enumerate(day.agents) if a.agent_id == agent_id)
+    route = day.plan.route_of(agent_id)
+    visits = {v.visit_id: v for v in day.visits}
+    points = [p for p in (agent.start, agent.end_point) if p is not None]
+    if route is not None:
+        points += [loc for s in route.stops if (loc := visits[s.visit_id].location) is not None]
+    fmap = _base_map(points, width="64%", height="100%")
+    if route is not None:
+        _add_route(fmap, route, day, colour(k))  # type: ignore[arg-type]
+    fmap.get_root().html.add_child(folium.Element(_stop_list_html(day, agent_id, route)))
+    return fmap
+
+
+def _stop_list_html(day: DayPlan, agent_id: str, route: Route | None) -> str:
+    visits = {v.visit_id: v for v in day.visits}
+    if route is None:
+        body = "<p>No visits today.</p>"
+    else:
+        rows = []
+        events: list[tuple[int, str]] = [
+            (
+                route.depart_s,
+                f"<tr><td></td><td>{hm(route.depart_s)}</td><td colspan=2>leave start</td></tr>",
+            )
+        ]
+        for s in route.stops:
+            v = visits[s.visit_id]
+            events.append(
+                (
+                    s.start_s,
+                    (
+                        f"<tr><td><b>{s.seq}</b></td><td>{hm(s.start_s)}-{hm(s.end_s)}</td>"
+                        f"<td><b>{html.escape(s.visit_id)}</b> {html.escape(v.visit_type)}<br>"
+                        f"<small>{html.escape(v.address)}<br>window {_window_text(v)}; arrive {hm(s.arrive_s)}"
+                        f", {s.travel_s // 60} min travel</small></td></tr>"
+                    ),
+                )
+            )
+        if route.break_start_s is not None and route.break_end_s is not None:
+            events.append(
+                (
+                    route.break_start_s,
+                    f"<tr><td></td><td>{hm(route.break_start_s)}-{hm(route.break_end_s)}</td><td>break</td></tr>",
+                )
+            )
+        events.append(
+            (
+                route.return_s,
+                f"<tr><td></td><td>{hm(route.return_s)}</td><td>back at end point</td></tr>",
+            )
+        )
+        rows = [row for _, row in sorted(events, key=lambda e: e[0])]
+        body = (
+            f"<p>{len(route.stops)} visits, {hm(route.depart_s)}-{hm(route.return_s)}, "
+            f"{route.travel_s // 60} min travel, {route.distance_m / 1000:.1f} km</p>"
+            f'<table style="border-collapse:collapse;width:100%">{"".join(rows)}</table>'
+        )
+    return (
+        '<div style="position:absolute;top:0;right:0;width:36%;height:100%;overflow:auto;'
+        'font:13px sans-serif;padding:10px;box-sizing:border-box;background:#fafafa">'
+        f'<h2 style="margin:0 0 6px">{html.escape(agent_id)} · {day.plan.date.isoformat()}</h2>{body}'
+        "<style>td{border-bottom:1px solid #ddd;padding:4px;vertical-align:top}</style></div>"
+    )
+
+
+def save_maps(day: DayPlan, out: Path) -> list[Path]:
+    """overview.html and agent-<agent_id>.html for every agent with a route."""
+    paths = [out / "overview.html"]
+    overview_map(day).save(str(paths[0]))
+    for route in day.plan.routes:
+        path = out / f"agent-{route.agent_id}.html"
+        agent_map(day, route.agent_id).save(str(path))
+        paths.append(path)
+    return paths

@@ -1,0 +1,86 @@
+"""The one place that knows the order of the steps from inputs to a verified plan."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from optimizer.domain import Agent, Visit
+from optimizer.errors import VerificationError
+from optimizer.feasibility import precheck
+from optimizer.plan import Plan, SolverInfo, build_plan
+from optimizer.problem import RoutingProblem, build_problem, subset
+from optimizer.settings import Settings
+from optimizer.solver import ProgressCallback, solve
+from optimizer.travel import TravelProvider
+from optimizer.verify import check_plan
+
+logger = logging.getLogger(__name__)
+
+NOT_GEOCODED = "address not geocoded: add lat/lon to the visit or correct the address"
+
+
+@dataclass(frozen=True, slots=True)
+class DayPlan:
+    """A verified plan with everything needed to render, export or re-open it."""
+
+    plan: Plan
+    visits: tuple[Visit, ...]
+    agents: tuple[Agent, ...]
+    problem: RoutingProblem
+    settings: Settings
+
+
+def plan_day(
+    visits: Sequence[Visit],
+    agents: Sequence[Agent],
+    settings: Settings,
+    *,
+    date: dt.date,
+    travel: TravelProvider | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> DayPlan:
+    """Plan one day. Raises VerificationError if the plan breaks any constraint (a bug)."""
+    provider = travel if travel is not None else settings.travel.model()
+    pre_unassigned = {v.visit_id: NOT_GEOCODED for v in visits if v.location is None}
+    located = [v for v in visits if v.location is not None]
+    full = build_problem(located, agents, provider)
+    reasons = precheck(full)
+    for i, reason in reasons.items():
+        pre_unassigned[full.visits[i].visit_id] = reason
+    problem = subset(full, [i for i in range(full.num_visits) if i not in reasons])
+    logger.info(
+        "solving %d visits with %d agents (%d set aside before solving)",
+        problem.num_visits,
+        len(agents),
+        len(pre_unassigned),
+    )
+    assignment = solve(problem, settings.solver, on_progress=on_progress)
+    info = SolverInfo(
+        engine="ortools",
+        status=assignment.status,
+        time_limit_s=settings.solver.time_limit_s,
+        wall_s=round(assignment.wall_s, 2),
+        objective=assignment.objective,
+    )
+    plan = build_plan(
+        problem,
+        assignment,
+        pre_unassigned,
+        date=date,
+        timezone=settings.timezone,
+        solver=info,
+        travel=provider.describe(),
+        visit_order=[v.visit_id for v in visits],
+    )
+    violations = check_plan(plan, visits, problem)
+    if violations:
+        raise VerificationError(violations)
+    logger.info(
+        "plan verified: %d routed, %d unassigned",
+        len(plan.assigned_ids),
+        len(plan.unassigned),
+    )
+    return DayPlan(plan, tuple(visits), tuple(agents), problem, settings)

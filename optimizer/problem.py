@@ -1,0 +1,104 @@
+"""The routing problem in solver terms: node indices, integer matrices and windows.
+
+Node layout: visits take nodes ``0..V-1`` in input order; agent ``a`` starts at node
+``V + 2a`` and ends at ``V + 2a + 1``. Every agent gets its own start and end node even
+when places coincide, which keeps the index maps trivial to invert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from optimizer.domain import MAX_TIME_S, Agent, GeoPoint, Mode, TimeWindow, Visit
+from optimizer.travel import TravelMatrix, TravelProvider
+
+#: Any visit may start at any time in the agent's shift when it has no window.
+OPEN_WINDOW = TimeWindow(0, MAX_TIME_S)
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingProblem:
+    """Located visits and agents plus their travel matrices (one per travel mode used)."""
+
+    visits: tuple[Visit, ...]
+    agents: tuple[Agent, ...]
+    points: tuple[GeoPoint, ...]
+    matrices: Mapping[Mode, TravelMatrix]
+
+    def __post_init__(self) -> None:
+        expected = len(self.visits) + 2 * len(self.agents)
+        if len(self.points) != expected:
+            msg = f"Expected {expected} points (visits + 2 per agent), got {len(self.points)}."
+            raise ValueError(msg)
+        for mode, m in self.matrices.items():
+            if m.size != expected:
+                msg = f"Expected {mode} matrix of size {expected}, got {m.size}."
+                raise ValueError(msg)
+
+    @property
+    def num_visits(self) -> int:
+        return len(self.visits)
+
+    def start_node(self, agent_index: int) -> int:
+        return len(self.visits) + 2 * agent_index
+
+    def end_node(self, agent_index: int) -> int:
+        return len(self.visits) + 2 * agent_index + 1
+
+    def window(self, visit_index: int) -> TimeWindow:
+        return self.visits[visit_index].window or OPEN_WINDOW
+
+    def travel_s(self, agent_index: int, i: int, j: int) -> int:
+        return int(self.matrices[self.agents[agent_index].mode].seconds[i, j])
+
+    def distance_m(self, agent_index: int, i: int, j: int) -> int:
+        return int(self.matrices[self.agents[agent_index].mode].metres[i, j])
+
+    def visit_index(self) -> dict[str, int]:
+        return {v.visit_id: i for i, v in enumerate(self.visits)}
+
+
+def build_problem(
+    visits: Sequence[Visit], agents: Sequence[Agent], travel: TravelProvider
+) -> RoutingProblem:
+    """Every visit and agent must be located (``location``/``start`` not None)."""
+    points: list[GeoPoint] = []
+    for v in visits:
+        if v.location is None:
+            msg = f"Visit {v.visit_id} has no location; locate it first."
+            raise ValueError(msg)
+        points.append(v.location)
+    for a in agents:
+        start, end = a.start, a.end_point
+        if start is None or end is None:
+            msg = f"Agent {a.agent_id} has no start location; locate it first."
+            raise ValueError(msg)
+        points += [start, end]
+    modes = sorted({a.mode for a in agents})
+    matrices = {mode: travel.matrix(points, mode) for mode in modes}
+    return RoutingProblem(tuple(visits), tuple(agents), tuple(points), matrices)
+
+
+def subset(problem: RoutingProblem, keep: Sequence[int]) -> RoutingProblem:
+    """The same problem with only the visits at indices ``keep`` (in that order)."""
+    v = problem.num_visits
+    nodes = [*keep, *range(v, v + 2 * len(problem.agents))]
+    matrices = {
+        mode: TravelMatrix(
+            seconds=m.seconds[np.ix_(nodes, nodes)],
+            metres=m.metres[np.ix_(nodes, nodes)],
+            unreachable={
+                new: m.unreachable[old] for new, old in enumerate(nodes) if old in m.unreachable
+            },
+        )
+        for mode, m in problem.matrices.items()
+    }
+    return RoutingProblem(
+        tuple(problem.visits[i] for i in keep),
+        problem.agents,
+        tuple(problem.points[n] for n in nodes),
+        matrices,
+    )

@@ -1,0 +1,274 @@
+"""The only module that imports OR-Tools: RoutingProblem in, plain Assignment out.
+
+Model: one vehicle per agent from its start node to its end node; a time dimension
+whose transit is service at the origin plus travel; visit windows on service start;
+shift bounds on the route; the lunch break as a break interval; skills and pins as
+allowed vehicles; max_visits and capacity as count dimensions; every visit optional
+behind a drop penalty so that the search never fails and drops the lowest priority
+first. The penalty per priority unit exceeds any possible total travel, which makes the
+objective lexicographic: served priority first, then travel time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from optimizer.domain import Mode
+from optimizer.errors import SolverError
+from optimizer.feasibility import able_agents
+from optimizer.problem import RoutingProblem
+from optimizer.settings import SolverSettings
+
+ProgressCallback = Callable[[float, int, int], None]
+"""Called on each improving solution with (elapsed s, objective, visits served)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RouteResult:
+    """One agent's route: visit indices in order and the solver's times for them."""
+
+    agent_index: int
+    visits: tuple[int, ...]
+    service_start_s: tuple[int, ...]
+    depart_s: int
+    return_s: int
+    break_start_s: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    routes: tuple[RouteResult, ...]
+    dropped: tuple[int, ...]
+    status: str
+    objective: int
+    wall_s: float
+
+
+_STATUS = {
+    0: "NOT_SOLVED",
+    1: "SUCCESS",
+    2: "PARTIAL_SUCCESS_LOCAL_OPTIMUM_NOT_REACHED",
+    3: "FAIL",
+    4: "FAIL_TIMEOUT",
+    5: "INVALID",
+    6: "INFEASIBLE",
+    7: "OPTIMAL",
+}
+
+
+def drop_penalty_unit(problem: RoutingProblem) -> int:
+    """Penalty per priority unit: more than all agents could ever travel in a day."""
+    total_shift = sum(a.shift.end_s - a.shift.start_s for a in problem.agents)
+    return max(total_shift, 1) + 1
+
+
+class _Model:
+    """Builds the OR-Tools model; each constraint in its own method."""
+
+    def __init__(self, problem: RoutingProblem, settings: SolverSettings) -> None:
+        self.problem = problem
+        self.settings = settings
+        n_agents = len(problem.agents)
+        starts = [problem.start_node(a) for a in range(n_agents)]
+        ends = [problem.end_node(a) for a in range(n_agents)]
+        self.manager = pywrapcp.RoutingIndexManager(len(problem.points), n_agents, starts, ends)
+        self.routing = pywrapcp.RoutingModel(self.manager)
+        self.service = [v.duration_s for v in problem.visits] + [0] * (2 * n_agents)
+        self.horizon = max([a.shift.end_s for a in problem.agents], default=0)
+        self.breaks: dict[int, pywrapcp.IntervalVar] = {}
+        self._transits: dict[Mode, tuple[int, int]] = {}
+        self._add_travel_cost()
+        self._add_time_dimension()
+        self._add_breaks()
+        self._add_allowed_agents()
+        self._add_max_visits()
+        self._add_capacity()
+        self._add_optional_visits()
+
+    def _register_matrices(self, mode: Mode) -> tuple[int, int]:
+        """(travel-cost callback, time-transit callback) for one mode, registered once."""
+        if mode not in self._transits:
+            travel = self.problem.matrices[mode].seconds
+            cost = self.routing.RegisterTransitMatrix(travel.tolist())
+            with_service = travel + [[s] for s in self.service]
+            transit = self.routing.RegisterTransitMatrix(with_service.tolist())
+            self._transits[mode] = (cost, transit)
+        return self._transits[mode]
+
+    def _add_travel_cost(self) -> None:
+        for a, agent in enumerate(self.problem.agents):
+            cost, _ = self._register_matrices(agent.mode)
+            self.routing.SetArcCostEvaluatorOfVehicle(cost, a)
+            if self.settings.vehicle_fixed_cost_s:
+                self.routing.SetFixedCostOfVehicle(self.settings.vehicle_fixed_cost_s, a)
+
+    def _add_time_dimension(self) -> None:
+        transits = [self._register_matrices(agent.mode)[1] for agent in self.problem.agents]
+        slack_max = self.horizon  # waiting is allowed anywhere
+        capacity = self.horizon
+        fix_start_cumul_to_zero = False
+        self.routing.AddDimensionWithVehicleTransits(
+            transits, slack_max, capacity, fix_start_cumul_to_zero, "Time"
+        )
+        self.time = self.routing.GetDimensionOrDie("Time")
+        for i in range(self.problem.num_visits):
+            window = self.problem.window(i)
+            index = self.manager.NodeToIndex(i)
+            self.time.CumulVar(index).SetRange(window.start_s, min(window.end_s, self.horizon))
+        for a, agent in enumerate(self.problem.agents):
+            for index in (self.routing.Start(a), self.routing.End(a)):
+                self.time.CumulVar(index).SetRange(agent.shift.start_s, agent.shift.end_s)
+            # Leave as late as the first appointment allows, come back as early as possible.
+            self.routing.AddVariableMaximizedByFinalizer(self.time.CumulVar(self.routing.Start(a)))
+            self.routing.AddVariableMinimizedByFinalizer(self.time.CumulVar(self.routing.End(a)))
+
+    def _add_breaks(self) -> None:
+        solver = self.routing.solver()
+        visit_transit = [
+            self.service[self.manager.IndexToNode(index)] for index in range(self.routing.Size())
+        ]
+        for a, agent in enumerate(self.problem.agents):
+            rule = agent.break_rule
+            if rule is None:
+                continue
+            optional = False
+            interval = solver.FixedDurationIntervalVar(
+                rule.window.start_s,
+                rule.window.end_s,
+                rule.duration_s,
+                optional,
+                f"break {a}",
+            )
+            self.breaks[a] = interval
+            self.time.SetBreakIntervalsOfVehicle([interval], a, visit_transit)
+
+    def _add_allowed_agents(self) -> None:
+        everyone = len(self.problem.agents)
+        for i in range(self.problem.num_visits):
+            allowed = able_agents(self.problem, i)
+            if len(allowed) < everyone:
+                # SetAllowedVehiclesForIndex fails from Python in OR-Tools 9.15.
+                self.routing.VehicleVar(self.manager.NodeToIndex(i)).SetValues([-1, *allowed])
+
+    def _add_max_visits(self) -> None:
+        limits = [a.max_visits for a in self.problem.agents]
+        if all(m is None for m in limits):
+            return
+        n = self.problem.num_visits
+        ones = self.routing.RegisterUnaryTransitVector(
+            [1] * n + [0] * (len(self.problem.points) - n)
+        )
+        caps = [n if m is None else m for m in limits]
+        self.routing.AddDimensionWithVehicleCapacity(ones, 0, caps, True, "Visits")
+
+    def _add_capacity(self) -> None:
+        caps = [a.capacity for a in self.problem.agents]
+        demands = [v.demand for v in self.problem.visits]
+        if all(c is None for c in caps) and not any(demands):
+            return
+        total = sum(demands)
+        demand = self.routing.RegisterUnaryTransitVector(
+            demands + [0] * (len(self.problem.points) - len(demands))
+        )
+        self.routing.AddDimensionWithVehicleCapacity(
+            demand, 0, [total if c is None else c for c in caps], True, "Capacity"
+        )
+
+    def _add_optional_visits(self) -> None:
+        unit = drop_penalty_unit(self.problem)
+        for i, visit in enumerate(self.problem.visits):
+            self.routing.AddDisjunction([self.manager.NodeToIndex(i)], unit * visit.priority)
+
+    def search_parameters(self) -> pywrapcp.DefaultRoutingSearchParameters:
+        params = pywrapcp.DefaultRoutingSearchParameters()
+        params.first_solution_strategy = getattr(
+            routing_enums_pb2.FirstSolutionStrategy, self.settings.first_solution
+        )
+        params.local_search_metaheuristic = getattr(
+            routing_enums_pb2.LocalSearchMetaheuristic, self.settings.metaheuristic
+        )
+        params.time_limit.FromMilliseconds(int(self.settings.time_limit_s * 1000))
+        if self.settings.solution_limit is not None:
+            params.solution_limit = self.settings.solution_limit
+        return params
+
+
+def solve(
+    problem: RoutingProblem,
+    settings: SolverSettings,
+    *,
+    on_progress: ProgressCallback | None = None,
+    initial_routes: Sequence[Sequence[int]] | None = None,
+) -> Assignment:
+    """Solve; raises SolverError only when OR-Tools returns no assignment at all.
+
+    ``initial_routes`` (visit indices per agent) seeds the search, e.g. from a
+    constructive heuristic or from the plan being re-planned.
+    """
+    began = time.perf_counter()
+    if not problem.agents:
+        return Assignment((), tuple(range(problem.num_visits)), "NO_AGENTS", 0, 0.0)
+    model = _Model(problem, settings)
+    routing, manager = model.routing, model.manager
+    if on_progress is not None:
+        callback = on_progress
+
+        def report() -> None:
+            served = sum(
+                1
+                for i in range(problem.num_visits)
+                if routing.ActiveVar(manager.NodeToIndex(i)).Value()
+            )
+            callback(time.perf_counter() - began, routing.CostVar().Value(), served)
+
+        routing.AddAtSolutionCallback(report)
+    params = model.search_parameters()
+    if initial_routes is not None:
+        routing.CloseModelWithParameters(params)
+        start = routing.ReadAssignmentFromRoutes([list(r) for r in initial_routes], True)
+        if start is None:
+            solution = routing.SolveWithParameters(params)
+        else:
+            solution = routing.SolveFromAssignmentWithParameters(start, params)
+    else:
+        solution = routing.SolveWithParameters(params)
+    status = _STATUS.get(routing.status(), str(routing.status()))
+    if solution is None:
+        msg = f"OR-Tools returned no plan (status {status})"
+        raise SolverError(msg)
+    return _extract(model, solution, status, time.perf_counter() - began)
+
+
+def _extract(
+    model: _Model, solution: pywrapcp.Assignment, status: str, wall_s: float
+) -> Assignment:
+    routing, manager, time_dim = model.routing, model.manager, model.time
+    n = model.problem.num_visits
+    routes = []
+    served: set[int] = set()
+    for a in range(len(model.problem.agents)):
+        index = solution.Value(routing.NextVar(routing.Start(a)))
+        visits, starts = [], []
+        while not routing.IsEnd(index):
+            node = manager.IndexToNode(index)
+            visits.append(node)
+            starts.append(solution.Value(time_dim.CumulVar(index)))
+            index = solution.Value(routing.NextVar(index))
+        served.update(visits)
+        brk = model.breaks.get(a)
+        routes.append(
+            RouteResult(
+                agent_index=a,
+                visits=tuple(visits),
+                service_start_s=tuple(starts),
+                depart_s=solution.Value(time_dim.CumulVar(routing.Start(a))),
+                return_s=solution.Value(time_dim.CumulVar(routing.End(a))),
+                break_start_s=solution.StartValue(brk) if brk is not None else None,
+            )
+        )
+    dropped = tuple(i for i in range(n) if i not in served)
+    return Assignment(tuple(routes), dropped, status, solution.ObjectiveValue(), wall_s)

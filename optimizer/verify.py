@@ -1,0 +1,166 @@
+"""Independent check of a plan against the inputs and the travel matrix alone.
+
+Nothing here trusts the solver's accounting: times are recomputed leg by leg from the
+matrix and the visits' durations, then every constraint is checked again. A plan that
+fails here is a bug in FieldRoute, never the user's fault.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from optimizer.domain import Agent, Visit
+from optimizer.plan import Plan, Route
+from optimizer.problem import RoutingProblem
+from optimizer.timeparse import format_hhmm as hm
+
+
+def check_plan(plan: Plan, visits: Sequence[Visit], problem: RoutingProblem) -> list[str]:
+    """Every violation found, as sentences; an empty list means the plan is valid.
+
+    ``visits`` are all input visits (located or not); ``problem`` supplies the agents
+    and the matrices over the located ones.
+    """
+    errors = _check_accounting(plan, visits)
+    node_of = problem.visit_index()
+    agent_index = {a.agent_id: k for k, a in enumerate(problem.agents)}
+    seen_agents: Counter[str] = Counter(r.agent_id for r in plan.routes)
+    errors += [f"agent {a} has {n} routes" for a, n in seen_agents.items() if n > 1]
+    for route in plan.routes:
+        if route.agent_id not in agent_index:
+            errors.append(f"route for unknown agent {route.agent_id}")
+            continue
+        missing = [s.visit_id for s in route.stops if s.visit_id not in node_of]
+        if missing:
+            errors.append(f"{route.agent_id}: visits without a location in a route: {missing}")
+            continue
+        errors += _check_route(route, agent_index[route.agent_id], problem, node_of)
+    return errors
+
+
+def _check_accounting(plan: Plan, visits: Sequence[Visit]) -> list[str]:
+    """Every input visit exactly once: in one route or in unassigned with a reason."""
+    errors = []
+    counts = Counter(s.visit_id for r in plan.routes for s in r.stops)
+    counts.update(u.visit_id for u in plan.unassigned)
+    known = {v.visit_id for v in visits}
+    for vid in sorted(known):
+        if counts[vid] != 1:
+            errors.append(
+                f"visit {vid} appears {counts[vid]} times (routes + unassigned); expected once"
+            )
+    errors += [f"unknown visit {vid} in the plan" for vid in sorted(set(counts) - known)]
+    errors += [
+        f"unassigned visit {u.visit_id} has no reason"
+        for u in plan.unassigned
+        if not u.reason.strip()
+    ]
+    return errors
+
+
+def _check_route(
+    route: Route, a: int, problem: RoutingProblem, node_of: dict[str, int]
+) -> list[str]:
+    agent: Agent = problem.agents[a]
+    who = agent.agent_id
+    errors: list[str] = []
+    stops = route.stops
+    if not stops:
+        return [f"{who}: empty route listed"]
+    if [s.seq for s in stops] != list(range(1, len(stops) + 1)):
+        errors.append(f"{who}: stop numbers are not 1..{len(stops)}")
+    if agent.max_visits is not None and len(stops) > agent.max_visits:
+        errors.append(f"{who}: {len(stops)} visits, more than max_visits {agent.max_visits}")
+    load = sum(problem.visits[node_of[s.visit_id]].demand for s in stops)
+    if agent.capacity is not None and load > agent.capacity:
+        errors.append(f"{who}: load {load} over capacity {agent.capacity}")
+    if route.depart_s < agent.shift.start_s:
+        errors.append(
+            f"{who}: leaves at {hm(route.depart_s)}, before the shift starts {hm(agent.shift.start_s)}"
+        )
+    if route.return_s > agent.shift.end_s:
+        errors.append(
+            f"{who}: back at {hm(route.return_s)}, after the shift ends {hm(agent.shift.end_s)}"
+        )
+    brk = (route.break_start_s, route.break_end_s)
+    errors += _check_break(route, agent)
+    busy: list[tuple[int, int]] = []  # service intervals, for the break check
+    mode_m = problem.matrices[agent.mode]
+    prev_node, prev_end = problem.start_node(a), route.depart_s
+    for stop in stops:
+        node = node_of[stop.visit_id]
+        visit = problem.visits[node]
+        tag = f"{who} stop {stop.seq} ({stop.visit_id})"
+        if not agent.can_do(visit):
+            errors.append(
+                f"{tag}: agent lacks skills {sorted(visit.skills - agent.skills)} or is not the pinned agent"
+            )
+        travel = int(mode_m.seconds[prev_node, node])
+        if stop.travel_s != travel or stop.distance_m != int(mode_m.metres[prev_node, node]):
+            errors.append(
+                f"{tag}: leg is {stop.travel_s} s / {stop.distance_m} m; the matrix says {travel} s"
+            )
+        arrive = _arrival(prev_end, travel, brk)
+        if stop.arrive_s != arrive:
+            errors.append(f"{tag}: arrives {stop.arrive_s}, recomputed {arrive}")
+        if stop.start_s < arrive:
+            errors.append(f"{tag}: starts {hm(stop.start_s)} before arriving {hm(arrive)}")
+        window = visit.window
+        if window is not None and not window.contains(stop.start_s):
+            errors.append(
+                f"{tag}: starts {hm(stop.start_s)}, outside its window {hm(window.start_s)}-{hm(window.end_s)}"
+            )
+        if stop.end_s != stop.start_s + visit.duration_s:
+            errors.append(
+                f"{tag}: lasts {stop.end_s - stop.start_s} s, expected {visit.duration_s} s"
+            )
+        busy.append((stop.start_s, stop.end_s))
+        prev_node, prev_end = node, stop.end_s
+    end_node = problem.end_node(a)
+    back = int(mode_m.seconds[prev_node, end_node])
+    if route.return_travel_s != back:
+        errors.append(f"{who}: way back is {route.return_travel_s} s; the matrix says {back} s")
+    if route.return_s < _arrival(prev_end, back, brk):
+        errors.append(f"{who}: back at {hm(route.return_s)}, before the way back allows")
+    bs, be = brk
+    if bs is not None and be is not None:
+        for start, end in busy:
+            if bs < end and start < be:
+                errors.append(
+                    f"{who}: break {hm(bs)}-{hm(be)} overlaps a visit {hm(start)}-{hm(end)}"
+                )
+    return errors
+
+
+def _arrival(leave: int, travel: int, brk: tuple[int | None, int | None]) -> int:
+    bs, be = brk
+    arrive = leave + travel
+    if bs is not None and be is not None and leave <= bs < arrive:
+        arrive += be - bs
+    return arrive
+
+
+def _check_break(route: Route, agent: Agent) -> list[str]:
+    rule = agent.break_rule
+    who = agent.agent_id
+    bs, be = route.break_start_s, route.break_end_s
+    if rule is None:
+        return [f"{who}: a break is planned but the agent has none"] if bs is not None else []
+    ws, we = rule.window.start_s, rule.window.end_s
+    if bs is None or be is None:
+        if ws + rule.duration_s <= route.depart_s or route.return_s <= we:
+            return []
+        return [
+            f"{who}: out from {hm(route.depart_s)} to {hm(route.return_s)} with no break in {hm(ws)}-{hm(we)}"
+        ]
+    errors = []
+    if not ws <= bs <= we:
+        errors.append(f"{who}: break starts {hm(bs)}, outside {hm(ws)}-{hm(we)}")
+    if be - bs != rule.duration_s:
+        errors.append(f"{who}: break lasts {be - bs} s, expected {rule.duration_s} s")
+    if bs < route.depart_s or be > route.return_s:
+        errors.append(
+            f"{who}: break {hm(bs)}-{hm(be)} outside the route {hm(route.depart_s)}-{hm(route.return_s)}"
+        )
+    return errors
