@@ -8,8 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from optimizer.domain import Agent, Visit
-from optimizer.errors import VerificationError
+from optimizer.errors import InputError, Issue, VerificationError
 from optimizer.feasibility import precheck
+from optimizer.geocoding.base import Geocoder
+from optimizer.geocoding.resolve import LocateResult, locate
 from optimizer.plan import Plan, SolverInfo, build_plan
 from optimizer.problem import RoutingProblem, build_problem, subset
 from optimizer.settings import Settings
@@ -31,6 +33,8 @@ class DayPlan:
     agents: tuple[Agent, ...]
     problem: RoutingProblem
     settings: Settings
+    #: What geocoding did (None when nothing needed locating): answers, reasons, warnings.
+    geocoding: LocateResult | None = None
 
 
 def plan_day(
@@ -41,10 +45,51 @@ def plan_day(
     date: dt.date,
     travel: TravelProvider | None = None,
     on_progress: ProgressCallback | None = None,
+    geocoder: Geocoder | None = None,
+    agents_source: str = "agents.csv",
 ) -> DayPlan:
-    """Plan one day. Raises VerificationError if the plan breaks any constraint (a bug)."""
+    """Plan one day. Raises VerificationError if the plan breaks any constraint (a bug).
+
+    With a ``geocoder``, visits and agents given by address are located first (and
+    every visit is checked against ``[geocoder]``'s service area); visits that cannot
+    be located go to unassigned with the reason, and the day is planned without them.
+    Without one, such visits are unassigned as "address not geocoded".
+
+    Raises
+    ------
+    InputError
+        An agent's base cannot be located.
+    GeocodingServiceError
+        The geocoding service could not be asked.
+    """
     provider = travel if travel is not None else settings.travel.model()
-    pre_unassigned = {v.visit_id: NOT_GEOCODED for v in visits if v.location is None}
+    geocoding = None
+    if geocoder is not None:
+        geo = settings.geocoder
+        geocoding = locate(
+            visits,
+            agents,
+            geocoder,
+            accept_coarse=geo.accept_coarse,
+            service_bbox=geo.service_bbox,
+            service_radius_km=geo.service_radius_km,
+            agents_source=agents_source,
+        )
+        visits, agents = geocoding.visits, geocoding.agents
+        pre_unassigned = dict(geocoding.unlocated)
+    else:
+        unplaced = [
+            Issue(agents_source, a.source_row, f"{end}_address", address, f"cannot be used without a geocoder; give {end}_lat/{end}_lon")
+            for a in agents
+            for end, point, address in (("start", a.start, a.start_address), ("end", a.end, a.end_address))
+            if point is None and (end == "start" or address)
+        ]
+        if unplaced:
+            raise InputError(unplaced)
+        pre_unassigned = {}
+    for v in visits:
+        if v.location is None:
+            pre_unassigned.setdefault(v.visit_id, NOT_GEOCODED)
     located = [v for v in visits if v.location is not None]
     full = build_problem(located, agents, provider)
     reasons = precheck(full)
@@ -83,4 +128,4 @@ def plan_day(
         len(plan.assigned_ids),
         len(plan.unassigned),
     )
-    return DayPlan(plan, tuple(visits), tuple(agents), problem, settings)
+    return DayPlan(plan, tuple(visits), tuple(agents), problem, settings, geocoding)

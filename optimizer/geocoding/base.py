@@ -188,35 +188,42 @@ def swapped_number(part: str) -> str | None:
     return None
 
 
-class OfflineLookupError(LookupError):
-    """An online provider was needed for an address the cache does not hold.
+class LookupUnavailableError(LookupError):
+    """This run cannot look addresses up at all, for a reason that is not a service fault.
 
-    Not an :class:`~optimizer.errors.OptimizerError`: it never leaves the geocoding
-    layer; :func:`~optimizer.geocoding.resolve.locate` turns it into the visit's
-    reason ("not in the geocoding cache, and --offline forbids asking ...").
+    ``--offline`` with an online provider and an address the cache does not hold, or
+    no gazetteer file. Not an :class:`~optimizer.errors.OptimizerError`: it never
+    leaves the geocoding layer; :func:`~optimizer.geocoding.resolve.locate` turns it
+    into the visit's reason, and the plan goes on without that visit.
     """
 
-    def __init__(self, provider: str) -> None:
-        self.provider = provider
-        super().__init__(provider)
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
 
 
-class OfflineGeocoder:
-    """Stands in for an online provider under ``--offline``: the cache answers or nothing.
+class UnavailableGeocoder:
+    """Stands in for a geocoder that this run may not or cannot use.
 
-    It carries the provider's cache name, so cached answers from earlier online runs
-    are found; anything else raises :class:`OfflineLookupError` and no socket is opened.
+    Under ``--offline`` it carries the online provider's cache name, so cached
+    answers from earlier online runs are still found (the cache sits in front); any
+    other address raises :class:`LookupUnavailableError` and no socket is opened.
     """
 
     online = False
 
-    def __init__(self, name: str, label: str) -> None:
+    def __init__(self, name: str, reason: str) -> None:
         self._name = name
-        self.label = label
+        self.reason = reason
 
     @property
     def name(self) -> str:
         return self._name
 
     def geocode(self, address: str) -> GeocodeResult | None:
-        raise OfflineLookupError(self.label)
+        raise LookupUnavailableError(self.reason)
+
+
+def offline_reason(label: str) -> str:
+    """The reason given to a visit that ``--offline`` kept from ``label``."""
+    return f"not in the geocoding cache, and --offline forbids asking {label}; run once online or add lat/lon"

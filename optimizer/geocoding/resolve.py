@@ -22,7 +22,7 @@ from optimizer.errors import InputError, Issue
 from optimizer.geocoding.base import (
     GeocodeResult,
     Geocoder,
-    OfflineLookupError,
+    LookupUnavailableError,
     has_house_number,
     normalize_address,
 )
@@ -38,6 +38,7 @@ REASONS = {
     "address found only at": "the match is a district or town although a house number was given (use --accept-coarse to route it anyway)",
     "outside the service area": "the point lies outside [geocoder] service_bbox or service_radius_km",
     "not in the geocoding cache": "--offline forbade asking the online provider",
+    "address not geocoded: no gazetteer": "the gazetteer file is missing; build one or add lat/lon",
 }
 
 
@@ -122,7 +123,7 @@ class _Lookup:
     def __init__(self, geocoder: Geocoder) -> None:
         self.geocoder = geocoder
         self.calls = 0
-        self._memo: dict[str, GeocodeResult | None | OfflineLookupError] = {}
+        self._memo: dict[str, GeocodeResult | None | LookupUnavailableError] = {}
 
     def __call__(self, address: str) -> GeocodeResult | None:
         key = normalize_address(address)
@@ -132,10 +133,10 @@ class _Lookup:
             self.calls += 1
             try:
                 self._memo[key] = self.geocoder.geocode(address)
-            except OfflineLookupError as err:
+            except LookupUnavailableError as err:
                 self._memo[key] = err
         answer = self._memo[key]
-        if isinstance(answer, OfflineLookupError):
+        if isinstance(answer, LookupUnavailableError):
             raise answer
         return answer
 
@@ -196,9 +197,8 @@ def locate_places(
         else:
             try:
                 answer = lookup(place.address)
-            except OfflineLookupError as err:
-                reason = f"not in the geocoding cache, and --offline forbids asking {err.provider}; run once online or add lat/lon"
-                outcomes[place.key] = Outcome(None, None, reason)
+            except LookupUnavailableError as err:
+                outcomes[place.key] = Outcome(None, None, err.reason)
             else:
                 outcomes[place.key] = _judge(
                     place.address, answer, area, accept_coarse=accept_coarse, provider=provider
@@ -313,8 +313,8 @@ def _locate_agents(
                 outcome = _judge(
                     address, lookup(address), area, accept_coarse=accept_coarse, provider=provider
                 )
-            except OfflineLookupError as err:
-                outcome = Outcome(None, None, f"not in the geocoding cache, and --offline forbids asking {err.provider}; run once online or give {field}_lat/{field}_lon")
+            except LookupUnavailableError as err:
+                outcome = Outcome(None, None, err.reason)
             if outcome.reason is not None:
                 problem = f"agent {agent.agent_id}'s {field} cannot be located: {outcome.reason}"
                 issues.append(Issue(source, agent.source_row, column, address, problem))
