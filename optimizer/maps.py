@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import Any, cast
 
 import folium
 
@@ -34,12 +35,19 @@ UNASSIGNED_COLOUR = "#7f7f7f"
 ATTRIBUTION = "© OpenStreetMap contributors"
 
 
+def _html(fmap: folium.Map) -> Any:
+    """The page's <body> element, where legends and side panels go."""
+    return cast(Any, fmap.get_root()).html
+
+
 def colour(k: int) -> str:
     return PALETTE[k % len(PALETTE)]
 
 
-def _base_map(points: list[GeoPoint], **kwargs: object) -> folium.Map:
-    fmap = folium.Map(tiles="OpenStreetMap", attr=ATTRIBUTION, control_scale=True, **kwargs)
+def _base_map(points: list[GeoPoint], width: str = "100%", height: str = "100%") -> folium.Map:
+    fmap = folium.Map(
+        tiles="OpenStreetMap", attr=ATTRIBUTION, control_scale=True, width=width, height=height
+    )
     if points:
         lats = [p.lat for p in points]
         lons = [p.lon for p in points]
@@ -86,7 +94,7 @@ def _add_route(layer: folium.FeatureGroup, route: Route, day: DayPlan, fill: str
             tooltip=f"{s.visit_id} {hm(s.start_s)}",
         ).add_to(layer)
     line.append(end.as_latlon())
-    folium.PolyLine(line, color=fill, weight=4, opacity=0.8).add_to(layer)
+    folium.PolyLine(line, color=fill, weight=4, opacity=0.8).add_to(layer)  # type: ignore[no-untyped-call]
     folium.Marker(
         start.as_latlon(),
         icon=_number_icon("S", "#222"),
@@ -141,7 +149,7 @@ def overview_map(day: DayPlan) -> folium.Map:
     grey.add_to(fmap)
     legend.append((UNASSIGNED_COLOUR, f"unassigned: {len(plan.unassigned)}"))
     folium.LayerControl(collapsed=False).add_to(fmap)
-    fmap.get_root().html.add_child(folium.Element(_legend_html(day, legend)))
+    _html(fmap).add_child(folium.Element(_legend_html(day, legend)))
     return fmap
 
 
@@ -169,7 +177,7 @@ def agent_map(day: DayPlan, agent_id: str) -> folium.Map:
     fmap = _base_map(points, width="64%", height="100%")
     if route is not None:
         _add_route(fmap, route, day, colour(k))  # type: ignore[arg-type]
-    fmap.get_root().html.add_child(folium.Element(_stop_list_html(day, agent_id, route)))
+    _html(fmap).add_child(folium.Element(_stop_list_html(day, agent_id, route)))
     return fmap
 
 

@@ -180,19 +180,19 @@ def drop_reason(problem: RoutingProblem, assignment: Assignment, i: int) -> str:
     able = able_agents(problem, i)
     by_agent = {r.agent_index: r for r in assignment.routes}
     agents = problem.agents
-    limit_reached = [
-        a
-        for a in able
-        if agents[a].max_visits is not None and len(by_agent[a].visits) >= agents[a].max_visits  # type: ignore[operator]
-    ]
-    if able and len(limit_reached) == len(able):
+
+    def at_limit(a: int) -> bool:
+        limit = agents[a].max_visits
+        return limit is not None and len(by_agent[a].visits) >= limit
+
+    def no_room(a: int) -> bool:
+        cap = agents[a].capacity
+        load = sum(problem.visits[j].demand for j in by_agent[a].visits)
+        return cap is not None and load + visit.demand > cap
+
+    if able and all(at_limit(a) for a in able):
         return "every able agent already has their max_visits"
-    if visit.demand and all(
-        agents[a].capacity is not None
-        and sum(problem.visits[j].demand for j in by_agent[a].visits) + visit.demand
-        > agents[a].capacity  # type: ignore[operator]
-        for a in able
-    ):
+    if visit.demand and all(no_room(a) for a in able):
         return "no able agent has capacity left for its demand"
     served_priorities = [problem.visits[j].priority for a in able for j in by_agent[a].visits]
     if served_priorities and visit.priority <= min(served_priorities):

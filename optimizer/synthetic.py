@@ -31,7 +31,7 @@ _STREETS = (
 )
 
 #: (visit_type, minutes, required skills, documents, share of visits)
-_TYPES = (
+_TYPES: tuple[tuple[str, int, tuple[str, ...], tuple[str, ...], float], ...] = (
     ("identity_check", 30, (), ("ID card", "household register"), 0.45),
     (
         "asset_check",

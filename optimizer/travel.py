@@ -97,7 +97,8 @@ def haversine_m(a: npt.ArrayLike, b: npt.ArrayLike) -> npt.NDArray[np.float64]:
         np.sin((lat2 - lat1) / 2) ** 2
         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
     )
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    metres = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    return np.asarray(metres, dtype=np.float64)
 
 
 @dataclass(frozen=True, slots=True)
