@@ -288,8 +288,8 @@ def parse_agents(
         if start is None and no_start:
             r.problem(
                 "start_lat",
-                "is empty and so is start_address; expected where the day starts "
-                "(start_lat/start_lon or start_address)",
+                "is empty; expected the latitude where the day starts "
+                "(or a start_address to geocode)",
             )
         end = r.point("end_lat", "end_lon")
         shift = None

@@ -226,4 +226,7 @@ class UnavailableGeocoder:
 
 def offline_reason(label: str) -> str:
     """The reason given to a visit that ``--offline`` kept from ``label``."""
-    return f"not in the geocoding cache, and --offline forbids asking {label}; run once online or add lat/lon"
+    return (
+        f"address not geocoded: not in the geocoding cache, and --offline forbids asking "
+        f"{label}; run once online or add lat/lon"
+    )

@@ -33,12 +33,13 @@ EARTH_RADIUS_KM = 6371.0088
 
 #: What each reason means, for the README and ``--help``; the texts start with these.
 REASONS = {
-    "no address": "the row has neither coordinates nor an address",
-    "address not found": "the geocoder knows no such address",
-    "address found only at": "the match is a district or town although a house number was given (use --accept-coarse to route it anyway)",
-    "outside the service area": "the point lies outside [geocoder] service_bbox or service_radius_km",
-    "not in the geocoding cache": "--offline forbade asking the online provider",
-    "address not geocoded: no gazetteer": "the gazetteer file is missing; build one or add lat/lon",
+    "address not geocoded: not found by <provider>": "the geocoder knows no such address",
+    "address not geocoded: not in the geocoding cache, and --offline forbids asking": "--offline kept the online provider from being asked",
+    "address not geocoded: no gazetteer at <path>": "the gazetteer file is missing",
+    "address found only at <district|city> level": "the match is a district or town although a house number was given (--accept-coarse routes it anyway)",
+    "geocoded outside the service area": "the answer lies outside [geocoder] service_bbox or service_radius_km",
+    "given coordinates lie outside the service area": "the file's own lat/lon lie outside the service area",
+    "no address and no coordinates": "the row gives neither",
 }
 
 
@@ -150,7 +151,7 @@ def _judge(
     provider: str,
 ) -> Outcome:
     if answer is None:
-        return Outcome(None, None, f"address not found by {provider}; correct the address or add lat/lon")
+        return Outcome(None, None, f"address not geocoded: not found by {provider}; correct the address or add lat/lon")
     if answer.quality.is_coarse and not accept_coarse and has_house_number(address):
         reason = (
             f"address found only at {answer.quality.value} level by {answer.source} although it "
