@@ -382,9 +382,7 @@ def read_inputs(
     except InputError as err:
         issues += err.issues
     try:
-        agents = parse_agents(
-            read_table(agents_path), agents_path.name, coord_system=coord_system
-        )
+        agents = parse_agents(read_table(agents_path), agents_path.name, coord_system=coord_system)
     except InputError as err:
         issues += err.issues
     if issues:

@@ -79,9 +79,18 @@ def plan_day(
         pre_unassigned = dict(geocoding.unlocated)
     else:
         unplaced = [
-            Issue(agents_source, a.source_row, f"{end}_address", address, f"cannot be used without a geocoder; give {end}_lat/{end}_lon")
+            Issue(
+                agents_source,
+                a.source_row,
+                f"{end}_address",
+                address,
+                f"cannot be used without a geocoder; give {end}_lat/{end}_lon",
+            )
             for a in agents
-            for end, point, address in (("start", a.start, a.start_address), ("end", a.end, a.end_address))
+            for end, point, address in (
+                ("start", a.start, a.start_address),
+                ("end", a.end, a.end_address),
+            )
             if point is None and (end == "start" or address)
         ]
         if unplaced:

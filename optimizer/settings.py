@@ -143,11 +143,7 @@ class GeocoderSettings:
             raise ConfigurationError(msg)
         if self.service_bbox is not None:
             box = self.service_bbox
-            ok = (
-                len(box) == 4
-                and -90 <= box[0] < box[2] <= 90
-                and -180 <= box[1] < box[3] <= 180
-            )
+            ok = len(box) == 4 and -90 <= box[0] < box[2] <= 90 and -180 <= box[1] < box[3] <= 180
             if not ok:
                 msg = f"geocoder.service_bbox {list(box)!r} is not a box; expected [south, west, north, east] in degrees, south < north and west < east"
                 raise ConfigurationError(msg)

@@ -12,7 +12,7 @@ from optimizer.pipeline import DayPlan, plan_day
 from tests.helpers import DATE, FAST, at, lunch, make_agent, make_visit, window
 
 
-class NetworkUsed(RuntimeError):
+class NetworkUsedError(RuntimeError):
     """A test tried to reach the network."""
 
 
@@ -34,7 +34,7 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
                 return original[what](*args, **kwargs)  # type: ignore[no-any-return]
             attempts.append(f"{what}{args[1:] if sock is not None else args}")
             msg = "tests must not use the network"
-            raise NetworkUsed(msg)
+            raise NetworkUsedError(msg)
 
         return blocked
 

@@ -18,11 +18,36 @@ TOLERANCE_M = 0.1
 #: offsets 0.0065/0.006), transcribed independently of the converter in
 #: :func:`_published_wgs_to_gcj` below.
 LANDMARKS = [
-    ("Tiananmen, Beijing", (39.907375, 116.391349), (39.90877629, 116.39759019), (39.91511983, 116.40396303)),
-    ("Oriental Pearl Tower, Shanghai", (31.239704, 121.499754), (31.23769014, 121.50418692), (31.24333894, 121.51079621)),
-    ("Canton Tower, Guangzhou", (23.106374, 113.324553), (23.10377221, 113.32997431), (23.10947722, 113.33653044)),
-    ("Tianfu Square, Chengdu", (30.657401, 104.065796), (30.65497937, 104.06830348), (30.66100853, 104.07480031)),
-    ("Shenzhen Civic Center", (22.543099, 114.057868), (22.54038176, 114.06298196), (22.54604041, 114.06953197)),
+    (
+        "Tiananmen, Beijing",
+        (39.907375, 116.391349),
+        (39.90877629, 116.39759019),
+        (39.91511983, 116.40396303),
+    ),
+    (
+        "Oriental Pearl Tower, Shanghai",
+        (31.239704, 121.499754),
+        (31.23769014, 121.50418692),
+        (31.24333894, 121.51079621),
+    ),
+    (
+        "Canton Tower, Guangzhou",
+        (23.106374, 113.324553),
+        (23.10377221, 113.32997431),
+        (23.10947722, 113.33653044),
+    ),
+    (
+        "Tianfu Square, Chengdu",
+        (30.657401, 104.065796),
+        (30.65497937, 104.06830348),
+        (30.66100853, 104.07480031),
+    ),
+    (
+        "Shenzhen Civic Center",
+        (22.543099, 114.057868),
+        (22.54038176, 114.06298196),
+        (22.54604041, 114.06953197),
+    ),
 ]
 
 
@@ -44,7 +69,9 @@ def _published_wgs_to_gcj(lat: float, lon: float) -> tuple[float, float]:
     dlon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * math.sqrt(abs(x))
     dlon += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
     dlon += (20.0 * math.sin(x * math.pi) + 40.0 * math.sin(x / 3.0 * math.pi)) * 2.0 / 3.0
-    dlon += (150.0 * math.sin(x / 12.0 * math.pi) + 300.0 * math.sin(x / 30.0 * math.pi)) * 2.0 / 3.0
+    dlon += (
+        (150.0 * math.sin(x / 12.0 * math.pi) + 300.0 * math.sin(x / 30.0 * math.pi)) * 2.0 / 3.0
+    )
     rad = lat / 180.0 * math.pi
     magic = 1 - ee * math.sin(rad) ** 2
     sq = math.sqrt(magic)
@@ -84,7 +111,13 @@ def test_round_trips_over_china() -> None:
             for system in (CoordSystem.GCJ02, CoordSystem.BD09):
                 back = to_wgs84(*from_wgs84(point, system), system)
                 worst = max(worst, metres((back.lat, back.lon), (point.lat, point.lon)))
-                assert metres(from_wgs84(point, CoordSystem.GCJ02), _published_wgs_to_gcj(point.lat, point.lon)) < 0.1
+                assert (
+                    metres(
+                        from_wgs84(point, CoordSystem.GCJ02),
+                        _published_wgs_to_gcj(point.lat, point.lon),
+                    )
+                    < 0.1
+                )
     assert worst < TOLERANCE_M
 
 
@@ -98,8 +131,17 @@ def test_outside_china_nothing_moves() -> None:
 
 @pytest.mark.parametrize(
     ("text", "system"),
-    [("wgs84", "wgs84"), ("WGS-84", "wgs84"), ("", "wgs84"), ("gcj02", "gcj02"), ("GCJ-02", "gcj02"),
-     ("gcj02ll", "gcj02"), ("bd09", "bd09"), ("BD-09", "bd09"), ("bd09ll", "bd09")],
+    [
+        ("wgs84", "wgs84"),
+        ("WGS-84", "wgs84"),
+        ("", "wgs84"),
+        ("gcj02", "gcj02"),
+        ("GCJ-02", "gcj02"),
+        ("gcj02ll", "gcj02"),
+        ("bd09", "bd09"),
+        ("BD-09", "bd09"),
+        ("bd09ll", "bd09"),
+    ],
 )
 def test_parse_names(text: str, system: str) -> None:
     assert CoordSystem.parse(text) == system
@@ -128,6 +170,8 @@ def test_loader_converts_coord_system_column_at_the_boundary() -> None:
         assert v.location is not None
         assert metres((v.location.lat, v.location.lon), wgs) < TOLERANCE_M
     # The file-wide default applies where the row says nothing.
-    default = parse_visits(frame.iloc[1:2].assign(coord_system=""), "visits.csv", coord_system=CoordSystem.GCJ02)
+    default = parse_visits(
+        frame.iloc[1:2].assign(coord_system=""), "visits.csv", coord_system=CoordSystem.GCJ02
+    )
     assert default[0].location is not None
     assert metres((default[0].location.lat, default[0].location.lon), wgs) < TOLERANCE_M

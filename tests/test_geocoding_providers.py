@@ -11,7 +11,6 @@ from optimizer.domain import GeoPoint
 from optimizer.errors import ConfigurationError, GeocodingServiceError
 from optimizer.geocoding.base import Quality
 from optimizer.geocoding.coords import CoordSystem, from_wgs84
-from optimizer.travel import haversine_m
 from optimizer.geocoding.providers import (
     PUBLIC_NOMINATIM,
     OnlineGeocoder,
@@ -19,6 +18,7 @@ from optimizer.geocoding.providers import (
     make_baidu,
     make_nominatim,
 )
+from optimizer.travel import haversine_m
 from tests.helpers_geo import HTTP, FakeClock, Replay, recorded
 
 UA = "fieldroute-tests (ops@example.org)"
@@ -137,9 +137,19 @@ def test_amap_coarse_and_not_found() -> None:
 
 SERVICE_ERRORS = [
     # provider, answers (retries included), message fragments, requests made
-    ("nominatim", [HTTP(429), HTTP(429), HTTP(429)], ["Nominatim at nominatim.openstreetmap.org", "too many requests", "min_delay_s"], 3),
+    (
+        "nominatim",
+        [HTTP(429), HTTP(429), HTTP(429)],
+        ["Nominatim at nominatim.openstreetmap.org", "too many requests", "min_delay_s"],
+        3,
+    ),
     ("nominatim", [HTTP(403, "blocked")], ["Nominatim", "refused", "user_agent"], 1),
-    ("nominatim", [geopy_exc.GeocoderTimedOut("timed out")] * 3, ["Nominatim", "did not answer within 10 s", "--offline"], 3),
+    (
+        "nominatim",
+        [geopy_exc.GeocoderTimedOut("timed out")] * 3,
+        ["Nominatim", "did not answer within 10 s", "--offline"],
+        3,
+    ),
     ("nominatim", [HTTP(503), HTTP(503), HTTP(503)], ["Nominatim", "did not answer"], 3),
     ("baidu", ["quota"], ["Baidu Maps", "quota is used up", "cached"], 1),
     ("baidu", ["bad_key"], ["Baidu Maps", "refused the key in $BAIDU_MAPS_AK", "check the key"], 1),
@@ -234,3 +244,14 @@ def test_retry_log_does_not_show_the_address(caplog: pytest.LogCaptureFixture) -
     with caplog.at_level("DEBUG"):
         geo.geocode("Secret Street 7, Monaco")
     assert "Secret" not in caplog.text
+
+
+def test_the_network_guard_catches_a_real_geocoder(request: pytest.FixtureRequest) -> None:
+    # geopy's own HTTP adapter, no replay: the guard refuses the connection, geopy
+    # reports the service unreachable, and the attempt is recorded even so.
+    attempts: list[str] = request.getfixturevalue("_no_network")
+    geo = make_nominatim(user_agent=UA, max_retries=0, timeout_s=1)
+    with pytest.raises(GeocodingServiceError, match="Nominatim"):
+        geo.geocode("Quai Antoine 1er 6")
+    assert attempts, "the guard saw no connection attempt"
+    attempts.clear()  # this test wanted the attempt; any other test fails on one

@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from optimizer.geocoding.base import (
-    GeocodeResult,
     Geocoder,
-    UnavailableGeocoder,
-    offline_reason,
+    GeocodeResult,
     Quality,
+    UnavailableGeocoder,
     normalize_address,
+    offline_reason,
 )
 from optimizer.geocoding.cache import CachedGeocoder, GeocodeCache
 from optimizer.geocoding.resolve import LocateResult, locate
@@ -133,7 +133,9 @@ def _build(
         return read_gazetteer(path)
     from optimizer.geocoding import providers
 
-    name = providers.provider_name(settings.provider, domain=settings.domain, scheme=settings.scheme)
+    name = providers.provider_name(
+        settings.provider, domain=settings.domain, scheme=settings.scheme
+    )
     inner: Geocoder
     if offline:
         label = _LABELS.get(settings.provider, f"Nominatim at {settings.domain}")
@@ -164,6 +166,9 @@ def _online(settings: GeocoderSettings, env: Mapping[str, str], adapter_factory:
         )
     if settings.provider == "baidu":
         return providers.make_baidu(
-            env=env, api_key_env=settings.key_env, security_key_env=settings.security_key_env, **common
+            env=env,
+            api_key_env=settings.key_env,
+            security_key_env=settings.security_key_env,
+            **common,
         )
     return providers.make_amap(env=env, api_key_env=settings.key_env, city=settings.city, **common)

@@ -79,12 +79,8 @@ _CHINESE_DIGITS = "零〇一二三四五六七八九十百"
 _NUM = rf"[0-9a-z{_CHINESE_DIGITS}]+"
 #: Trailing unit parts in Chinese addresses: room, flat, unit (entrance), floor,
 #: building within a compound. "6号院3号楼2单元501室" is matched as "6号院".
-_CN_UNIT = re.compile(
-    rf"(?:{_NUM}\s*(?:室|房|户|单元|层|楼层|号楼|楼|栋|幢|座)\s*)+$"
-)
-_FLOOR_WORDS = (
-    r"floor|fl|etage|stock|og|stockwerk|piso|planta|piano|etg"
-)
+_CN_UNIT = re.compile(rf"(?:{_NUM}\s*(?:室|房|户|单元|层|楼层|号楼|楼|栋|幢|座)\s*)+$")
+_FLOOR_WORDS = r"floor|fl|etage|stock|og|stockwerk|piso|planta|piano|etg"
 _UNIT_WORDS = (
     r"apt|apartment|appartement|app|flat|suite|ste|unit|room|rm|bureau|office|"
     r"wohnung|whg|top|door|porte"
@@ -113,15 +109,17 @@ def _fold(text: str) -> str:
 
 def _clean_part(part: str) -> str:
     part = _HASH_NUMBER.sub("", part)
-    part = _HAO.sub("", part)
     part = _PUNCT.sub(" ", part).strip()
-    # Strip trailing unit parts repeatedly ("Apt 4, 3rd floor" arrives as parts).
+    # Strip trailing unit parts repeatedly ("Apt 4, 3rd floor" arrives as parts), before
+    # 号 goes: "243号5楼502室" must not become "2435楼502室".
     while True:
         shorter = _WESTERN_UNIT.sub("", part).strip()
         shorter = _CN_UNIT.sub("", shorter).strip()
         if shorter == part or not shorter:
-            return part
+            break
         part = shorter
+    part = _HAO.sub(lambda m: " " if m.end() < len(part) and part[m.end()].isdigit() else "", part)
+    return " ".join(part.split())
 
 
 def address_parts(address: str) -> tuple[str, ...]:
@@ -177,7 +175,7 @@ def without_house_number(part: str) -> str:
 
 
 def swapped_number(part: str) -> str | None:
-    """"6 quai antoine" <-> "quai antoine 6": the two usual orders of a door number."""
+    """ "6 quai antoine" <-> "quai antoine 6": the two usual orders of a door number."""
     tokens = part.split()
     if len(tokens) < 2:
         return None

@@ -20,7 +20,7 @@ from types import TracebackType
 
 from optimizer.domain import GeoPoint
 from optimizer.errors import ConfigurationError
-from optimizer.geocoding.base import GeocodeResult, Geocoder, Quality, normalize_address
+from optimizer.geocoding.base import Geocoder, GeocodeResult, Quality, normalize_address
 
 logger = logging.getLogger(__name__)
 

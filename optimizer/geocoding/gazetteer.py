@@ -52,7 +52,17 @@ _KIND_QUALITY = {
     "place=town": Quality.CITY,
     "place=municipality": Quality.CITY,
 }
-_DISTRICT_PLACES = ("suburb", "quarter", "neighbourhood", "village", "hamlet", "locality", "borough", "city_block", "isolated_dwelling")
+_DISTRICT_PLACES = (
+    "suburb",
+    "quarter",
+    "neighbourhood",
+    "village",
+    "hamlet",
+    "locality",
+    "borough",
+    "city_block",
+    "isolated_dwelling",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +224,9 @@ def parse_gazetteer(rows: Iterable[Mapping[str, str]], source: str) -> list[Gaze
     for col in (address_col, "lat", "lon"):
         if rows and col not in columns:
             found = ", ".join(sorted(c for c in columns if c)) or "(none)"
-            issues.append(Issue(source, None, None, None, f"missing column '{col}'; found: {found}"))
+            issues.append(
+                Issue(source, None, None, None, f"missing column '{col}'; found: {found}")
+            )
     if issues:
         raise InputError(issues)
     for row_no, row in enumerate(rows, start=2):
@@ -224,7 +236,15 @@ def parse_gazetteer(rows: Iterable[Mapping[str, str]], source: str) -> list[Gaze
         try:
             lat, lon = float(row["lat"]), float(row["lon"])
         except (TypeError, ValueError):
-            issues.append(Issue(source, row_no, "lat", f"{row.get('lat')},{row.get('lon')}", "is not a pair of numbers; expected decimal degrees"))
+            issues.append(
+                Issue(
+                    source,
+                    row_no,
+                    "lat",
+                    f"{row.get('lat')},{row.get('lon')}",
+                    "is not a pair of numbers; expected decimal degrees",
+                )
+            )
             continue
         try:
             system = CoordSystem.parse(row.get("coord_system") or "")
@@ -234,7 +254,15 @@ def parse_gazetteer(rows: Iterable[Mapping[str, str]], source: str) -> list[Gaze
         try:
             point = to_wgs84(lat, lon, system)
         except ValueError:
-            issues.append(Issue(source, row_no, "lat", f"{lat},{lon}", "is out of range; expected lat -90..90, lon -180..180"))
+            issues.append(
+                Issue(
+                    source,
+                    row_no,
+                    "lat",
+                    f"{lat},{lon}",
+                    "is out of range; expected lat -90..90, lon -180..180",
+                )
+            )
             continue
         raw_quality = (row.get("quality") or "").strip()
         if raw_quality:
@@ -242,7 +270,15 @@ def parse_gazetteer(rows: Iterable[Mapping[str, str]], source: str) -> list[Gaze
                 quality = Quality(raw_quality.casefold())
             except ValueError:
                 options = ", ".join(q.value for q in Quality)
-                issues.append(Issue(source, row_no, "quality", raw_quality, f"is unknown; expected one of: {options}"))
+                issues.append(
+                    Issue(
+                        source,
+                        row_no,
+                        "quality",
+                        raw_quality,
+                        f"is unknown; expected one of: {options}",
+                    )
+                )
                 continue
         else:
             quality = _quality_from_kind(row.get("kind") or "")
@@ -281,6 +317,8 @@ def write_gazetteer(entries: Iterable[GazetteerEntry], path: Path) -> int:
         writer = csv.writer(fh)
         writer.writerow(["address", "lat", "lon", "quality"])
         for e in entries:
-            writer.writerow([e.address, f"{e.point.lat:.7f}", f"{e.point.lon:.7f}", e.quality.value])
+            writer.writerow(
+                [e.address, f"{e.point.lat:.7f}", f"{e.point.lon:.7f}", e.quality.value]
+            )
             n += 1
     return n

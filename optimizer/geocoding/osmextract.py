@@ -38,9 +38,23 @@ _DISTRICT_PLACES = frozenset(
 _TOWN_PLACES = frozenset({"city", "town", "village", "suburb", "hamlet"})
 _STREET_HIGHWAYS = frozenset(
     {
-        "motorway", "trunk", "primary", "secondary", "tertiary", "unclassified",
-        "residential", "living_street", "pedestrian", "service", "road",
-        "primary_link", "secondary_link", "tertiary_link", "track", "footway", "steps",
+        "motorway",
+        "trunk",
+        "primary",
+        "secondary",
+        "tertiary",
+        "unclassified",
+        "residential",
+        "living_street",
+        "pedestrian",
+        "service",
+        "road",
+        "primary_link",
+        "secondary_link",
+        "tertiary_link",
+        "track",
+        "footway",
+        "steps",
     }
 )
 
@@ -92,7 +106,9 @@ def build_gazetteer(pbf: Path) -> tuple[list[GazetteerEntry], BuildReport]:
         The file is missing or is not an OSM extract pyosmium can read.
     """
     if not pbf.is_file():
-        raise InputError([Issue(str(pbf), None, None, None, "OSM extract not found; expected a .osm.pbf file")])
+        raise InputError(
+            [Issue(str(pbf), None, None, None, "OSM extract not found; expected a .osm.pbf file")]
+        )
     addresses: list[GazetteerEntry] = []
     places: list[GazetteerEntry] = []
     pois: list[GazetteerEntry] = []
@@ -119,7 +135,9 @@ def build_gazetteer(pbf: Path) -> tuple[list[GazetteerEntry], BuildReport]:
                 text = f"{street.strip()} {number.strip()}"
                 postcode, city = tags.get("addr:postcode", ""), tags.get("addr:city", "")
                 aliases = (name,) if name else ()
-                addresses.append(GazetteerEntry(text, GeoPoint(*point), Quality.HOUSE_NUMBER, aliases))
+                addresses.append(
+                    GazetteerEntry(text, GeoPoint(*point), Quality.HOUSE_NUMBER, aliases)
+                )
                 town_parts.append((postcode.strip(), city.strip()))
                 continue
             place = tags.get("place")
@@ -132,7 +150,9 @@ def build_gazetteer(pbf: Path) -> tuple[list[GazetteerEntry], BuildReport]:
             if name and any(k in tags for k in _POI_KEYS):
                 pois.append(GazetteerEntry(name, GeoPoint(*point), Quality.PLACE))
     except RuntimeError as err:
-        raise InputError([Issue(str(pbf), None, None, None, f"cannot be read as an OSM extract ({err})")]) from None
+        raise InputError(
+            [Issue(str(pbf), None, None, None, f"cannot be read as an OSM extract ({err})")]
+        ) from None
 
     streets = _streets(street_ways, towns)
     entries: list[GazetteerEntry] = []

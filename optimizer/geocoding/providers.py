@@ -30,7 +30,8 @@ from urllib.parse import urlencode
 from geopy import exc as geopy_exc
 from geopy.extra.rate_limiter import RateLimiter
 from geopy.geocoders import BaiduV3, Nominatim
-from geopy.geocoders.base import DEFAULT_SENTINEL, Geocoder as GeopyGeocoder
+from geopy.geocoders.base import DEFAULT_SENTINEL
+from geopy.geocoders.base import Geocoder as GeopyGeocoder
 from geopy.location import Location
 
 from optimizer.errors import ConfigurationError, GeocodingServiceError
@@ -50,7 +51,19 @@ logging.getLogger("geopy").setLevel(logging.WARNING)
 
 # --- AMap ----------------------------------------------------------------------------
 
-_AMAP_AUTH = {"10001", "10002", "10005", "10006", "10007", "10008", "10009", "10011", "10012", "10013", "10041"}
+_AMAP_AUTH = {
+    "10001",
+    "10002",
+    "10005",
+    "10006",
+    "10007",
+    "10008",
+    "10009",
+    "10011",
+    "10012",
+    "10013",
+    "10041",
+}
 _AMAP_QUOTA = {"10003", "10010", "10029", "10044", "10045"}
 _AMAP_RATE = {"10004", "10014", "10019", "10020", "10021"}
 _AMAP_DOWN = {"10015", "10016", "10017"}
@@ -106,7 +119,9 @@ class AMap(GeopyGeocoder):  # type: ignore[misc]
         callback = partial(self._parse_json, exactly_one=exactly_one)
         return self._call_geocoder(url, callback, timeout=timeout)
 
-    def _parse_json(self, page: Mapping[str, Any], exactly_one: bool) -> Location | list[Location] | None:
+    def _parse_json(
+        self, page: Mapping[str, Any], exactly_one: bool
+    ) -> Location | list[Location] | None:
         if str(page.get("status")) != "1":
             self._raise_for_infocode(str(page.get("infocode", "")), str(page.get("info", "")))
         places = [p for p in page.get("geocodes") or [] if p.get("location")]
@@ -338,7 +353,9 @@ class OnlineGeocoder:
         elif isinstance(err, geopy_exc.GeocoderQuotaExceeded):
             what = "refused: the quota is used up"
             todo = f"wait for the quota to reset or use a key with a larger quota; {cached}"
-        elif isinstance(err, geopy_exc.GeocoderAuthenticationFailure | geopy_exc.GeocoderInsufficientPrivileges):
+        elif isinstance(
+            err, geopy_exc.GeocoderAuthenticationFailure | geopy_exc.GeocoderInsufficientPrivileges
+        ):
             what = f"refused {key}"
             todo = "check the key, that the geocoding service is enabled for it and that this machine's IP is allowed"
             if not self.spec.key_env:
@@ -433,7 +450,7 @@ def _key_from_env(env: Mapping[str, str], var: str, provider: str) -> str:
         msg = (
             f"{provider} needs an API key in the environment variable ${var} "
             f"(named by [geocoder] api_key_env); set it, e.g. 'export {var}=...', "
-            "or use provider = \"gazetteer\" or --offline"
+            'or use provider = "gazetteer" or --offline'
         )
         raise ConfigurationError(msg)
     return key

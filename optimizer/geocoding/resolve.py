@@ -20,8 +20,8 @@ from dataclasses import dataclass, replace
 from optimizer.domain import Agent, GeoPoint, Visit
 from optimizer.errors import InputError, Issue
 from optimizer.geocoding.base import (
-    GeocodeResult,
     Geocoder,
+    GeocodeResult,
     LookupUnavailableError,
     has_house_number,
     normalize_address,
@@ -115,7 +115,9 @@ class LocateResult:
 
     @property
     def routable(self) -> tuple[Visit, ...]:
-        return tuple(v for v in self.visits if v.visit_id not in self.unlocated and v.location is not None)
+        return tuple(
+            v for v in self.visits if v.visit_id not in self.unlocated and v.location is not None
+        )
 
 
 class _Lookup:
@@ -124,7 +126,7 @@ class _Lookup:
     def __init__(self, geocoder: Geocoder) -> None:
         self.geocoder = geocoder
         self.calls = 0
-        self._memo: dict[str, GeocodeResult | None | LookupUnavailableError] = {}
+        self._memo: dict[str, GeocodeResult | LookupUnavailableError | None] = {}
 
     def __call__(self, address: str) -> GeocodeResult | None:
         key = normalize_address(address)
@@ -151,7 +153,11 @@ def _judge(
     provider: str,
 ) -> Outcome:
     if answer is None:
-        return Outcome(None, None, f"address not geocoded: not found by {provider}; correct the address or add lat/lon")
+        return Outcome(
+            None,
+            None,
+            f"address not geocoded: not found by {provider}; correct the address or add lat/lon",
+        )
     if answer.quality.is_coarse and not accept_coarse and has_house_number(address):
         reason = (
             f"address found only at {answer.quality.value} level by {answer.source} although it "
@@ -160,7 +166,9 @@ def _judge(
         return Outcome(None, answer, reason)
     problem = area.problem(answer.point)
     if problem is not None:
-        return Outcome(None, answer, f"geocoded {problem}; check the address (another town?) or add lat/lon")
+        return Outcome(
+            None, answer, f"geocoded {problem}; check the address (another town?) or add lat/lon"
+        )
     return Outcome(answer.point, answer)
 
 
@@ -191,10 +199,14 @@ def locate_places(
     for place in places:
         if place.given is not None:
             problem = area.problem(place.given)
-            reason = f"given coordinates lie {problem}; check lat/lon (swapped?)" if problem else None
+            reason = (
+                f"given coordinates lie {problem}; check lat/lon (swapped?)" if problem else None
+            )
             outcomes[place.key] = Outcome(None if reason else place.given, None, reason)
         elif not place.address.strip():
-            outcomes[place.key] = Outcome(None, None, "no address and no coordinates; add one of them")
+            outcomes[place.key] = Outcome(
+                None, None, "no address and no coordinates; add one of them"
+            )
         else:
             try:
                 answer = lookup(place.address)
@@ -208,7 +220,12 @@ def locate_places(
         if outcome.reason:
             logger.info("%s: %s", place.key, outcome.reason)
         elif outcome.answer is not None:
-            logger.debug("%s: located (%s, %s)", place.key, outcome.answer.quality.value, outcome.answer.source)
+            logger.debug(
+                "%s: located (%s, %s)",
+                place.key,
+                outcome.answer.quality.value,
+                outcome.answer.source,
+            )
     return outcomes, _shared_points(places, outcomes)
 
 
@@ -255,7 +272,12 @@ def locate(
     """
     lookup = _Lookup(geocoder)
     located_agents, issues = _locate_agents(
-        agents, geocoder, lookup, accept_coarse=accept_coarse, service_bbox=service_bbox, source=agents_source
+        agents,
+        geocoder,
+        lookup,
+        accept_coarse=accept_coarse,
+        service_bbox=service_bbox,
+        source=agents_source,
     )
     if issues:
         raise InputError(issues)
@@ -320,11 +342,17 @@ def _locate_agents(
                 problem = f"agent {agent.agent_id}'s {field} cannot be located: {outcome.reason}"
                 issues.append(Issue(source, agent.source_row, column, address, problem))
             else:
-                assert outcome.point is not None  # noqa: S101 - _judge sets one or the other
+                assert outcome.point is not None
                 changes[field] = outcome.point
         if agent.start is None and "start" not in changes and not agent.start_address.strip():
             issues.append(
-                Issue(source, agent.source_row, "start_address", None, f"agent {agent.agent_id} has no start: give start_lat/start_lon or start_address")
+                Issue(
+                    source,
+                    agent.source_row,
+                    "start_address",
+                    None,
+                    f"agent {agent.agent_id} has no start: give start_lat/start_lon or start_address",
+                )
             )
         out.append(replace(agent, **changes) if changes else agent)  # type: ignore[arg-type]
     return out, issues

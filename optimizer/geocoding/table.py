@@ -62,12 +62,18 @@ def _read_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
         raise InputError([Issue(path.name, None, None, None, problem)]) from None
 
 
-def _given_point(row: dict[str, str], row_no: int, source: str, default: CoordSystem, issues: list[Issue]) -> GeoPoint | None:
+def _given_point(
+    row: dict[str, str], row_no: int, source: str, default: CoordSystem, issues: list[Issue]
+) -> GeoPoint | None:
     lat, lon = (row.get("lat") or "").strip(), (row.get("lon") or "").strip()
     if not lat and not lon:
         return None
     try:
-        system = CoordSystem.parse(row["coord_system"]) if (row.get("coord_system") or "").strip() else default
+        system = (
+            CoordSystem.parse(row["coord_system"])
+            if (row.get("coord_system") or "").strip()
+            else default
+        )
         return to_wgs84(float(lat), float(lon), system)
     except ValueError as err:
         problem = f"is not a usable pair of coordinates ({err}); expected decimal degrees, or leave both empty to geocode the address"
@@ -96,7 +102,9 @@ def geocode_file(
     source = path.name
     if "address" not in columns:
         found = ", ".join(columns) or "(none)"
-        raise InputError([Issue(source, None, None, None, f"missing column 'address'; found: {found}")])
+        raise InputError(
+            [Issue(source, None, None, None, f"missing column 'address'; found: {found}")]
+        )
     issues: list[Issue] = []
     default = CoordSystem.parse(settings.coord_system)
     places = []
