@@ -46,6 +46,16 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="output folder (default: <output_dir>/<date>, i.e. maps/<date>)",
     )
+    out.add_argument(
+        "--lang",
+        choices=("zh", "en"),
+        help="language of the borrower notices (default: notices.lang in the config, zh)",
+    )
+    out.add_argument(
+        "--share",
+        action="store_true",
+        help="make the outputs readable by other users (default: owner only, 0700/0600)",
+    )
     out.add_argument("-q", "--quiet", action="store_true", help="print only the output paths")
     out.add_argument("-v", "--verbose", action="store_true", help="log each step")
     solver = plan.add_argument_group("solver")
@@ -85,8 +95,45 @@ def _parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--config", type=Path, help="settings file (TOML)")
 
+    _add_replan_parsers(sub)
+
     bench = sub.add_parser("bench", help="run the benchmarks (see docs/benchmarks.md)")
-    bench.add_argument("--quick", action="store_true", help="small sizes only (smoke run)")
+    bench.add_argument("--quick", action="store_true", help="one Solomon instance, 2 s (smoke run)")
+    bench.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        choices=("solomon", "gh200", "gh400", "field"),
+        help="benchmark set (repeatable; default: solomon, gh200 and field)",
+    )
+    bench.add_argument(
+        "--per-family", type=int, default=1, help="instances per family (0: all; default 1)"
+    )
+    bench.add_argument(
+        "--skip", type=int, default=0, help="skip the first N instances of each family"
+    )
+    bench.add_argument("--instance", dest="instances", action="append", help="instance name")
+    bench.add_argument(
+        "--time-limit", type=float, help="seconds per literature instance (default 10 / 30 for GH)"
+    )
+    bench.add_argument(
+        "--engine",
+        dest="engines",
+        action="append",
+        choices=("fieldroute", "vroom", "pyvrp"),
+        help="engine (repeatable; default all three)",
+    )
+    bench.add_argument("--seeds", type=int, default=2, help="field-day seeds (default 2)")
+    bench.add_argument(
+        "--day",
+        dest="days",
+        action="append",
+        choices=("300/15", "1000/50"),
+        help="field day size (repeatable; default both)",
+    )
+    bench.add_argument("--workers", type=int, help="FieldRoute searches in parallel (1 or 2)")
+    bench.add_argument("--root", type=Path, help="instances folder (default ../shared/benchmarks)")
+    bench.add_argument("--markdown", type=Path, help="also write the tables to this file")
     return parser
 
 
@@ -104,6 +151,34 @@ def _geocoding_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from optimizer.bench import run_bench
+
+    options: dict[str, object] = {
+        "per_family": args.per_family or None,
+        "skip": args.skip,
+        "seeds": tuple(range(1, args.seeds + 1)),
+        "command": "fieldroute " + " ".join(sys.argv[1:] if sys.argv[1:2] == ["bench"] else ["bench"]),
+    }
+    if args.sets:
+        options["sets"] = tuple(args.sets)
+    if args.instances:
+        options["instances"] = tuple(args.instances)
+    if args.time_limit:
+        options["time_limit_s"] = args.time_limit
+    if args.engines:
+        options["engines"] = tuple(args.engines)
+    if args.days:
+        options["field_days"] = tuple(args.days)
+    if args.root:
+        options["root"] = args.root
+    if args.markdown:
+        options["markdown"] = args.markdown
+    if args.workers:
+        options["solver"] = replace(Settings().solver, workers=args.workers)
+    return run_bench(quick=args.quick, **options)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code so tests can call it directly."""
     args = _parser().parse_args(argv)
@@ -118,10 +193,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _geocode(args)
         if args.command == "gazetteer":
             return _gazetteer_build(args)
+        if args.command in ("replan", "slots"):
+            return _replan_or_slots(args)
         if args.command == "bench":
-            from optimizer.bench import run_bench
-
-            return run_bench(quick=args.quick)
+            return _bench(args)
     except (InputError, ConfigurationError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -153,6 +228,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         except ConfigurationError as err:
             msg = f"--time-limit: {err}"
             raise ConfigurationError(msg) from None
+    if getattr(args, "lang", None) is not None:
+        settings = replace(settings, notices=replace(settings.notices, lang=args.lang))
     return settings
 
 
@@ -167,7 +244,7 @@ def _plan_date(text: str | None, timezone: str) -> dt.date:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from optimizer.export import check_writable, write_plan
+    from optimizer.export import check_writable, write_calendars, write_notices, write_plan
     from optimizer.geocoding import open_geocoder
     from optimizer.geocoding.coords import CoordSystem
     from optimizer.load import read_inputs
@@ -204,13 +281,24 @@ def _plan(args: argparse.Namespace) -> int:
             f"Geocoding: {len(geo.answers)} addresses answered, "
             f"{len(geo.unlocated)} visits could not be located (see unassigned)"
         )
-    paths = write_plan(day, out, renderers=[save_maps])
+    paths = write_plan(
+        day, out, renderers=[save_maps, write_calendars, write_notices], share=args.share
+    )
     if not args.quiet:
         print(summary_table(day))
         print()
         print(f"Wrote {len(paths)} files to {out}/ :")
     for p in paths:
-        print(f"  {p}")
+        if p.parent.name != "notices":
+            print(f"  {p}")
+    notice_files = sum(p.parent.name == "notices" for p in paths)
+    if notice_files:
+        print(f"  {out / 'notices'}/ ({notice_files} notices, one per routed visit)")
+    if not settings.notices.desk_phone:
+        print(
+            "warning: notices name no dispatch desk number; set [notices] desk_phone in the config",
+            file=sys.stderr,
+        )
     if args.strict and day.plan.unassigned:
         print(
             f"error: {len(day.plan.unassigned)} visits unassigned (--strict)",
@@ -279,3 +367,133 @@ class _Progress:
 
     def done(self) -> None:
         print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)
+
+
+# --- replan and slots (issue 7) ---------------------------------------------------------
+
+
+def _add_replan_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    rp = sub.add_parser("replan", help="re-plan the rest of the day from --now after events")
+    rp.add_argument("plan_json", type=Path, help="plan.json of a plan folder")
+    rp.add_argument("--events", type=Path, help="events.csv (see README 'Re-planning')")
+    rp.add_argument("--now", required=True, help="HH:MM: nothing before this moves")
+    rp.add_argument("--out", type=Path, help="output folder (default: <plan folder>-replan-HHMM)")
+    rp.add_argument("--time-limit", type=float, help="seconds of search (default [replan] 5)")
+    sp = sub.add_parser("slots", help="windows that can still be promised to a new borrower")
+    sp.add_argument("plan_json", type=Path, help="plan.json of a plan folder")
+    sp.add_argument("--lat", type=float, required=True)
+    sp.add_argument("--lon", type=float, required=True)
+    sp.add_argument("--duration", type=float, required=True, help="minutes on site")
+    sp.add_argument("--skills", default="", help="required skills, ';'-separated")
+    sp.add_argument("--window-width", type=int, default=60, help="minutes (default 60)")
+    sp.add_argument("--now", help="HH:MM: offer only windows from now on")
+    sp.add_argument("--date", help="YYYY-MM-DD; must match the plan's date when given")
+
+
+def _hhmm_option(name: str, text: str | None) -> int | None:
+    from optimizer.timeparse import parse_hhmm
+
+    if text is None:
+        return None
+    try:
+        return parse_hhmm(text)
+    except ValueError as err:
+        msg = f"{name} {text!r} {err}"
+        raise ConfigurationError(msg) from None
+
+
+def _replan_or_slots(args: argparse.Namespace) -> int:
+    from optimizer.reopen import open_plan
+
+    day = open_plan(args.plan_json)
+    if args.command == "slots":
+        return _slots(args, day)
+    return _replan(args, day)
+
+
+def _replan(args: argparse.Namespace, day: object) -> int:
+    from optimizer.events import read_events
+    from optimizer.export import check_writable, write_plan, write_rows_csv
+    from optimizer.maps import save_maps
+    from optimizer.pipeline import DayPlan
+    from optimizer.replan import changes_rows, diff_text, replan
+
+    assert isinstance(day, DayPlan)
+    now = _hhmm_option("--now", args.now)
+    assert now is not None
+    events = (
+        read_events(
+            args.events,
+            visit_ids={v.visit_id for v in day.visits},
+            agent_ids={a.agent_id for a in day.agents},
+        )
+        if args.events
+        else ()
+    )
+    out: Path = args.out or args.plan_json.parent.with_name(
+        f"{args.plan_json.parent.name}-replan-{args.now.replace(':', '')}"
+    )
+    try:
+        check_writable(out)
+    except PermissionError as err:
+        raise ConfigurationError(str(err)) from None
+    solver = None
+    if args.time_limit is not None:
+        try:
+            solver = replace(day.settings.solver, time_limit_s=args.time_limit)
+        except ConfigurationError as err:
+            msg = f"--time-limit: {err}"
+            raise ConfigurationError(msg) from None
+    result = replan(day, events, now, solver=solver)
+
+    def write_changes(_: DayPlan, folder: Path) -> list[Path]:
+        path = folder / "changes.csv"
+        columns = [
+            "visit_id",
+            "change",
+            "old_agent",
+            "new_agent",
+            "old_start",
+            "new_start",
+            "told_window",
+            "notify",
+            "reason",
+        ]
+        write_rows_csv(changes_rows(result.changes), columns, path)
+        return [path]
+
+    paths = write_plan(result.day, out, renderers=[write_changes, save_maps])
+    print(diff_text(result))
+    print(f"Wrote {len(paths)} files to {out}/ (changes in {out / 'changes.csv'})")
+    return 0
+
+
+def _slots(args: argparse.Namespace, day: object) -> int:
+    from optimizer.domain import GeoPoint
+    from optimizer.pipeline import DayPlan
+    from optimizer.slots import format_slots, offer_slots, why_no_slot
+    from optimizer.timeparse import parse_list
+
+    assert isinstance(day, DayPlan)
+    if args.date is not None and _plan_date(args.date, day.plan.timezone) != day.plan.date:
+        msg = f"--date {args.date} is not the plan's date {day.plan.date.isoformat()}"
+        raise ConfigurationError(msg)
+    try:
+        location = GeoPoint(args.lat, args.lon)
+    except ValueError as err:
+        raise ConfigurationError(f"--lat/--lon: {err}") from None
+    if not 0 < args.duration <= 24 * 60 or not 0 < args.window_width <= 24 * 60:
+        msg = "--duration and --window-width must be minutes in (0, 1440]"
+        raise ConfigurationError(msg)
+    offer = offer_slots(
+        day,
+        location,
+        int(args.duration * 60),
+        frozenset(parse_list(args.skills)),
+        window_width_s=args.window_width * 60,
+        now_s=_hhmm_option("--now", args.now),
+    )
+    skills = frozenset(parse_list(args.skills))
+    why = why_no_slot(day, int(args.duration * 60), skills, args.window_width * 60)
+    print(format_slots(offer, why=why))
+    return 0

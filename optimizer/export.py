@@ -3,6 +3,10 @@
 The plan folder keeps the parsed inputs and the settings used (``inputs/``), so that a
 plan can be re-opened from its folder alone. Everything is written into a temporary
 folder first and moved into place at the end: a failed run leaves nothing half-written.
+
+The folder holds personal data: it is readable by the owner only (folders 0700, files
+0600) unless ``share=True``; ``inputs/`` (every input column, unmasked) stays
+owner-only even then. The dispatcher tables pass :func:`optimizer.privacy.check_columns`.
 """
 
 from __future__ import annotations
@@ -20,9 +24,19 @@ from typing import Any
 import pandas as pd
 
 from optimizer.domain import Agent, Visit
+from optimizer.ical import agent_calendar
+from optimizer.notices import build_notices, load_template
 from optimizer.pipeline import DayPlan
 from optimizer.plan import Plan, Route
+from optimizer.privacy import Audience, check_columns
 from optimizer.timeparse import format_hhmm
+
+#: Plan-derived columns of the dispatcher tables: no personal data in them.
+PLAN_COLUMNS = frozenset(
+    {"agent_id", "seq", "arrive", "start", "end", "wait_min", "travel_min", "distance_km", "reason"}
+)
+PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
+SHARED_DIR, SHARED_FILE = 0o755, 0o644
 
 
 def iso(date: dt.date, seconds: int) -> str:
@@ -231,6 +245,11 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     frame.to_csv(path, index=False, encoding="utf-8-sig")
 
 
+def write_rows_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str], path: Path) -> None:
+    """Plain rows (e.g. the re-plan's changes.csv) as a CSV with these columns."""
+    write_csv(pd.DataFrame(list(rows), columns=list(columns)), path)
+
+
 def write_json(doc: dict[str, Any], path: Path) -> None:
     path.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
@@ -238,9 +257,12 @@ def write_json(doc: dict[str, Any], path: Path) -> None:
 def write_tables(day: DayPlan, out: Path) -> list[Path]:
     """plan.json, itineraries.csv, unassigned.csv and inputs/ into ``out``."""
     paths = [out / "plan.json", out / "itineraries.csv", out / "unassigned.csv"]
+    itineraries, unassigned = itineraries_frame(day), unassigned_frame(day)
+    for frame in (itineraries, unassigned):
+        check_columns(Audience.DISPATCHER, list(frame.columns), derived=PLAN_COLUMNS)
     write_json(plan_to_dict(day), paths[0])
-    write_csv(itineraries_frame(day), paths[1])
-    write_csv(unassigned_frame(day), paths[2])
+    write_csv(itineraries, paths[1])
+    write_csv(unassigned, paths[2])
     inputs = out / "inputs"
     inputs.mkdir(exist_ok=True)
     write_csv(visits_frame(day.visits), inputs / "visits.csv")
@@ -279,15 +301,65 @@ def check_writable(out: Path) -> None:
         raise PermissionError(msg)
 
 
+def write_calendars(day: DayPlan, out: Path) -> list[Path]:
+    """agent-<agent_id>.ics for every agent with a route."""
+    paths = []
+    for route in day.plan.routes:
+        path = out / f"agent-{route.agent_id}.ics"
+        path.write_bytes(agent_calendar(day, route.agent_id))
+        paths.append(path)
+    return paths
+
+
+def write_notices(day: DayPlan, out: Path) -> list[Path]:
+    """notices.csv (every visit) and notices/<visit_id>.txt (routed visits)."""
+    lang = day.settings.notices.lang
+    notices = build_notices(day, load_template(day.settings.notices, lang), lang=lang)
+    folder = out / "notices"
+    folder.mkdir(exist_ok=True)
+    paths = [out / "notices.csv"]
+    columns = ["visit_id", "phone", "lang", "window_start", "window_end", "text", "status"]
+    frame = pd.DataFrame([[getattr(n, c) for c in columns] for n in notices], columns=columns)
+    frame.to_csv(paths[0], index=False, encoding="utf-8-sig")
+    for n in notices:
+        if n.text:
+            path = folder / f"{n.visit_id}.txt"
+            path.write_text(n.text + "\n", encoding="utf-8")
+            paths.append(path)
+    return paths
+
+
+def set_permissions(out: Path, *, share: bool) -> None:
+    """Owner-only folders and files, or world-readable ones with ``share``.
+
+    ``inputs/`` holds every input column unmasked and stays owner-only either way.
+    """
+    for root, dirs, files in os.walk(out):
+        here = Path(root)
+        private = not share or here == out / "inputs" or out / "inputs" in here.parents
+        here.chmod(PRIVATE_DIR if private else SHARED_DIR)
+        for name in files:
+            (here / name).chmod(PRIVATE_FILE if private else SHARED_FILE)
+        for name in dirs:
+            (here / name).chmod(PRIVATE_DIR if private else SHARED_DIR)
+
+
 def write_plan(
     day: DayPlan,
     out: Path,
     renderers: Sequence[Callable[[DayPlan, Path], list[Path]]] = (),
+    *,
+    share: bool = False,
 ) -> list[Path]:
-    """Write every output atomically; returns the final paths."""
+    """Write every output atomically; returns the final paths.
+
+    The staging folder is created 0700 (mkdtemp), so nothing in it is readable by
+    others before the permissions are set and the folder is moved into place.
+    """
     written: list[Path] = []
     with staged_dir(out) as tmp:
         written += write_tables(day, tmp)
         for render in renderers:
             written += render(day, tmp)
+        set_permissions(tmp, share=share)
     return [out / p.relative_to(tmp) for p in written]

@@ -1,7 +1,9 @@
-"""Folium maps of a plan: the dispatcher's overview and one page per agent.
+"""Folium maps of a plan: the dispatcher's overview and the map on each agent's page.
 
-``overview_map`` and ``agent_map`` build ``folium.Map`` objects (pure); ``save_maps``
-writes them. Popups carry ids, windows and times, never borrowers' names or phones.
+``overview_map`` and ``agent_map`` build ``folium.Map`` objects (pure); ``map_fragment``
+renders a map for embedding without any CDN asset (the agent page inlines Leaflet);
+``save_maps`` writes overview.html and the agent pages (:mod:`optimizer.itinerary`).
+Popups carry ids, windows and times, never borrowers' names or phones.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from pathlib import Path
 from typing import Any, cast
 
 import folium
+from branca.element import Figure
 
 from optimizer.domain import GeoPoint, Visit
+from optimizer.itinerary import MapFragment, agent_page
 from optimizer.pipeline import DayPlan
 from optimizer.plan import Route
 from optimizer.timeparse import format_hhmm as hm
@@ -71,7 +75,11 @@ def _window_text(v: Visit) -> str:
     return f"{hm(v.window.start_s)}-{hm(v.window.end_s)}" if v.window else "any time"
 
 
-def _add_route(layer: folium.FeatureGroup, route: Route, day: DayPlan, fill: str) -> None:
+def _add_route(
+    layer: folium.FeatureGroup | folium.Map, route: Route, day: DayPlan, fill: str
+) -> dict[str, str]:
+    """Draw a route; returns the JavaScript name of each marker by label (seq, S, E)."""
+    markers: dict[str, str] = {}
     visits = {v.visit_id: v for v in day.visits}
     agent = next(a for a in day.agents if a.agent_id == route.agent_id)
     start, end = agent.start, agent.end_point
@@ -87,25 +95,33 @@ def _add_route(layer: folium.FeatureGroup, route: Route, day: DayPlan, fill: str
             f"agent {html.escape(route.agent_id)}, stop {s.seq}<br>"
             f"window {_window_text(v)}<br>planned start {hm(s.start_s)}, until {hm(s.end_s)}"
         )
-        folium.Marker(
+        marker = folium.Marker(
             v.location.as_latlon(),
             icon=_number_icon(s.seq, fill),
             popup=folium.Popup(popup, max_width=260),
             tooltip=f"{s.visit_id} {hm(s.start_s)}",
-        ).add_to(layer)
+        )
+        marker.add_to(layer)
+        markers[str(s.seq)] = marker.get_name()
     line.append(end.as_latlon())
     folium.PolyLine(line, color=fill, weight=4, opacity=0.8).add_to(layer)  # type: ignore[no-untyped-call]
-    folium.Marker(
+    start_marker = folium.Marker(
         start.as_latlon(),
         icon=_number_icon("S", "#222"),
-        tooltip=f"{route.agent_id} start {hm(route.depart_s)}",
-    ).add_to(layer)
+        tooltip=f"{route.agent_id} start {hm(route.depart_s)}"
+        + (f", end {hm(route.return_s)}" if end == start else ""),
+    )
+    start_marker.add_to(layer)
+    markers["S"] = markers["E"] = start_marker.get_name()
     if end != start:
-        folium.Marker(
+        end_marker = folium.Marker(
             end.as_latlon(),
             icon=_number_icon("E", "#222"),
             tooltip=f"{route.agent_id} end {hm(route.return_s)}",
-        ).add_to(layer)
+        )
+        end_marker.add_to(layer)
+        markers["E"] = end_marker.get_name()
+    return markers
 
 
 def overview_map(day: DayPlan) -> folium.Map:
@@ -166,79 +182,81 @@ def _legend_html(day: DayPlan, rows: list[tuple[str, str]]) -> str:
     )
 
 
+def break_point(day: DayPlan, route: Route) -> GeoPoint | None:
+    """Where the break is taken: at the last stop finished before it, else the start."""
+    if route.break_start_s is None:
+        return None
+    visits = {v.visit_id: v for v in day.visits}
+    agent = next(a for a in day.agents if a.agent_id == route.agent_id)
+    point = agent.start
+    for s in route.stops:
+        if s.end_s <= route.break_start_s:
+            point = visits[s.visit_id].location
+    return point
+
+
 def agent_map(day: DayPlan, agent_id: str) -> folium.Map:
-    """One agent's route beside the ordered list of their stops with times."""
+    """One agent's route: numbered stops, start (S), end (E), break (B), the line."""
+    return agent_route_map(day, agent_id)[0]
+
+
+def agent_route_map(day: DayPlan, agent_id: str) -> tuple[folium.Map, dict[str, str]]:
+    """:func:`agent_map` and the JavaScript name of each marker by label (1, 2, …, S, E, B).
+
+    The agent page uses the names to link each card to its marker.
+    """
     k, agent = next((k, a) for k, a in enumerate(day.agents) if a.agent_id == agent_id)
     route = day.plan.route_of(agent_id)
     visits = {v.visit_id: v for v in day.visits}
     points = [p for p in (agent.start, agent.end_point) if p is not None]
     if route is not None:
         points += [loc for s in route.stops if (loc := visits[s.visit_id].location) is not None]
-    fmap = _base_map(points, width="64%", height="100%")
+    fmap = _base_map(points, width="100%", height="100%")
+    markers: dict[str, str] = {}
     if route is not None:
-        _add_route(fmap, route, day, colour(k))  # type: ignore[arg-type]
-    _html(fmap).add_child(folium.Element(_stop_list_html(day, agent_id, route)))
-    return fmap
+        markers = _add_route(fmap, route, day, colour(k))
+        where = break_point(day, route)
+        if where is not None and route.break_start_s is not None and route.break_end_s is not None:
+            brk = folium.Marker(
+                where.as_latlon(),
+                icon=_number_icon("B", "#b8860b"),
+                tooltip=f"break {hm(route.break_start_s)}-{hm(route.break_end_s)}",
+            )
+            brk.add_to(fmap)
+            markers["B"] = brk.get_name()
+    return fmap, markers
 
 
-def _stop_list_html(day: DayPlan, agent_id: str, route: Route | None) -> str:
-    visits = {v.visit_id: v for v in day.visits}
-    if route is None:
-        body = "<p>No visits today.</p>"
-    else:
-        rows = []
-        events: list[tuple[int, str]] = [
-            (
-                route.depart_s,
-                f"<tr><td></td><td>{hm(route.depart_s)}</td><td colspan=2>leave start</td></tr>",
-            )
-        ]
-        for s in route.stops:
-            v = visits[s.visit_id]
-            events.append(
-                (
-                    s.start_s,
-                    (
-                        f"<tr><td><b>{s.seq}</b></td><td>{hm(s.start_s)}-{hm(s.end_s)}</td>"
-                        f"<td><b>{html.escape(s.visit_id)}</b> {html.escape(v.visit_type)}<br>"
-                        f"<small>{html.escape(v.address)}<br>window {_window_text(v)}; arrive {hm(s.arrive_s)}"
-                        f", {s.travel_s // 60} min travel</small></td></tr>"
-                    ),
-                )
-            )
-        if route.break_start_s is not None and route.break_end_s is not None:
-            events.append(
-                (
-                    route.break_start_s,
-                    f"<tr><td></td><td>{hm(route.break_start_s)}-{hm(route.break_end_s)}</td><td>break</td></tr>",
-                )
-            )
-        events.append(
-            (
-                route.return_s,
-                f"<tr><td></td><td>{hm(route.return_s)}</td><td>back at end point</td></tr>",
-            )
-        )
-        rows = [row for _, row in sorted(events, key=lambda e: e[0])]
-        body = (
-            f"<p>{len(route.stops)} visits, {hm(route.depart_s)}-{hm(route.return_s)}, "
-            f"{route.travel_s // 60} min travel, {route.distance_m / 1000:.1f} km</p>"
-            f'<table style="border-collapse:collapse;width:100%">{"".join(rows)}</table>'
-        )
-    return (
-        '<div style="position:absolute;top:0;right:0;width:36%;height:100%;overflow:auto;'
-        'font:13px sans-serif;padding:10px;box-sizing:border-box;background:#fafafa">'
-        f'<h2 style="margin:0 0 6px">{html.escape(agent_id)} · {day.plan.date.isoformat()}</h2>{body}'
-        "<style>td{border-bottom:1px solid #ddd;padding:4px;vertical-align:top}</style></div>"
+def map_fragment(fmap: folium.Map, markers: dict[str, str], fill: str) -> MapFragment:
+    """The map's container and script for embedding in a page, with no CDN asset.
+
+    folium would link Leaflet, jQuery and Bootstrap from CDNs; the agent page inlines
+    the one it needs (Leaflet), so the map's own asset lists are emptied here.
+    """
+    fmap.default_js = []
+    fmap.default_css = []
+    root = fmap.get_root()
+    assert isinstance(root, Figure)  # a Map's root is always its page
+    root.render()
+    return MapFragment(
+        div=root.html.render(),
+        script=root.script.render(),
+        map_var=fmap.get_name(),
+        markers=dict(markers),
+        colour=fill,
     )
 
 
 def save_maps(day: DayPlan, out: Path) -> list[Path]:
-    """overview.html and agent-<agent_id>.html for every agent with a route."""
+    """overview.html and agent-<agent_id>.html (the itinerary page) per routed agent."""
     paths = [out / "overview.html"]
     overview_map(day).save(str(paths[0]))
+    index = {a.agent_id: k for k, a in enumerate(day.agents)}
     for route in day.plan.routes:
         path = out / f"agent-{route.agent_id}.html"
-        agent_map(day, route.agent_id).save(str(path))
+        fmap, markers = agent_route_map(day, route.agent_id)
+        fragment = map_fragment(fmap, markers, colour(index[route.agent_id]))
+        page = agent_page(day, route.agent_id, fragment)
+        path.write_text(page, encoding="utf-8")
         paths.append(path)
     return paths

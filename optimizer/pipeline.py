@@ -12,10 +12,11 @@ from optimizer.errors import InputError, Issue, VerificationError
 from optimizer.feasibility import precheck
 from optimizer.geocoding.base import Geocoder
 from optimizer.geocoding.resolve import LocateResult, locate
+from optimizer.parallel import solve_parallel
 from optimizer.plan import Plan, SolverInfo, build_plan
 from optimizer.problem import RoutingProblem, build_problem, subset
 from optimizer.settings import Settings
-from optimizer.solver import ProgressCallback, solve
+from optimizer.solver import ProgressCallback
 from optimizer.travel import TravelProvider
 from optimizer.verify import check_plan
 
@@ -111,7 +112,7 @@ def plan_day(
         len(agents),
         len(pre_unassigned),
     )
-    assignment = solve(problem, settings.solver, on_progress=on_progress)
+    assignment = solve_parallel(problem, settings.solver, on_progress=on_progress)
     info = SolverInfo(
         engine="ortools",
         status=assignment.status,

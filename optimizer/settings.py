@@ -9,7 +9,7 @@ from __future__ import annotations
 import tomllib
 import zoneinfo
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,8 @@ FIRST_SOLUTIONS = (
     "PATH_CHEAPEST_ARC",
     "PARALLEL_CHEAPEST_INSERTION",
     "LOCAL_CHEAPEST_INSERTION",
+    "SEQUENTIAL_CHEAPEST_INSERTION",
+    "LOCAL_CHEAPEST_COST_INSERTION",
     "SAVINGS",
     "CHRISTOFIDES",
 )
@@ -63,6 +65,11 @@ class SolverSettings:
     solution_limit: int | None = None
     #: Cost per agent who goes out, in seconds of travel: favours fewer, fuller routes.
     vehicle_fixed_cost_s: int = 0
+    #: Searches run at once, each from another first solution; the better plan is kept.
+    #: 2 uses both cores of a 2-core machine; 1 is a single in-process search.
+    workers: int = 2
+    #: First-solution strategy of the second search (None: see optimizer.parallel).
+    second_first_solution: str | None = None
 
     def __post_init__(self) -> None:
         if not 0 < self.time_limit_s <= 24 * 3600:
@@ -77,8 +84,72 @@ class SolverSettings:
         if self.solution_limit is not None and self.solution_limit < 1:
             msg = f"solver.solution_limit {self.solution_limit!r} must be >= 1"
             raise ConfigurationError(msg)
+        if self.workers not in (1, 2):
+            msg = f"solver.workers {self.workers!r} is unsupported; expected 1 or 2"
+            raise ConfigurationError(msg)
+        if (
+            self.second_first_solution is not None
+            and self.second_first_solution not in FIRST_SOLUTIONS
+        ):
+            msg = f"solver.second_first_solution {self.second_first_solution!r} is unknown; options are: {', '.join(FIRST_SOLUTIONS)}"
+            raise ConfigurationError(msg)
         if self.vehicle_fixed_cost_s < 0:
             msg = f"solver.vehicle_fixed_cost_s {self.vehicle_fixed_cost_s!r} must be >= 0"
+            raise ConfigurationError(msg)
+
+
+LANGS = ("zh", "en")
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeSettings:
+    """Borrower notices (README "Borrower notices").
+
+    ``window_min`` is the width of the arrival window a notice promises; ``desk_phone``
+    is the dispatch desk's number printed in every notice (never an agent's own);
+    ``template`` is an optional path to a notice template, where ``{lang}`` in the path
+    is replaced by the language (the packaged defaults are used when it is empty).
+    """
+
+    lang: str = "zh"
+    window_min: int = 60
+    desk_phone: str = ""
+    template: str = ""
+
+    def __post_init__(self) -> None:
+        if self.lang not in LANGS:
+            msg = f"notices.lang {self.lang!r} is unknown; options are: {', '.join(LANGS)}"
+            raise ConfigurationError(msg)
+        if not 20 <= self.window_min <= 240 or self.window_min % 10:
+            msg = (
+                f"notices.window_min {self.window_min!r} is out of range; "
+                "expected a multiple of 10 from 20 to 240 minutes"
+            )
+            raise ConfigurationError(msg)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplanSettings:
+    """Re-planning during the day (``[replan]``): how much a change to a told plan costs.
+
+    Costs are in seconds of travel, the objective's unit: with the defaults, moving a
+    visit to another agent is worth it only to save more than 30 minutes of travel.
+    """
+
+    #: Cost of serving a remaining visit with another agent than planned.
+    agent_change_cost_s: int = 1800
+    #: Cost per second a visit's start lies outside the window told to the borrower.
+    told_window_cost_per_s: int = 1
+    #: Search time for a re-plan (someone is waiting for it).
+    time_limit_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        for name in ("agent_change_cost_s", "told_window_cost_per_s"):
+            if getattr(self, name) < 0:
+                msg = f"replan.{name} {getattr(self, name)!r} must be >= 0"
+                raise ConfigurationError(msg)
+        if not 0 < self.time_limit_s <= 24 * 3600:
+            msg = f"replan.time_limit_s {self.time_limit_s!r} is out of range; expected seconds > 0"
             raise ConfigurationError(msg)
 
 
@@ -122,6 +193,10 @@ class GeocoderSettings:
     service_radius_km: float | None = None
 
     def __post_init__(self) -> None:
+        # TOML gives lists; the dataclass is frozen and hashable, so hold tuples.
+        object.__setattr__(self, "country_codes", tuple(self.country_codes))
+        if self.service_bbox is not None:
+            object.__setattr__(self, "service_bbox", tuple(float(v) for v in self.service_bbox))
         if self.provider not in GEOCODER_PROVIDERS:
             msg = f"geocoder.provider {self.provider!r} is unknown; options are: {', '.join(GEOCODER_PROVIDERS)}"
             raise ConfigurationError(msg)
@@ -156,31 +231,6 @@ class GeocoderSettings:
         """The environment variable holding the provider's key."""
         return self.api_key_env or _DEFAULT_KEY_ENV.get(self.provider, "")
 
-    @classmethod
-    def from_dict(cls, raw: Mapping[str, Any], source: str) -> GeocoderSettings:
-        raw = dict(raw)
-        for secret in ("api_key", "key", "ak", "security_key", "sk"):
-            if secret in raw:
-                msg = (
-                    f"{source}: [geocoder] {secret} is not read from a file; put the key "
-                    "in an environment variable and name it with api_key_env"
-                )
-                raise ConfigurationError(msg)
-        _no_unknown(raw, _field_names(cls), "geocoder.", source)
-        for name in ("country_codes", "service_bbox"):
-            if name in raw:
-                if not isinstance(raw[name], list | tuple):
-                    msg = f"{source}: geocoder.{name} must be a list"
-                    raise ConfigurationError(msg)
-                raw[name] = tuple(raw[name])
-        try:
-            if "service_bbox" in raw:
-                raw["service_bbox"] = tuple(float(v) for v in raw["service_bbox"])
-            return replace(cls(), **raw)
-        except (TypeError, ValueError) as err:  # ConfigurationError is a ValueError
-            msg = f"{source}: {err}"
-            raise ConfigurationError(msg) from None
-
 
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -190,6 +240,8 @@ class Settings:
     output_dir: str = "maps"
     travel: TravelSettings = field(default_factory=TravelSettings)
     solver: SolverSettings = field(default_factory=SolverSettings)
+    notices: NoticeSettings = field(default_factory=NoticeSettings)
+    replan: ReplanSettings = field(default_factory=ReplanSettings)
     geocoder: GeocoderSettings = field(default_factory=GeocoderSettings)
 
     def __post_init__(self) -> None:
@@ -214,44 +266,20 @@ class Settings:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str = "settings") -> Settings:
-        top = dict(data)
-        travel_raw = dict(_table(top.pop("travel", {}), "travel", source))
-        solver_raw = _table(top.pop("solver", {}), "solver", source)
-        plan_raw = _table(top.pop("plan", {}), "plan", source)
-        geocoder = GeocoderSettings.from_dict(
-            _table(top.pop("geocoder", {}), "geocoder", source), source
-        )
-        _no_unknown(top, {}, "", source)
-        profiles = dict(DEFAULT_PROFILES)
-        for mode in Mode:
-            if mode.value in travel_raw:
-                raw = _table(travel_raw.pop(mode.value), f"travel.{mode.value}", source)
-                _no_unknown(
-                    raw,
-                    {"speed_kmh": 0, "overhead_s": 0},
-                    f"travel.{mode.value}.",
-                    source,
-                )
-                base = profiles[mode]
-                try:
-                    profiles[mode] = ModeProfile(
-                        float(raw.get("speed_kmh", base.speed_kmh)),
-                        int(raw.get("overhead_s", base.overhead_s)),
-                    )
-                except (TypeError, ValueError) as err:
-                    msg = f"{source}: [travel.{mode.value}] {err}"
-                    raise ConfigurationError(msg) from None
-        _no_unknown(travel_raw, {"detour_factor": 0}, "travel.", source)
-        _no_unknown(solver_raw, _field_names(SolverSettings), "solver.", source)
-        _no_unknown(plan_raw, {"timezone": 0, "output_dir": 0}, "plan.", source)
         try:
-            travel = TravelSettings(float(travel_raw.get("detour_factor", 1.3)), profiles)
-            solver = replace(SolverSettings(), **solver_raw)
-            return cls(travel=travel, solver=solver, geocoder=geocoder, **plan_raw)
-        except ConfigurationError as err:
-            msg = f"{source}: {err}"
-            raise ConfigurationError(msg) from None
-        except (TypeError, ValueError) as err:
+            top = dict(data)
+            travel_raw = _table(top.pop("travel", {}), "travel")
+            plan_raw = _table(top.pop("plan", {}), "plan")
+            sections = {name: _table(top.pop(name, {}), name) for name in _SECTIONS}
+            _refuse_secrets(sections["geocoder"])
+            _no_unknown(top, {"plan": 0, "travel": 0, **_SECTIONS}, "")
+            _no_unknown(plan_raw, {"timezone": 0, "output_dir": 0}, "plan.")
+            for name, raw in sections.items():
+                _no_unknown(raw, _field_names(_SECTIONS[name]), f"{name}.")
+            travel = _travel(travel_raw)
+            built = {name: _SECTIONS[name](**raw) for name, raw in sections.items()}
+            return cls(travel=travel, **built, **plan_raw)
+        except (TypeError, ValueError) as err:  # ConfigurationError is a ValueError
             msg = f"{source}: {err}"
             raise ConfigurationError(msg) from None
 
@@ -260,38 +288,74 @@ class Settings:
         travel: dict[str, Any] = {"detour_factor": self.travel.detour_factor}
         for mode, p in self.travel.profiles.items():
             travel[mode.value] = {"speed_kmh": p.speed_kmh, "overhead_s": p.overhead_s}
-        solver = {
-            f.name: getattr(self.solver, f.name)
-            for f in fields(SolverSettings)
-            if getattr(self.solver, f.name) is not None
-        }
-        geocoder = {
-            f.name: list(v) if isinstance(v, tuple) else v
-            for f in fields(GeocoderSettings)
-            if (v := getattr(self.geocoder, f.name)) is not None
-        }
-        return {
+        out: dict[str, Any] = {
             "plan": {"timezone": self.timezone, "output_dir": self.output_dir},
             "travel": travel,
-            "solver": solver,
-            "geocoder": geocoder,
         }
+        for name in _SECTIONS:
+            section = getattr(self, name)
+            out[name] = {
+                f.name: getattr(section, f.name)
+                for f in fields(section)
+                if getattr(section, f.name) is not None
+            }
+        return out
+
+
+#: Sections that map one-to-one onto a dataclass: [name] keys are its fields.
+_SECTIONS: dict[str, Any] = {
+    "solver": SolverSettings,
+    "notices": NoticeSettings,
+    "replan": ReplanSettings,
+    "geocoder": GeocoderSettings,
+}
+
+
+def _refuse_secrets(raw: Mapping[str, Any]) -> None:
+    """API keys never live in a config file (it gets copied, mailed and committed)."""
+    for secret in ("api_key", "key", "ak", "security_key", "sk"):
+        if secret in raw:
+            msg = (
+                f"[geocoder] {secret} is not read from a file; put the key in an "
+                "environment variable and name it with api_key_env"
+            )
+            raise ConfigurationError(msg)
+
+
+def _travel(raw: dict[str, Any]) -> TravelSettings:
+    profiles = dict(DEFAULT_PROFILES)
+    for mode in Mode:
+        if mode.value not in raw:
+            continue
+        mode_raw = _table(raw.pop(mode.value), f"travel.{mode.value}")
+        _no_unknown(mode_raw, {"speed_kmh": 0, "overhead_s": 0}, f"travel.{mode.value}.")
+        base = profiles[mode]
+        try:
+            profiles[mode] = ModeProfile(
+                float(mode_raw.get("speed_kmh", base.speed_kmh)),
+                int(mode_raw.get("overhead_s", base.overhead_s)),
+            )
+        except (TypeError, ValueError) as err:
+            msg = f"[travel.{mode.value}] {err}"
+            raise ConfigurationError(msg) from None
+    _no_unknown(raw, {"detour_factor": 0}, "travel.")
+    return TravelSettings(float(raw.get("detour_factor", 1.3)), profiles)
 
 
 def _field_names(cls: type) -> dict[str, int]:
     return {f.name: 0 for f in fields(cls)}
 
 
-def _table(value: Any, name: str, source: str) -> dict[str, Any]:
+def _table(value: Any, name: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        msg = f"{source}: [{name}] must be a table"
+        msg = f"[{name}] must be a table"
         raise ConfigurationError(msg)
     return dict(value)
 
 
-def _no_unknown(raw: Mapping[str, Any], known: Mapping[str, Any], prefix: str, source: str) -> None:
+def _no_unknown(raw: Mapping[str, Any], known: Mapping[str, Any], prefix: str) -> None:
     unknown = sorted(set(raw) - set(known))
     if unknown:
         options = ", ".join(f"{prefix}{k}" for k in known) or "(none)"
-        msg = f"{source}: unknown setting '{prefix}{unknown[0]}'; known here: {options}"
+        msg = f"unknown setting '{prefix}{unknown[0]}'; known here: {options}"
         raise ConfigurationError(msg)

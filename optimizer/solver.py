@@ -40,6 +40,22 @@ class RouteResult:
 
 
 @dataclass(frozen=True, slots=True)
+class Stability:
+    """Soft wishes for re-planning: keep visits with their agent and told window.
+
+    ``preferred_agent[i]`` is the agent index visit ``i`` had (None: no wish); serving
+    it with another agent costs ``agent_change_cost``. ``told_window[i]`` is the window
+    already told to the borrower; each second its start lies outside costs
+    ``told_window_cost_per_s``. Both are in the objective's unit (seconds of travel).
+    """
+
+    preferred_agent: tuple[int | None, ...]
+    told_window: tuple[tuple[int, int] | None, ...]
+    agent_change_cost: int
+    told_window_cost_per_s: int
+
+
+@dataclass(frozen=True, slots=True)
 class Assignment:
     routes: tuple[RouteResult, ...]
     dropped: tuple[int, ...]
@@ -69,7 +85,12 @@ def drop_penalty_unit(problem: RoutingProblem) -> int:
 class _Model:
     """Builds the OR-Tools model; each constraint in its own method."""
 
-    def __init__(self, problem: RoutingProblem, settings: SolverSettings) -> None:
+    def __init__(
+        self,
+        problem: RoutingProblem,
+        settings: SolverSettings,
+        stability: Stability | None = None,
+    ) -> None:
         self.problem = problem
         self.settings = settings
         n_agents = len(problem.agents)
@@ -88,6 +109,8 @@ class _Model:
         self._add_max_visits()
         self._add_capacity()
         self._add_optional_visits()
+        if stability is not None:
+            self._add_stability(stability)
 
     def _register_matrices(self, mode: Mode) -> tuple[int, int]:
         """(travel-cost callback, time-transit callback) for one mode, registered once."""
@@ -183,6 +206,29 @@ class _Model:
         for i, visit in enumerate(self.problem.visits):
             self.routing.AddDisjunction([self.manager.NodeToIndex(i)], unit * visit.priority)
 
+    def _add_stability(self, stability: Stability) -> None:
+        """Re-planning: moving a visit to another agent or outside its told window costs.
+
+        The agent-change cost is charged on the arc into the visit, per vehicle: every
+        served visit has exactly one incoming arc, so it is charged once.
+        """
+        n = self.problem.num_visits
+        for a, agent in enumerate(self.problem.agents):
+            extra = [
+                stability.agent_change_cost if p is not None and p != a else 0
+                for p in stability.preferred_agent
+            ] + [0] * (len(self.problem.points) - n)
+            if any(extra):
+                travel = self.problem.matrices[agent.mode].seconds
+                cost = self.routing.RegisterTransitMatrix((travel + extra).tolist())
+                self.routing.SetArcCostEvaluatorOfVehicle(cost, a)
+        for i, told in enumerate(stability.told_window):
+            if told is None or not stability.told_window_cost_per_s:
+                continue
+            index = self.manager.NodeToIndex(i)
+            self.time.SetCumulVarSoftLowerBound(index, told[0], stability.told_window_cost_per_s)
+            self.time.SetCumulVarSoftUpperBound(index, told[1], stability.told_window_cost_per_s)
+
     def search_parameters(self) -> pywrapcp.DefaultRoutingSearchParameters:
         params = pywrapcp.DefaultRoutingSearchParameters()
         params.first_solution_strategy = getattr(
@@ -203,6 +249,7 @@ def solve(
     *,
     on_progress: ProgressCallback | None = None,
     initial_routes: Sequence[Sequence[int]] | None = None,
+    stability: Stability | None = None,
 ) -> Assignment:
     """Solve; raises SolverError only when OR-Tools returns no assignment at all.
 
@@ -212,7 +259,7 @@ def solve(
     began = time.perf_counter()
     if not problem.agents:
         return Assignment((), tuple(range(problem.num_visits)), "NO_AGENTS", 0, 0.0)
-    model = _Model(problem, settings)
+    model = _Model(problem, settings, stability)
     routing, manager = model.routing, model.manager
     if on_progress is not None:
         callback = on_progress

@@ -35,3 +35,14 @@ def test_rounding_is_up_and_detour_applies() -> None:
     assert plain.seconds[0, 1] == int(np.ceil(metres / 10))
     twice = StraightLineModel(2.0, {Mode.CAR: ModeProfile(36.0)}).matrix([a, b], Mode.CAR)
     assert twice.metres[0, 1] == pytest.approx(2 * plain.metres[0, 1], abs=1)
+
+
+def test_matches_textbook_haversine() -> None:
+    rng = np.random.default_rng(7)
+    pts = np.column_stack([rng.uniform(-60, 60, 50), rng.uniform(-180, 180, 50)])
+    lat, lon = np.radians(pts[:, 0]), np.radians(pts[:, 1])
+    dlat = lat[None, :] - lat[:, None]
+    dlon = lon[None, :] - lon[:, None]
+    h = np.sin(dlat / 2) ** 2 + np.cos(lat[:, None]) * np.cos(lat[None, :]) * np.sin(dlon / 2) ** 2
+    textbook = 2 * 6_371_008.8 * np.arcsin(np.sqrt(h))
+    assert np.abs(haversine_m(pts, pts) - textbook).max() < 1.0

@@ -6,8 +6,8 @@ top of it; the shift is 0.3-0.7 km for GCJ-02 and 0.5-1.4 km for BD-09 in the bi
 cities. Answers from Baidu and AMap, and input columns flagged ``gcj02``/``bd09``,
 are converted here, once, before they become a :class:`GeoPoint`.
 
-Converter: `prcoords <https://github.com/Artoria2e5/PRCoords>`_ rather than
-eviltransform. Both are small pure-Python ports of the same published algorithm;
+Converter: `prcoords <https://github.com/Artoria2e5/PRCoords>`_ (through
+:mod:`optimizer.coords`, the one module that imports it) rather than eviltransform. Both are small pure-Python ports of the same published algorithm;
 prcoords keeps its published constants (Krasovsky 1940 ``a = 6378245``), where
 eviltransform swaps in the WGS-84 radius, and its inverse is the fixed-point
 ("caijun 2014") iteration accurate to about 0.1 mm, where eviltransform's bisection
@@ -21,13 +21,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-import prcoords
-
+from optimizer import coords as _prc
 from optimizer.domain import GeoPoint
-
-#: The rectangle the published algorithm treats as "in China" (its ``outOfChina``).
-_CHINA_LAT = (0.8293, 55.8271)
-_CHINA_LON = (72.004, 137.8347)
 
 
 class CoordSystem(StrEnum):
@@ -59,8 +54,8 @@ class CoordSystem(StrEnum):
 
 
 def in_china(lat: float, lon: float) -> bool:
-    """Inside the rectangle where GCJ-02/BD-09 differ from WGS-84."""
-    return _CHINA_LAT[0] <= lat <= _CHINA_LAT[1] and _CHINA_LON[0] <= lon <= _CHINA_LON[1]
+    """Inside the rectangle where GCJ-02/BD-09 differ from WGS-84 (``outOfChina``)."""
+    return -90 <= lat <= 90 and -180 <= lon <= 180 and _prc.in_china(GeoPoint(lat, lon))
 
 
 def to_wgs84(lat: float, lon: float, system: CoordSystem) -> GeoPoint:
@@ -71,21 +66,20 @@ def to_wgs84(lat: float, lon: float, system: CoordSystem) -> GeoPoint:
     ValueError
         The coordinates are out of range.
     """
-    if system is CoordSystem.WGS84 or not in_china(lat, lon):
-        return GeoPoint(lat, lon)
+    point = GeoPoint(lat, lon)
     if system is CoordSystem.GCJ02:
-        wgs = prcoords.gcj_wgs_bored((lat, lon))
-    else:
-        wgs = prcoords.bd_wgs_bored((lat, lon))
-    return GeoPoint(float(wgs.lat), float(wgs.lon))
+        return _prc.gcj02_to_wgs84(point)
+    if system is CoordSystem.BD09:
+        return _prc.bd09_to_wgs84(point)
+    return point
 
 
 def from_wgs84(point: GeoPoint, system: CoordSystem) -> tuple[float, float]:
     """``(lat, lon)`` of a WGS-84 point in ``system``; for exports to Chinese maps."""
-    if system is CoordSystem.WGS84 or not in_china(point.lat, point.lon):
-        return (point.lat, point.lon)
     if system is CoordSystem.GCJ02:
-        out = prcoords.wgs_gcj((point.lat, point.lon), False)
+        out = _prc.wgs84_to_gcj02(point)
+    elif system is CoordSystem.BD09:
+        out = _prc.wgs84_to_bd09(point)
     else:
-        out = prcoords.wgs_bd((point.lat, point.lon), False)
-    return (float(out.lat), float(out.lon))
+        out = point
+    return (out.lat, out.lon)

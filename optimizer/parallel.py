@@ -1,0 +1,133 @@
+"""Two differently-started searches on two cores; the better plan wins.
+
+OR-Tools' routing search is single-threaded and its result depends strongly on the
+first-solution strategy (up to 11 points of gap between starts on one Solomon
+instance). Running a second search from another start in a worker process and keeping
+the lower objective is the cheapest robust gain on a 2-core machine
+(docs/benchmarks.md). Both searches share one wall-clock deadline.
+
+No OR-Tools import here: each worker calls :func:`optimizer.solver.solve`.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from optimizer.errors import SolverError
+from optimizer.solver import Assignment, ProgressCallback, solve
+
+if TYPE_CHECKING:
+    from optimizer.problem import RoutingProblem
+    from optimizer.settings import SolverSettings
+
+logger = logging.getLogger(__name__)
+
+#: The second worker's start, by the first worker's start (chosen by measurement).
+ALTERNATIVE_START = {
+    "PARALLEL_CHEAPEST_INSERTION": "PATH_CHEAPEST_ARC",
+    "PATH_CHEAPEST_ARC": "PARALLEL_CHEAPEST_INSERTION",
+    "LOCAL_CHEAPEST_INSERTION": "PATH_CHEAPEST_ARC",
+    "SAVINGS": "PARALLEL_CHEAPEST_INSERTION",
+    "CHRISTOFIDES": "PARALLEL_CHEAPEST_INSERTION",
+    "AUTOMATIC": "PARALLEL_CHEAPEST_INSERTION",
+}
+#: Seconds the parent waits for a worker beyond the shared deadline before giving up.
+_GRACE_S = 5.0
+
+
+def worker_settings(settings: SolverSettings) -> SolverSettings:
+    """Settings of the second search: same budget, another first-solution strategy."""
+    alternative = settings.second_first_solution or ALTERNATIVE_START[settings.first_solution]
+    return replace(settings, first_solution=alternative, workers=1)
+
+
+def worker_main() -> None:
+    """``python -m optimizer.parallel``: read (problem, settings, deadline), write a result.
+
+    A fresh interpreter rather than fork (unsafe once numpy/OR-Tools threads exist) or
+    multiprocessing spawn (which re-imports the caller's ``__main__``).
+    """
+    problem, settings, deadline = pickle.load(sys.stdin.buffer)
+    try:
+        budget = max(0.2, deadline - time.time())
+        result: Assignment | str = solve(problem, replace(settings, time_limit_s=budget))
+    except Exception as err:  # reported to the parent, which keeps its own plan
+        result = f"{type(err).__name__}: {err}"
+    out = Path(sys.argv[1])
+    tmp = out.with_suffix(".part")
+    tmp.write_bytes(pickle.dumps(result))
+    tmp.replace(out)
+
+
+def solve_parallel(
+    problem: RoutingProblem,
+    settings: SolverSettings,
+    *,
+    on_progress: ProgressCallback | None = None,
+) -> Assignment:
+    """Like :func:`optimizer.solver.solve`, with ``settings.workers`` searches (1 or 2).
+
+    One search runs here (and reports progress), the other in a worker process from
+    a different start. Runs with a ``solution_limit`` (tests, quick checks) and
+    problems with fewer than two visits stay single-process: they are deterministic
+    or too small to gain.
+    """
+    if settings.workers <= 1 or settings.solution_limit is not None or problem.num_visits < 2:
+        return solve(problem, settings, on_progress=on_progress)
+    began = time.perf_counter()
+    deadline = time.time() + settings.time_limit_s
+    with tempfile.TemporaryDirectory(prefix="fieldroute-") as tmp:
+        result_path = Path(tmp) / "result.pickle"
+        other = subprocess.Popen(
+            [sys.executable, "-m", "optimizer.parallel", str(result_path)],
+            stdin=subprocess.PIPE,
+        )
+        try:
+            if other.stdin is not None:
+                pickle.dump((problem, worker_settings(settings), deadline), other.stdin)
+                other.stdin.close()
+        except BrokenPipeError:
+            logger.info("second search did not start")
+        mine, failure = _solve_here(problem, settings, on_progress)
+        theirs: Assignment | str | None = None
+        try:
+            other.wait(timeout=max(0.0, deadline - time.time()) + _GRACE_S)
+        except subprocess.TimeoutExpired:
+            other.kill()
+            other.wait()
+        if result_path.exists():
+            theirs = pickle.loads(result_path.read_bytes())
+    if isinstance(theirs, str):
+        logger.info("second search failed: %s", theirs)
+        theirs = None
+    if mine is None and theirs is None:
+        raise failure or SolverError("both searches failed")
+    best = min((a for a in (mine, theirs) if a is not None), key=lambda a: a.objective)
+    logger.info(
+        "two searches: objectives %s / %s; kept the %s",
+        mine.objective if mine else None,
+        theirs.objective if theirs else None,
+        "first" if best is mine else "second",
+    )
+    return replace(best, wall_s=time.perf_counter() - began)
+
+
+def _solve_here(
+    problem: RoutingProblem, settings: SolverSettings, on_progress: ProgressCallback | None
+) -> tuple[Assignment | None, SolverError | None]:
+    try:
+        return solve(problem, settings, on_progress=on_progress), None
+    except SolverError as err:
+        return None, err
+
+
+if __name__ == "__main__":
+    worker_main()
