@@ -158,7 +158,8 @@ def _bench(args: argparse.Namespace) -> int:
         "per_family": args.per_family or None,
         "skip": args.skip,
         "seeds": tuple(range(1, args.seeds + 1)),
-        "command": "fieldroute " + " ".join(sys.argv[1:] if sys.argv[1:2] == ["bench"] else ["bench"]),
+        "command": "fieldroute "
+        + " ".join(sys.argv[1:] if sys.argv[1:2] == ["bench"] else ["bench"]),
     }
     if args.sets:
         options["sets"] = tuple(args.sets)

@@ -83,6 +83,7 @@ class GeocodeCache:
     def put(self, provider: str, key: str, result: GeocodeResult | None) -> None:
         """Store one answer and commit it at once (a crash keeps what was paid for)."""
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
+        values: tuple[object, ...]
         if result is None:
             values = (provider, key, 0, None, None, None, None, stamp)
         else:

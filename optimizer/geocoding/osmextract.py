@@ -119,21 +119,27 @@ def build_gazetteer(pbf: Path) -> tuple[list[GazetteerEntry], BuildReport]:
     try:
         processor = osmium.FileProcessor(str(pbf)).with_locations().with_filter(wanted)
         for obj in processor:
-            if obj.is_relation():
-                continue  # multipolygon addresses are rare; nodes and ways cover most
-            tags = obj.tags
-            pts = [(obj.location.lat, obj.location.lon)] if obj.is_node() else _way_points(obj)
+            # Multipolygon addresses are rare; nodes and ways cover most.
+            if isinstance(obj, osmium.osm.Node):
+                pts = [(obj.location.lat, obj.location.lon)]
+            elif isinstance(obj, osmium.osm.Way):
+                pts = _way_points(obj)
+            else:
+                continue
             if not pts:
                 continue
-            name = tags.get("name", "").strip()
-            if obj.is_way() and name and tags.get("highway") in _STREET_HIGHWAYS:
+            tags = obj.tags
+            name = (tags.get("name") or "").strip()
+            is_way = isinstance(obj, osmium.osm.Way)
+            if is_way and name and tags.get("highway") in _STREET_HIGHWAYS:
                 street_ways.append((name, pts))
                 continue
             point = _mean(pts)
             number, street = tags.get("addr:housenumber"), tags.get("addr:street")
             if number and street:
                 text = f"{street.strip()} {number.strip()}"
-                postcode, city = tags.get("addr:postcode", ""), tags.get("addr:city", "")
+                postcode = tags.get("addr:postcode") or ""
+                city = tags.get("addr:city") or ""
                 aliases = (name,) if name else ()
                 addresses.append(
                     GazetteerEntry(text, GeoPoint(*point), Quality.HOUSE_NUMBER, aliases)

@@ -124,11 +124,11 @@ def geocode_file(
         bases=bases,
     )
     located: Counter[str] = Counter()
-    given = problems = 0
+    n_given = problems = 0
     for row, place in zip(rows, places, strict=True):
         outcome = outcomes[place.key]
         if place.given is not None:
-            given += 1
+            n_given += 1
             row.setdefault("geo_source", "input")
             row["geo_source"] = row["geo_source"] or "input"
             row["geo_problem"] = outcome.reason or ""
@@ -148,7 +148,7 @@ def geocode_file(
             problems += 1
     fieldnames = columns + [c for c in GEO_COLUMNS if c not in columns]
     _write_atomically(out, fieldnames, rows)
-    return GeocodeReport(len(rows), given, located, problems, tuple(warnings))
+    return GeocodeReport(len(rows), n_given, located, problems, tuple(warnings))
 
 
 def _write_atomically(out: Path, fieldnames: list[str], rows: list[dict[str, str]]) -> None:
