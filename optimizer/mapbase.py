@@ -100,7 +100,7 @@ def make_base_map(
     """
     provider = tile_provider(tiles) if isinstance(tiles, str) else tiles
     if provider.needs_key and not key:
-        msg = f"tile provider {provider.name!r} needs an API key (maps.tiles_key)"
+        msg = f"tile provider {provider.name!r} needs an API key (maps.tiles_key_env)"
         raise ValueError(msg)
     shown = provider.shift_all(points)
     center = _center(shown)

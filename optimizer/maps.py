@@ -64,7 +64,7 @@ def _base_map(
     return make_base_map(
         points,
         day.settings.maps.tiles,
-        key=day.settings.maps.tiles_key,
+        key=day.settings.maps.tiles_key(),
         roads=roads,
         width=width,
         height=height,

@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from optimizer.domain import Agent, GeoPoint, Visit
-from optimizer.errors import VerificationError
+from optimizer.errors import InputError, Issue, VerificationError
 from optimizer.feasibility import precheck
+from optimizer.geocoding.base import Geocoder
+from optimizer.geocoding.resolve import LocateResult, locate
 from optimizer.parallel import solve_parallel
 from optimizer.plan import Plan, SolverInfo, build_plan
 from optimizer.problem import RoutingProblem, build_problem, subset
@@ -33,6 +35,8 @@ class DayPlan:
     agents: tuple[Agent, ...]
     problem: RoutingProblem
     settings: Settings
+    #: What geocoding did (None when nothing needed locating): answers, reasons, warnings.
+    geocoding: LocateResult | None = None
     #: Per agent with a route: the line to draw, along the roads when road data was
     #: used (start, stops, end otherwise).
     route_lines: Mapping[str, tuple[GeoPoint, ...]] = field(default_factory=dict)
@@ -94,10 +98,60 @@ def plan_day(
     date: dt.date,
     travel: TravelProvider | None = None,
     on_progress: ProgressCallback | None = None,
+    geocoder: Geocoder | None = None,
+    agents_source: str = "agents.csv",
 ) -> DayPlan:
-    """Plan one day. Raises VerificationError if the plan breaks any constraint (a bug)."""
+    """Plan one day. Raises VerificationError if the plan breaks any constraint (a bug).
+
+    With a ``geocoder``, visits and agents given by address are located first (and
+    every visit is checked against ``[geocoder]``'s service area); visits that cannot
+    be located go to unassigned with the reason, and the day is planned without them.
+    Without one, such visits are unassigned as "address not geocoded".
+
+    Raises
+    ------
+    InputError
+        An agent's base cannot be located.
+    GeocodingServiceError
+        The geocoding service could not be asked.
+    """
     provider = travel if travel is not None else travel_provider(settings)
-    pre_unassigned = {v.visit_id: NOT_GEOCODED for v in visits if v.location is None}
+    geocoding = None
+    if geocoder is not None:
+        geo = settings.geocoder
+        geocoding = locate(
+            visits,
+            agents,
+            geocoder,
+            accept_coarse=geo.accept_coarse,
+            service_bbox=geo.service_bbox,
+            service_radius_km=geo.service_radius_km,
+            agents_source=agents_source,
+        )
+        visits, agents = geocoding.visits, geocoding.agents
+        pre_unassigned = dict(geocoding.unlocated)
+    else:
+        unplaced = [
+            Issue(
+                agents_source,
+                a.source_row,
+                f"{end}_address",
+                address,
+                f"cannot be used without a geocoder; give {end}_lat/{end}_lon",
+            )
+            for a in agents
+            for end, point, address in (
+                ("start", a.start, a.start_address),
+                ("end", a.end, a.end_address),
+            )
+            if point is None and (end == "start" or address)
+        ]
+        if unplaced:
+            raise InputError(unplaced)
+        pre_unassigned = {}
+    for v in visits:
+        if v.location is None:
+            pre_unassigned.setdefault(v.visit_id, NOT_GEOCODED)
     located = [v for v in visits if v.location is not None]
     full = build_problem(located, agents, provider)
     reasons = precheck(full)
@@ -137,4 +191,6 @@ def plan_day(
         len(plan.unassigned),
     )
     lines = route_lines(problem, plan, provider)
-    return DayPlan(plan, tuple(visits), tuple(agents), problem, settings, lines)
+    return DayPlan(
+        plan, tuple(visits), tuple(agents), problem, settings, geocoding, route_lines=lines
+    )

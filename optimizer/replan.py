@@ -277,7 +277,7 @@ def replan(
     located = [v for v in all_visits if v.location is not None]
     whole = build_problem(located, day.agents, provider)
     lines = route_lines(whole, new_plan, provider)
-    new_day = DayPlan(new_plan, all_visits, day.agents, whole, day.settings, lines)
+    new_day = DayPlan(new_plan, all_visits, day.agents, whole, day.settings, route_lines=lines)
     changes = diff(day.plan, new_plan, visits, width, new_ids=new_ids)
     failed = tuple(vid for vid, e in state.items() if e.kind is EventKind.FAILED)
     return Replan(new_day, changes, failed)

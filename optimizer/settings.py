@@ -6,6 +6,7 @@ the key, so a typo never silently does nothing. Command-line flags override the 
 
 from __future__ import annotations
 
+import os
 import tomllib
 import zoneinfo
 from collections.abc import Mapping
@@ -108,20 +109,44 @@ class RoadsSettings:
 class MapSettings:
     """Map pages (``[maps]``): tile provider, with its coordinate system.
 
-    ``tiles`` is one of ``osm``, ``tianditu`` (needs ``tiles_key``), ``amap``/``gaode``
-    (GCJ-02: every overlay is shifted) or ``none`` (streets drawn from the extract).
+    ``tiles`` is one of ``osm``, ``tianditu``, ``amap``/``gaode`` (GCJ-02: every overlay
+    is shifted) or ``none`` (streets drawn from the ``[roads]`` extract). A provider that
+    needs a key (Tianditu) reads it from the environment variable named by
+    ``tiles_key_env``: keys never live in a config file.
     """
 
     tiles: str = "osm"
-    tiles_key: str = ""
+    tiles_key_env: str = ""
 
     def __post_init__(self) -> None:
         if self.tiles not in TILE_PROVIDERS:
             msg = f"maps.tiles {self.tiles!r} is unknown; options are: {', '.join(TILE_PROVIDERS)}"
             raise ConfigurationError(msg)
-        if TILE_PROVIDERS[self.tiles].needs_key and not self.tiles_key:
-            msg = f"maps.tiles {self.tiles!r} needs maps.tiles_key (the provider's API key)"
+        if TILE_PROVIDERS[self.tiles].needs_key and not self.tiles_key_env:
+            msg = (
+                f"maps.tiles {self.tiles!r} needs a key: set maps.tiles_key_env to the name "
+                "of the environment variable that holds it"
+            )
             raise ConfigurationError(msg)
+
+    def tiles_key(self) -> str:
+        """The tile key from the environment ('' when none is needed).
+
+        Raises
+        ------
+        ConfigurationError
+            The provider needs a key and the variable is unset or empty.
+        """
+        if not TILE_PROVIDERS[self.tiles].needs_key:
+            return ""
+        key = os.environ.get(self.tiles_key_env, "")
+        if not key:
+            msg = (
+                f"maps.tiles {self.tiles!r}: environment variable {self.tiles_key_env} "
+                "is not set; it must hold the provider's key"
+            )
+            raise ConfigurationError(msg)
+        return key
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +248,85 @@ class ReplanSettings:
             raise ConfigurationError(msg)
 
 
+GEOCODER_PROVIDERS = ("gazetteer", "nominatim", "baidu", "amap")
+COORD_SYSTEMS = ("wgs84", "gcj02", "bd09")
+_DEFAULT_KEY_ENV = {"baidu": "BAIDU_MAPS_AK", "amap": "AMAP_KEY"}
+
+
+@dataclass(frozen=True, slots=True)
+class GeocoderSettings:
+    """``[geocoder]``: which provider locates addresses, and how answers are checked.
+
+    Keys are never read from the file: ``api_key_env`` names the environment variable
+    that holds one (default ``BAIDU_MAPS_AK`` for baidu, ``AMAP_KEY`` for amap).
+    """
+
+    provider: str = "gazetteer"
+    gazetteer_path: str = "data/gazetteer.csv"
+    cache_path: str = "data/geocode-cache.sqlite"
+    #: Nominatim: a real application name and contact (its usage policy).
+    user_agent: str = ""
+    domain: str = "nominatim.openstreetmap.org"
+    scheme: str = "https"
+    country_codes: tuple[str, ...] = ()
+    api_key_env: str = ""
+    security_key_env: str = ""
+    #: AMap: a city name, citycode or adcode that narrows every search.
+    city: str = ""
+    #: Seconds between two requests (the public Nominatim is held to >= 1).
+    min_delay_s: float = 1.0
+    max_retries: int = 2
+    error_wait_s: float = 5.0
+    timeout_s: float = 10.0
+    #: Route visits found only at district/city level although a door was given.
+    accept_coarse: bool = False
+    #: Datum of lat/lon columns in the input files, unless a row's coord_system says.
+    coord_system: str = "wgs84"
+    #: Service area as (south, west, north, east) in WGS-84 degrees.
+    service_bbox: tuple[float, float, float, float] | None = None
+    #: Service area as a radius around any agent's base.
+    service_radius_km: float | None = None
+
+    def __post_init__(self) -> None:
+        # TOML gives lists; the dataclass is frozen and hashable, so hold tuples.
+        object.__setattr__(self, "country_codes", tuple(self.country_codes))
+        if self.service_bbox is not None:
+            object.__setattr__(self, "service_bbox", tuple(float(v) for v in self.service_bbox))
+        if self.provider not in GEOCODER_PROVIDERS:
+            msg = f"geocoder.provider {self.provider!r} is unknown; options are: {', '.join(GEOCODER_PROVIDERS)}"
+            raise ConfigurationError(msg)
+        if self.scheme not in ("http", "https"):
+            msg = f"geocoder.scheme {self.scheme!r} is unknown; options are: http, https"
+            raise ConfigurationError(msg)
+        if self.coord_system not in COORD_SYSTEMS:
+            msg = f"geocoder.coord_system {self.coord_system!r} is unknown; options are: {', '.join(COORD_SYSTEMS)}"
+            raise ConfigurationError(msg)
+        for name in ("min_delay_s", "error_wait_s"):
+            if getattr(self, name) < 0:
+                msg = f"geocoder.{name} {getattr(self, name)!r} must be >= 0"
+                raise ConfigurationError(msg)
+        if not 0 < self.timeout_s <= 300:
+            msg = f"geocoder.timeout_s {self.timeout_s!r} is out of range; expected 0 < seconds <= 300"
+            raise ConfigurationError(msg)
+        if not 0 <= self.max_retries <= 10:
+            msg = f"geocoder.max_retries {self.max_retries!r} is out of range; expected 0 to 10"
+            raise ConfigurationError(msg)
+        if self.service_bbox is not None:
+            box = self.service_bbox
+            ok = len(box) == 4 and -90 <= box[0] < box[2] <= 90 and -180 <= box[1] < box[3] <= 180
+            if not ok:
+                msg = f"geocoder.service_bbox {list(box)!r} is not a box; expected [south, west, north, east] in degrees, south < north and west < east"
+                raise ConfigurationError(msg)
+        if self.service_radius_km is not None and self.service_radius_km <= 0:
+            msg = f"geocoder.service_radius_km {self.service_radius_km!r} must be > 0"
+            raise ConfigurationError(msg)
+
+    @property
+    def key_env(self) -> str:
+        """The environment variable holding the provider's key."""
+        return self.api_key_env or _DEFAULT_KEY_ENV.get(self.provider, "")
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything a plan depends on besides the two input files."""
@@ -233,6 +337,7 @@ class Settings:
     solver: SolverSettings = field(default_factory=SolverSettings)
     notices: NoticeSettings = field(default_factory=NoticeSettings)
     replan: ReplanSettings = field(default_factory=ReplanSettings)
+    geocoder: GeocoderSettings = field(default_factory=GeocoderSettings)
     roads: RoadsSettings = field(default_factory=RoadsSettings)
     maps: MapSettings = field(default_factory=MapSettings)
 
@@ -266,6 +371,7 @@ class Settings:
             travel_raw = _table(top.pop("travel", {}), "travel")
             plan_raw = _table(top.pop("plan", {}), "plan")
             sections = {name: _table(top.pop(name, {}), name) for name in _SECTIONS}
+            _refuse_secrets(sections["geocoder"])
             _no_unknown(top, {"plan": 0, "travel": 0, **_SECTIONS}, "")
             _no_unknown(plan_raw, {"timezone": 0, "output_dir": 0}, "plan.")
             for name, raw in sections.items():
@@ -303,6 +409,7 @@ _SECTIONS: dict[str, Any] = {
     "solver": SolverSettings,
     "notices": NoticeSettings,
     "replan": ReplanSettings,
+    "geocoder": GeocoderSettings,
     "roads": RoadsSettings,
     "maps": MapSettings,
 }
@@ -316,6 +423,17 @@ def _roads_paths(raw: dict[str, Any], base_dir: Path | None) -> None:
     if "profiles" in raw:
         value = raw["profiles"]
         raw["profiles"] = (value,) if isinstance(value, str) else tuple(value)
+
+
+def _refuse_secrets(raw: Mapping[str, Any]) -> None:
+    """API keys never live in a config file (it gets copied, mailed and committed)."""
+    for secret in ("api_key", "key", "ak", "security_key", "sk"):
+        if secret in raw:
+            msg = (
+                f"[geocoder] {secret} is not read from a file; put the key in an "
+                "environment variable and name it with api_key_env"
+            )
+            raise ConfigurationError(msg)
 
 
 def _travel(raw: dict[str, Any]) -> TravelSettings:

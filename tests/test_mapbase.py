@@ -171,3 +171,15 @@ def test_plan_maps_without_tiles_draw_the_extract(tmp_path: Path) -> None:
     assert "L.tileLayer" not in html
     assert html.count("L.polyline") >= 2  # streets + the route
     assert remote_assets(html) == []
+
+
+def test_tile_key_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from optimizer.errors import ConfigurationError
+
+    maps = MapSettings(tiles="tianditu", tiles_key_env="FIELDROUTE_TEST_TDT_KEY")
+    monkeypatch.delenv("FIELDROUTE_TEST_TDT_KEY", raising=False)
+    with pytest.raises(ConfigurationError, match="FIELDROUTE_TEST_TDT_KEY is not set"):
+        maps.tiles_key()
+    monkeypatch.setenv("FIELDROUTE_TEST_TDT_KEY", "k123")
+    assert maps.tiles_key() == "k123"
+    assert MapSettings().tiles_key() == ""

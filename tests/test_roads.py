@@ -312,7 +312,8 @@ def test_roads_settings_from_toml_resolve_paths(tmp_path: Path) -> None:
         ("[roads]\nprofiles = ['truck']\n", "'truck' is unknown; options are: car, bicycle, foot"),
         ("[roads]\nsnap_limit_m = 0\n", "roads.snap_limit_m 0 is out of range"),
         ("[maps]\ntiles = 'google'\n", "maps.tiles 'google' is unknown; options are: osm"),
-        ("[maps]\ntiles = 'tianditu'\n", "needs maps.tiles_key"),
+        ("[maps]\ntiles = 'tianditu'\n", "needs a key: set maps.tiles_key_env"),
+        ("[maps]\ntiles_key = 'abc'\n", "unknown setting 'maps.tiles_key'"),
     ],
 )
 def test_bad_roads_or_maps_settings_are_named(tmp_path: Path, table: str, match: str) -> None:
