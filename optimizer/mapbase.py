@@ -216,6 +216,15 @@ def leaflet_css() -> str:
     )
 
 
+#: folium builds popup and tooltip contents with jQuery's ``$(html)``; this is the one
+#: use it makes of jQuery, so a three-line stand-in replaces the 90 kB library.
+_JQUERY_SHIM = (
+    "window.$ = window.$ || function (html) {"
+    " var t = document.createElement('template'); t.innerHTML = String(html).trim();"
+    " return t.content.firstChild; };"
+)
+
+
 def inline_assets(html: str) -> str:
     """Make a rendered folium page open with no network apart from map tiles.
 
@@ -243,7 +252,7 @@ def inline_assets(html: str) -> str:
             return m.group(0)
         base = url.rsplit("/", 1)[-1].lower()
         if base in ("leaflet.js", "leaflet-src.js") and "leaflet" in url.lower():
-            return f"<script>\n{leaflet_js()}\n</script>"
+            return f"<script>\n{leaflet_js()}\n</script>\n<script>{_JQUERY_SHIM}</script>"
         if any(u in url.lower() for u in _UNUSED):
             return ""
         remote.append(url)

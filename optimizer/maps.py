@@ -147,8 +147,13 @@ def _add_route(
 def overview_map(day: DayPlan, roads: Roads | None = None) -> folium.Map:
     """Every route in its own colour and layer, unassigned visits in grey, a legend."""
     plan = day.plan
-    points = [v.location for v in day.visits if v.location is not None]
+    # Fit the view to the work that happens: one far-off unassigned visit must not
+    # shrink the city to a dot (it stays on the map, in the grey layer).
+    routed = set(day.plan.assigned_ids)
+    points = [v.location for v in day.visits if v.location is not None and v.visit_id in routed]
     points += [p for a in day.agents for p in (a.start, a.end_point) if p is not None]
+    if not routed:
+        points += [v.location for v in day.visits if v.location is not None]
     fmap = _base_map(day, points, roads)
     legend = []
     for k, agent in enumerate(day.agents):
@@ -195,7 +200,7 @@ def _legend_html(day: DayPlan, rows: list[tuple[str, str]]) -> str:
         for c, t in rows
     )
     return (
-        '<div style="position:fixed;bottom:24px;left:12px;z-index:1000;background:#fff;padding:8px 10px;'
+        '<div style="position:fixed;bottom:48px;left:12px;z-index:1000;background:#fff;padding:8px 10px;'
         'border-radius:6px;box-shadow:0 1px 4px rgba(0,0,0,.4);font:12px sans-serif;max-height:45vh;overflow:auto">'
         f"<b>FieldRoute plan {day.plan.date.isoformat()}</b>{items}"
         f'<div style="color:#666;margin-top:4px">{html.escape(str(day.plan.travel.get("note", day.plan.travel.get("model", ""))))}</div></div>'
