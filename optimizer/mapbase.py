@@ -192,6 +192,15 @@ def _static_data_uri(name: str) -> str:
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
+#: folium builds popup and tooltip contents with jQuery's ``$(html)``; this is the one
+#: use it makes of jQuery, so a three-line stand-in replaces the 90 kB library.
+_JQUERY_SHIM = (
+    "window.$ = window.$ || function (html) {"
+    " var t = document.createElement('template'); t.innerHTML = String(html).trim();"
+    " return t.content.firstChild; };"
+)
+
+
 @cache
 def leaflet_js() -> str:
     """Vendored Leaflet, then default marker icons as data URIs (no image requests)."""
@@ -202,7 +211,8 @@ def leaflet_js() -> str:
         f"iconRetinaUrl: '{_static_data_uri('marker-icon-2x.png')}', "
         f"shadowUrl: '{_static_data_uri('marker-shadow.png')}'}});\n"
     )
-    return _static_text("leaflet.js").replace("</script", "<\\/script") + "\n" + icons
+    leaflet = _static_text("leaflet.js").replace("</script", "<\\/script")
+    return f"{leaflet}\n{icons}{_JQUERY_SHIM}\n"
 
 
 @cache
@@ -214,15 +224,6 @@ def leaflet_css() -> str:
         lambda m: f"url({_static_data_uri(m.group(1))})",
         css,
     )
-
-
-#: folium builds popup and tooltip contents with jQuery's ``$(html)``; this is the one
-#: use it makes of jQuery, so a three-line stand-in replaces the 90 kB library.
-_JQUERY_SHIM = (
-    "window.$ = window.$ || function (html) {"
-    " var t = document.createElement('template'); t.innerHTML = String(html).trim();"
-    " return t.content.firstChild; };"
-)
 
 
 def inline_assets(html: str) -> str:
@@ -252,7 +253,7 @@ def inline_assets(html: str) -> str:
             return m.group(0)
         base = url.rsplit("/", 1)[-1].lower()
         if base in ("leaflet.js", "leaflet-src.js") and "leaflet" in url.lower():
-            return f"<script>\n{leaflet_js()}\n</script>\n<script>{_JQUERY_SHIM}</script>"
+            return f"<script>\n{leaflet_js()}\n</script>"
         if any(u in url.lower() for u in _UNUSED):
             return ""
         remote.append(url)

@@ -183,3 +183,13 @@ def test_tile_key_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("FIELDROUTE_TEST_TDT_KEY", "k123")
     assert maps.tiles_key() == "k123"
     assert MapSettings().tiles_key() == ""
+
+
+def test_popups_work_without_jquery() -> None:
+    # folium builds popup contents with jQuery's $(html); the inlined page must define it.
+    fmap = folium.Map(location=[47.14, 9.52], tiles=None)
+    folium.Marker([47.14, 9.52], popup=folium.Popup("<b>V1</b>")).add_to(fmap)
+    html = inline_assets(fmap.get_root().render())
+    assert "$(`<div" in html
+    assert "window.$ = window.$ ||" in html
+    assert "jquery" not in html.lower()
