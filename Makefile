@@ -41,6 +41,10 @@ bench: $(STAMP)
 	$(VENV)/bin/python -m pip install --quiet -e '.[dev,bench]'
 	$(VENV)/bin/fieldroute bench
 	$(VENV)/bin/python -m optimizer.bench_roads
+	@echo "== appointment slots: answer time on a 300-visit plan (bar: < 1 s) =="
+	$(VENV)/bin/python -m optimizer.bench_slots
+	@echo "== geocoding: 1,000 cached addresses (bar: < 1 s) =="
+	$(VENV)/bin/python -m optimizer.bench_geocoding
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
