@@ -756,23 +756,30 @@ def address_points(pbf_path: Path) -> list[GeoPoint]:
             has_address = "addr:housenumber" in tags
             if not has_address and "building" not in tags:
                 continue
-            if isinstance(obj, osmium.osm.Node):
-                point = GeoPoint(obj.location.lat, obj.location.lon)
-            elif isinstance(obj, osmium.osm.Way):
-                locs = [n.location for n in obj.nodes if n.location.valid()]
-                if not locs:
-                    continue
-                point = GeoPoint(
-                    sum(x.lat for x in locs) / len(locs),
-                    sum(x.lon for x in locs) / len(locs),
-                )
-            else:
+            point = _object_point(obj)
+            if point is None:
                 continue
             (addressed if has_address else buildings).append(point)
     except RuntimeError as err:
         msg = f"{pbf_path}: cannot read addresses ({err})"
         raise RoadDataError(msg) from err
     return addressed + buildings
+
+
+def _object_point(obj: Any) -> GeoPoint | None:
+    """A node's position or a way's centroid (to 1 cm); None for anything else."""
+    import osmium
+
+    if isinstance(obj, osmium.osm.Node):
+        return GeoPoint(obj.location.lat, obj.location.lon)
+    if isinstance(obj, osmium.osm.Way):
+        locs = [n.location for n in obj.nodes if n.location.valid()]
+        if locs:
+            return GeoPoint(
+                round(sum(x.lat for x in locs) / len(locs), 7),
+                round(sum(x.lon for x in locs) / len(locs), 7),
+            )
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -807,17 +814,8 @@ def addresses(pbf_path: Path) -> list[Address]:
             tags = obj.tags
             if "addr:street" not in tags:
                 continue
-            if isinstance(obj, osmium.osm.Node):
-                point = GeoPoint(obj.location.lat, obj.location.lon)
-            elif isinstance(obj, osmium.osm.Way):
-                locs = [n.location for n in obj.nodes if n.location.valid()]
-                if not locs:
-                    continue
-                point = GeoPoint(
-                    round(sum(x.lat for x in locs) / len(locs), 7),
-                    round(sum(x.lon for x in locs) / len(locs), 7),
-                )
-            else:
+            point = _object_point(obj)
+            if point is None:
                 continue
             out.append(
                 Address(
