@@ -21,7 +21,11 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/fieldroute plan data/visits.csv data/agents.csv --date 2026-12-01 --time-limit 10 --out maps/2026-12-01
+	$(VENV)/bin/fieldroute plan data/visits.csv data/agents.csv --config data/fieldroute.toml --date 2026-12-01 --time-limit 10 --out maps/2026-12-01
+	$(VENV)/bin/fieldroute plan data/liechtenstein/visits.csv data/liechtenstein/agents.csv --config data/liechtenstein/fieldroute.toml --date 2026-12-02 --time-limit 10 --out maps/2026-12-02
+	@echo
+	@echo "Done. Open maps/2026-12-01/overview.html (dispatcher) and maps/2026-12-01/agent-A01.html (an agent's day);"
+	@echo "the road-time day is in maps/2026-12-02/. Plans, itineraries and notices are beside them."
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest
@@ -36,6 +40,11 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/python -m pip install --quiet -e '.[dev,bench]'
 	$(VENV)/bin/fieldroute bench
+	$(VENV)/bin/python -m optimizer.bench_roads
+	@echo "== appointment slots: answer time on a 300-visit plan (bar: < 1 s) =="
+	$(VENV)/bin/python -m optimizer.bench_slots
+	@echo "== geocoding: 1,000 cached addresses (bar: < 1 s) =="
+	$(VENV)/bin/python -m optimizer.bench_geocoding
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from optimizer import __version__
 from optimizer.errors import ConfigurationError, InputError, OptimizerError
+from optimizer.roads import ROAD_PROFILES
 from optimizer.settings import Settings
 
 logger = logging.getLogger("optimizer")
@@ -61,8 +62,67 @@ def _parser() -> argparse.ArgumentParser:
     solver = plan.add_argument_group("solver")
     solver.add_argument("--time-limit", type=float, help="seconds of search (default 10)")
     solver.add_argument("--strict", action="store_true", help="exit 4 when any visit is unassigned")
+    _geocoding_options(plan)
+
+    geocode = sub.add_parser(
+        "geocode",
+        help="locate the addresses of a visits file and write lat/lon back",
+        description=(
+            "Locate rows that have an address but no lat/lon and write the file back with "
+            "lat, lon, geo_source, geo_quality and geo_problem columns for review."
+        ),
+    )
+    geocode.add_argument("visits", type=Path, help="visits file (.csv)")
+    geocode.add_argument(
+        "--out", type=Path, help="where to write (default: overwrite the input file)"
+    )
+    geocode.add_argument("--config", type=Path, help="settings file (TOML); see README")
+    geocode.add_argument(
+        "--agents", type=Path, help="agents file: bases for [geocoder] service_radius_km"
+    )
+    geocode.add_argument("-v", "--verbose", action="store_true", help="log each row's outcome")
+    _geocoding_options(geocode)
+
+    gazetteer = sub.add_parser("gazetteer", help="offline gazetteer tools")
+    gaz_sub = gazetteer.add_subparsers(dest="gazetteer_command", required=True, metavar="ACTION")
+    build = gaz_sub.add_parser(
+        "build", help="make a gazetteer CSV from an OpenStreetMap extract (.osm.pbf)"
+    )
+    build.add_argument("pbf", type=Path, help="OpenStreetMap extract, e.g. region.osm.pbf")
+    build.add_argument(
+        "--out",
+        type=Path,
+        help="gazetteer CSV to write (default: [geocoder] gazetteer_path, data/gazetteer.csv)",
+    )
+    build.add_argument("--config", type=Path, help="settings file (TOML)")
 
     _add_replan_parsers(sub)
+
+    roads = sub.add_parser("roads", help="prepare road data for real travel times (OSRM)")
+    roads_sub = roads.add_subparsers(dest="roads_command", required=True, metavar="ACTION")
+    build = roads_sub.add_parser(
+        "build",
+        help="prepare an OpenStreetMap extract for routing (osrm-extract + osrm-contract)",
+        description=(
+            "Prepare an OpenStreetMap extract for routing. Name the extract and the "
+            "output folder in fieldroute.toml ([roads] extract = ..., dir = ...) to plan "
+            "on road travel times; `fieldroute plan` also builds it on first use."
+        ),
+    )
+    build.add_argument("extract", type=Path, help="OpenStreetMap extract (.osm.pbf)")
+    build.add_argument(
+        "--profile",
+        action="append",
+        choices=ROAD_PROFILES,
+        help="car, bicycle (e-bike agents) or foot (walking agents); repeat for several "
+        "(default: all three)",
+    )
+    build.add_argument(
+        "--out",
+        type=Path,
+        default=Path("roads"),
+        help="folder for the prepared data, one sub-folder per profile (default: roads/)",
+    )
 
     bench = sub.add_parser("bench", help="run the benchmarks (see docs/benchmarks.md)")
     bench.add_argument("--quick", action="store_true", help="one Solomon instance, 2 s (smoke run)")
@@ -104,6 +164,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _geocoding_options(parser: argparse.ArgumentParser) -> None:
+    geo = parser.add_argument_group("geocoding (see README 'Addresses')")
+    geo.add_argument(
+        "--offline",
+        action="store_true",
+        help="no network: online providers answer from the cache only",
+    )
+    geo.add_argument(
+        "--accept-coarse",
+        action="store_true",
+        help="route addresses found only at district or city level",
+    )
+
+
 def _bench(args: argparse.Namespace) -> int:
     from optimizer.bench import run_bench
 
@@ -111,7 +185,8 @@ def _bench(args: argparse.Namespace) -> int:
         "per_family": args.per_family or None,
         "skip": args.skip,
         "seeds": tuple(range(1, args.seeds + 1)),
-        "command": "fieldroute " + " ".join(sys.argv[1:] if sys.argv[1:2] == ["bench"] else ["bench"]),
+        "command": "fieldroute "
+        + " ".join(sys.argv[1:] if sys.argv[1:2] == ["bench"] else ["bench"]),
     }
     if args.sets:
         options["sets"] = tuple(args.sets)
@@ -142,6 +217,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "plan":
             return _plan(args)
+        if args.command == "roads":
+            return _roads_build(args)
+        if args.command == "geocode":
+            return _geocode(args)
+        if args.command == "gazetteer":
+            return _gazetteer_build(args)
         if args.command in ("replan", "slots"):
             return _replan_or_slots(args)
         if args.command == "bench":
@@ -167,7 +248,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _settings(args: argparse.Namespace) -> Settings:
     settings = Settings.from_toml(args.config) if args.config else Settings()
-    if args.time_limit is not None:
+    if getattr(args, "accept_coarse", False):
+        settings = replace(settings, geocoder=replace(settings.geocoder, accept_coarse=True))
+    if getattr(args, "time_limit", None) is not None:
         try:
             settings = replace(
                 settings, solver=replace(settings.solver, time_limit_s=args.time_limit)
@@ -175,7 +258,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         except ConfigurationError as err:
             msg = f"--time-limit: {err}"
             raise ConfigurationError(msg) from None
-    if args.lang is not None:
+    if getattr(args, "lang", None) is not None:
         settings = replace(settings, notices=replace(settings.notices, lang=args.lang))
     return settings
 
@@ -192,9 +275,11 @@ def _plan_date(text: str | None, timezone: str) -> dt.date:
 
 def _plan(args: argparse.Namespace) -> int:
     from optimizer.export import check_writable, write_calendars, write_notices, write_plan
+    from optimizer.geocoding import open_geocoder
+    from optimizer.geocoding.coords import CoordSystem
     from optimizer.load import read_inputs
     from optimizer.maps import save_maps
-    from optimizer.pipeline import plan_day
+    from optimizer.pipeline import plan_day, travel_provider
     from optimizer.report import summary_table
 
     settings = _settings(args)
@@ -204,11 +289,30 @@ def _plan(args: argparse.Namespace) -> int:
         check_writable(out)
     except PermissionError as err:
         raise ConfigurationError(str(err)) from None
-    inputs = read_inputs(args.visits, args.agents)
+    inputs = read_inputs(
+        args.visits, args.agents, coord_system=CoordSystem.parse(settings.geocoder.coord_system)
+    )
+    travel = travel_provider(settings, None if args.quiet else _print_err)
     progress = _Progress() if sys.stderr.isatty() and not args.quiet else None
-    day = plan_day(inputs.visits, inputs.agents, settings, date=date, on_progress=progress)
+    with open_geocoder(settings.geocoder, offline=args.offline) as geocoder:
+        day = plan_day(
+            inputs.visits,
+            inputs.agents,
+            settings,
+            date=date,
+            travel=travel,
+            on_progress=progress,
+            geocoder=geocoder,
+            agents_source=args.agents.name,
+        )
     if progress is not None:
         progress.done()
+    if day.geocoding is not None and day.geocoding.lookups and not args.quiet:
+        geo = day.geocoding
+        print(
+            f"Geocoding: {len(geo.answers)} addresses answered, "
+            f"{len(geo.unlocated)} visits could not be located (see unassigned)"
+        )
     paths = write_plan(
         day, out, renderers=[save_maps, write_calendars, write_notices], share=args.share
     )
@@ -233,6 +337,67 @@ def _plan(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 4
+    return 0
+
+
+def _print_err(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _roads_build(args: argparse.Namespace) -> int:
+    from optimizer.roads import build_roads
+
+    profiles = list(dict.fromkeys(args.profile or ROAD_PROFILES))
+    started = time.monotonic()
+    built = [build_roads(args.extract, p, args.out, _print_err) for p in profiles]
+    print(f"Road data ready in {time.monotonic() - started:.1f} s:")
+    for path in built:
+        print(f"  {path}")
+    print(
+        "To plan on road times, name it in fieldroute.toml:\n"
+        f'  [roads]\n  extract = "{args.extract}"\n  dir = "{args.out}"\n'
+        f"  profiles = [{', '.join(repr(p).replace(chr(39), chr(34)) for p in profiles)}]"
+    )
+    return 0
+
+
+def _geocode(args: argparse.Namespace) -> int:
+    from optimizer.geocoding import open_geocoder
+    from optimizer.geocoding.coords import CoordSystem
+    from optimizer.geocoding.table import geocode_file
+
+    settings = _settings(args)
+    bases = []
+    if args.agents is not None:
+        from optimizer.load import parse_agents, read_table
+
+        coord_system = CoordSystem.parse(settings.geocoder.coord_system)
+        agents = parse_agents(read_table(args.agents), args.agents.name, coord_system=coord_system)
+        bases = [p for a in agents for p in (a.start, a.end) if p is not None]
+    out: Path = args.out or args.visits
+    with open_geocoder(settings.geocoder, offline=args.offline) as geocoder:
+        report = geocode_file(args.visits, out, geocoder, settings.geocoder, bases=bases)
+    print(report.summary())
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"Wrote {out}")
+    return 0
+
+
+def _gazetteer_build(args: argparse.Namespace) -> int:
+    from optimizer.geocoding.gazetteer import write_gazetteer
+    from optimizer.geocoding.osmextract import build_gazetteer
+
+    settings = Settings.from_toml(args.config) if args.config else Settings()
+    out: Path = args.out or Path(settings.geocoder.gazetteer_path)
+    entries, report = build_gazetteer(args.pbf)
+    n = write_gazetteer(entries, out)
+    print(
+        f"Wrote {n} rows to {out}: {report.addresses} addresses, {report.places} places, "
+        f"{report.pois} points of interest, {report.streets} streets "
+        f"({report.skipped_duplicates} duplicates skipped). "
+        "Data (c) OpenStreetMap contributors, ODbL."
+    )
     return 0
 
 

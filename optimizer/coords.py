@@ -32,3 +32,23 @@ def wgs84_to_bd09(p: GeoPoint) -> GeoPoint:
         return p
     c = prcoords.gcj_bd(prcoords.wgs_gcj(prcoords.Coords(p.lat, p.lon), False))
     return GeoPoint(c.lat, c.lon)
+
+
+def gcj02_to_wgs84(p: GeoPoint) -> GeoPoint:
+    """The WGS-84 point whose GCJ-02 is ``p`` (AMap answers, ``coord_system=gcj02``).
+
+    prcoords' fixed-point inverse ("caijun 2014"): about 0.1 mm, well under the 0.1 m
+    the geocoding tests hold it to.
+    """
+    if not in_china(p):
+        return p
+    c = prcoords.gcj_wgs_bored(prcoords.Coords(p.lat, p.lon))
+    return GeoPoint(c.lat, c.lon)
+
+
+def bd09_to_wgs84(p: GeoPoint) -> GeoPoint:
+    """The WGS-84 point whose BD-09 is ``p`` (Baidu answers, ``coord_system=bd09``)."""
+    if not in_china(p):
+        return p
+    c = prcoords.bd_wgs_bored(prcoords.Coords(p.lat, p.lon))
+    return GeoPoint(c.lat, c.lon)

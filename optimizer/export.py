@@ -118,6 +118,17 @@ def _route_dict(date: dt.date, route: Route) -> dict[str, Any]:
     return out
 
 
+def _place_and_window(v: Visit) -> dict[str, object]:
+    """The address, coordinate and window cells, as the input format writes them."""
+    return {
+        "address": v.address,
+        "lat": v.location.lat if v.location else "",
+        "lon": v.location.lon if v.location else "",
+        "window_start": format_hhmm(v.window.start_s) if v.window else "",
+        "window_end": format_hhmm(v.window.end_s) if v.window else "",
+    }
+
+
 def itineraries_frame(day: DayPlan) -> pd.DataFrame:
     """One row per stop, in route order: the dispatcher's spreadsheet."""
     visits = {v.visit_id: v for v in day.visits}
@@ -130,11 +141,7 @@ def itineraries_frame(day: DayPlan) -> pd.DataFrame:
                     "agent_id": route.agent_id,
                     "seq": s.seq,
                     "visit_id": s.visit_id,
-                    "address": v.address,
-                    "lat": v.location.lat if v.location else "",
-                    "lon": v.location.lon if v.location else "",
-                    "window_start": format_hhmm(v.window.start_s) if v.window else "",
-                    "window_end": format_hhmm(v.window.end_s) if v.window else "",
+                    **_place_and_window(v),
                     "arrive": format_hhmm(s.arrive_s),
                     "start": format_hhmm(s.start_s),
                     "end": format_hhmm(s.end_s),
@@ -193,11 +200,7 @@ def visits_frame(visits: Sequence[Visit]) -> pd.DataFrame:
                 "visit_id": v.visit_id,
                 "name": v.name,
                 "phone": v.phone,
-                "address": v.address,
-                "lat": v.location.lat if v.location else "",
-                "lon": v.location.lon if v.location else "",
-                "window_start": format_hhmm(v.window.start_s) if v.window else "",
-                "window_end": format_hhmm(v.window.end_s) if v.window else "",
+                **_place_and_window(v),
                 "duration_min": v.duration_s / 60,
                 "visit_type": v.visit_type,
                 "skills": ";".join(sorted(v.skills)),

@@ -19,7 +19,6 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -27,6 +26,7 @@ import jinja2
 
 from optimizer.coords import wgs84_to_bd09, wgs84_to_gcj02
 from optimizer.domain import GeoPoint
+from optimizer.mapbase import leaflet_css, leaflet_js
 from optimizer.privacy import Audience, agent_view, visit_view
 from optimizer.timeparse import format_hhmm
 
@@ -166,10 +166,6 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def _asset(name: str) -> str:
-    return (resources.files("optimizer") / "static" / "leaflet" / name).read_text(encoding="utf-8")
-
-
 def agent_page(day: DayPlan, agent_id: str, fragment: MapFragment | None = None) -> str:
     """The itinerary page of ``agent_id`` as one HTML string (Leaflet inlined)."""
     route = day.plan.route_of(agent_id)
@@ -203,7 +199,7 @@ def agent_page(day: DayPlan, agent_id: str, fragment: MapFragment | None = None)
         summary=summary,
         items=items,
         fragment=fragment,
-        leaflet_css=_asset("leaflet.css") if fragment.script else "",
-        leaflet_js=_asset("leaflet.js") if fragment.script else "",
+        leaflet_css=leaflet_css() if fragment.script else "",
+        leaflet_js=leaflet_js() if fragment.script else "",
         travel_note=str(day.plan.travel.get("note", "")),
     )

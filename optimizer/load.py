@@ -17,6 +17,7 @@ import pandas as pd
 from optimizer import timeparse
 from optimizer.domain import Agent, BreakRule, GeoPoint, Mode, TimeWindow, Visit
 from optimizer.errors import InputError, Issue
+from optimizer.geocoding.coords import CoordSystem, to_wgs84
 from optimizer.schema import AGENT_COLUMNS, VISIT_COLUMNS, Column
 
 T = TypeVar("T")
@@ -88,9 +89,17 @@ class _RowReader:
     """Reads one row's cells, recording an Issue for every bad one."""
 
     def __init__(
-        self, source: str, row: int, cells: Mapping[str, str], issues: list[Issue]
+        self,
+        source: str,
+        row: int,
+        cells: Mapping[str, str],
+        issues: list[Issue],
+        coord_system: CoordSystem = CoordSystem.WGS84,
     ) -> None:
         self.source, self.row, self.cells, self.issues = source, row, cells, issues
+        self.coord_system = coord_system
+        if self.text("coord_system"):
+            self.coord_system = self.parsed("coord_system", CoordSystem.parse, coord_system)
 
     def text(self, column: str) -> str:
         return str(self.cells.get(column, "")).strip()
@@ -122,7 +131,8 @@ class _RowReader:
         lon = self.parsed(lon_col, lambda t: timeparse.parse_degrees(t, limit=180), None)
         if lat is None or lon is None:
             return None
-        return GeoPoint(lat, lon)
+        # GCJ-02/BD-09 columns become WGS-84 here, at the boundary, and nowhere else.
+        return to_wgs84(lat, lon, self.coord_system)
 
     def window(self, start_col: str, end_col: str) -> TimeWindow | None:
         start = self.parsed(start_col, timeparse.parse_hhmm, None)
@@ -193,8 +203,13 @@ def _unique_id(reader: _RowReader, column: str, seen: dict[str, int]) -> str:
     return value
 
 
-def parse_visits(frame: pd.DataFrame, source: str) -> tuple[Visit, ...]:
-    """DataFrame of strings -> visits, or one InputError listing every problem."""
+def parse_visits(
+    frame: pd.DataFrame, source: str, *, coord_system: CoordSystem = CoordSystem.WGS84
+) -> tuple[Visit, ...]:
+    """DataFrame of strings -> visits, or one InputError listing every problem.
+
+    ``coord_system`` is the datum of lat/lon unless a row's ``coord_system`` says.
+    """
     issues = _check_columns(frame, VISIT_COLUMNS, source)
     if issues:
         raise InputError(issues)
@@ -202,7 +217,7 @@ def parse_visits(frame: pd.DataFrame, source: str) -> tuple[Visit, ...]:
     seen: dict[str, int] = {}
     visits: list[Visit] = []
     for row, cells in _rows(frame):
-        r = _RowReader(source, row, cells, issues)
+        r = _RowReader(source, row, cells, issues, coord_system)
         before = len(issues)
         visit_id = _unique_id(r, "visit_id", seen)
         location = r.point("lat", "lon")
@@ -251,20 +266,31 @@ def _mode(text: str) -> Mode:
         raise ValueError(msg) from None
 
 
-def parse_agents(frame: pd.DataFrame, source: str) -> tuple[Agent, ...]:
-    """DataFrame of strings -> agents, or one InputError listing every problem."""
+def parse_agents(
+    frame: pd.DataFrame, source: str, *, coord_system: CoordSystem = CoordSystem.WGS84
+) -> tuple[Agent, ...]:
+    """DataFrame of strings -> agents, or one InputError listing every problem.
+
+    A base may be given as ``start_address``/``end_address`` instead of coordinates;
+    :func:`optimizer.geocoding.resolve.locate` places it before planning.
+    """
     issues = _check_columns(frame, AGENT_COLUMNS, source)
     if issues:
         raise InputError(issues)
     seen: dict[str, int] = {}
     agents: list[Agent] = []
     for row, cells in _rows(frame):
-        r = _RowReader(source, row, cells, issues)
+        r = _RowReader(source, row, cells, issues, coord_system)
         before = len(issues)
         agent_id = _unique_id(r, "agent_id", seen)
         start = r.point("start_lat", "start_lon")
-        if start is None and not (r.text("start_lat") or r.text("start_lon")):
-            r.problem("start_lat", "is empty; expected the latitude where the day starts")
+        no_start = not (r.text("start_lat") or r.text("start_lon") or r.text("start_address"))
+        if start is None and no_start:
+            r.problem(
+                "start_lat",
+                "is empty; expected the latitude where the day starts "
+                "(or a start_address to geocode)",
+            )
         end = r.point("end_lat", "end_lon")
         shift = None
         for col in ("shift_start", "shift_end"):
@@ -291,6 +317,8 @@ def parse_agents(frame: pd.DataFrame, source: str) -> tuple[Agent, ...]:
                 mode=mode,
                 name=r.text("name"),
                 phone=r.text("phone"),
+                start_address=r.text("start_address"),
+                end_address=r.text("end_address"),
                 source_row=row,
             )
         )
@@ -342,17 +370,19 @@ class Inputs:
     agents: tuple[Agent, ...]
 
 
-def read_inputs(visits_path: Path, agents_path: Path) -> Inputs:
+def read_inputs(
+    visits_path: Path, agents_path: Path, *, coord_system: CoordSystem = CoordSystem.WGS84
+) -> Inputs:
     """Read and check both files; problems in both are reported together."""
     issues: list[Issue] = []
     visits: tuple[Visit, ...] = ()
     agents: tuple[Agent, ...] = ()
     try:
-        visits = parse_visits(read_table(visits_path), visits_path.name)
+        visits = parse_visits(read_table(visits_path), visits_path.name, coord_system=coord_system)
     except InputError as err:
         issues += err.issues
     try:
-        agents = parse_agents(read_table(agents_path), agents_path.name)
+        agents = parse_agents(read_table(agents_path), agents_path.name, coord_system=coord_system)
     except InputError as err:
         issues += err.issues
     if issues:

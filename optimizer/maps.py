@@ -9,6 +9,7 @@ Popups carry ids, windows and times, never borrowers' names or phones.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -17,6 +18,7 @@ from branca.element import Figure
 
 from optimizer.domain import GeoPoint, Visit
 from optimizer.itinerary import MapFragment, agent_page
+from optimizer.mapbase import inline_assets, make_base_map, tile_provider
 from optimizer.pipeline import DayPlan
 from optimizer.plan import Route
 from optimizer.timeparse import format_hhmm as hm
@@ -48,15 +50,30 @@ def colour(k: int) -> str:
     return PALETTE[k % len(PALETTE)]
 
 
-def _base_map(points: list[GeoPoint], width: str = "100%", height: str = "100%") -> folium.Map:
-    fmap = folium.Map(
-        tiles="OpenStreetMap", attr=ATTRIBUTION, control_scale=True, width=width, height=height
+Roads = Sequence[Sequence[GeoPoint]]
+
+
+def _base_map(
+    day: DayPlan,
+    points: list[GeoPoint],
+    roads: Roads | None = None,
+    width: str = "100%",
+    height: str = "100%",
+) -> folium.Map:
+    """Tiles from ``[maps]`` (OSM credit always); streets from the extract when no tiles."""
+    return make_base_map(
+        points,
+        day.settings.maps.tiles,
+        key=day.settings.maps.tiles_key(),
+        roads=roads,
+        width=width,
+        height=height,
     )
-    if points:
-        lats = [p.lat for p in points]
-        lons = [p.lon for p in points]
-        fmap.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], padding=(20, 20))
-    return fmap
+
+
+def _ll(day: DayPlan, p: GeoPoint) -> list[float]:
+    """[lat, lon] where ``p`` is drawn on the configured tiles (GCJ-02 tiles shift it)."""
+    return tile_provider(day.settings.maps.tiles).shift(p).as_latlon()
 
 
 def _number_icon(n: int | str, fill: str) -> folium.DivIcon:
@@ -85,28 +102,31 @@ def _add_route(
     start, end = agent.start, agent.end_point
     assert start is not None  # routed agents are located
     assert end is not None
-    line = [start.as_latlon()]
+    line = [_ll(day, start)]
     for s in route.stops:
         v = visits[s.visit_id]
         assert v.location is not None
-        line.append(v.location.as_latlon())
+        line.append(_ll(day, v.location))
         popup = (
             f"<b>{html.escape(s.visit_id)}</b> ({html.escape(v.visit_type or 'visit')})<br>"
             f"agent {html.escape(route.agent_id)}, stop {s.seq}<br>"
             f"window {_window_text(v)}<br>planned start {hm(s.start_s)}, until {hm(s.end_s)}"
         )
         marker = folium.Marker(
-            v.location.as_latlon(),
+            _ll(day, v.location),
             icon=_number_icon(s.seq, fill),
             popup=folium.Popup(popup, max_width=260),
             tooltip=f"{s.visit_id} {hm(s.start_s)}",
         )
         marker.add_to(layer)
         markers[str(s.seq)] = marker.get_name()
-    line.append(end.as_latlon())
+    line.append(_ll(day, end))
+    road_line = day.route_lines.get(route.agent_id)
+    if road_line:  # along the roads (OSRM) instead of straight segments
+        line = [_ll(day, p) for p in road_line]
     folium.PolyLine(line, color=fill, weight=4, opacity=0.8).add_to(layer)  # type: ignore[no-untyped-call]
     start_marker = folium.Marker(
-        start.as_latlon(),
+        _ll(day, start),
         icon=_number_icon("S", "#222"),
         tooltip=f"{route.agent_id} start {hm(route.depart_s)}"
         + (f", end {hm(route.return_s)}" if end == start else ""),
@@ -115,7 +135,7 @@ def _add_route(
     markers["S"] = markers["E"] = start_marker.get_name()
     if end != start:
         end_marker = folium.Marker(
-            end.as_latlon(),
+            _ll(day, end),
             icon=_number_icon("E", "#222"),
             tooltip=f"{route.agent_id} end {hm(route.return_s)}",
         )
@@ -124,12 +144,17 @@ def _add_route(
     return markers
 
 
-def overview_map(day: DayPlan) -> folium.Map:
+def overview_map(day: DayPlan, roads: Roads | None = None) -> folium.Map:
     """Every route in its own colour and layer, unassigned visits in grey, a legend."""
     plan = day.plan
-    points = [v.location for v in day.visits if v.location is not None]
+    # Fit the view to the work that happens: one far-off unassigned visit must not
+    # shrink the city to a dot (it stays on the map, in the grey layer).
+    routed = set(day.plan.assigned_ids)
+    points = [v.location for v in day.visits if v.location is not None and v.visit_id in routed]
     points += [p for a in day.agents for p in (a.start, a.end_point) if p is not None]
-    fmap = _base_map(points)
+    if not routed:
+        points += [v.location for v in day.visits if v.location is not None]
+    fmap = _base_map(day, points, roads)
     legend = []
     for k, agent in enumerate(day.agents):
         route = plan.route_of(agent.agent_id)
@@ -151,7 +176,7 @@ def overview_map(day: DayPlan) -> folium.Map:
         if v.location is None:
             continue
         folium.CircleMarker(
-            v.location.as_latlon(),
+            _ll(day, v.location),
             radius=7,
             color=UNASSIGNED_COLOUR,
             fill=True,
@@ -175,7 +200,7 @@ def _legend_html(day: DayPlan, rows: list[tuple[str, str]]) -> str:
         for c, t in rows
     )
     return (
-        '<div style="position:fixed;bottom:24px;left:12px;z-index:1000;background:#fff;padding:8px 10px;'
+        '<div style="position:fixed;bottom:48px;left:12px;z-index:1000;background:#fff;padding:8px 10px;'
         'border-radius:6px;box-shadow:0 1px 4px rgba(0,0,0,.4);font:12px sans-serif;max-height:45vh;overflow:auto">'
         f"<b>FieldRoute plan {day.plan.date.isoformat()}</b>{items}"
         f'<div style="color:#666;margin-top:4px">{html.escape(str(day.plan.travel.get("note", day.plan.travel.get("model", ""))))}</div></div>'
@@ -195,12 +220,14 @@ def break_point(day: DayPlan, route: Route) -> GeoPoint | None:
     return point
 
 
-def agent_map(day: DayPlan, agent_id: str) -> folium.Map:
+def agent_map(day: DayPlan, agent_id: str, roads: Roads | None = None) -> folium.Map:
     """One agent's route: numbered stops, start (S), end (E), break (B), the line."""
-    return agent_route_map(day, agent_id)[0]
+    return agent_route_map(day, agent_id, roads)[0]
 
 
-def agent_route_map(day: DayPlan, agent_id: str) -> tuple[folium.Map, dict[str, str]]:
+def agent_route_map(
+    day: DayPlan, agent_id: str, roads: Roads | None = None
+) -> tuple[folium.Map, dict[str, str]]:
     """:func:`agent_map` and the JavaScript name of each marker by label (1, 2, …, S, E, B).
 
     The agent page uses the names to link each card to its marker.
@@ -211,14 +238,14 @@ def agent_route_map(day: DayPlan, agent_id: str) -> tuple[folium.Map, dict[str, 
     points = [p for p in (agent.start, agent.end_point) if p is not None]
     if route is not None:
         points += [loc for s in route.stops if (loc := visits[s.visit_id].location) is not None]
-    fmap = _base_map(points, width="100%", height="100%")
+    fmap = _base_map(day, points, roads, width="100%", height="100%")
     markers: dict[str, str] = {}
     if route is not None:
         markers = _add_route(fmap, route, day, colour(k))
         where = break_point(day, route)
         if where is not None and route.break_start_s is not None and route.break_end_s is not None:
             brk = folium.Marker(
-                where.as_latlon(),
+                _ll(day, where),
                 icon=_number_icon("B", "#b8860b"),
                 tooltip=f"break {hm(route.break_start_s)}-{hm(route.break_end_s)}",
             )
@@ -248,15 +275,37 @@ def map_fragment(fmap: folium.Map, markers: dict[str, str], fill: str) -> MapFra
 
 
 def save_maps(day: DayPlan, out: Path) -> list[Path]:
-    """overview.html and agent-<agent_id>.html (the itinerary page) per routed agent."""
+    """overview.html and agent-<agent_id>.html (the itinerary page) per routed agent.
+
+    Pages open without network apart from tiles (Leaflet inline, no CDN links). With
+    ``[maps] tiles = "none"`` the streets of the ``[roads]`` extract are the background.
+    """
+    roads = _street_lines(day)
     paths = [out / "overview.html"]
-    overview_map(day).save(str(paths[0]))
+    page = inline_assets(overview_map(day, roads).get_root().render())
+    paths[0].write_text(page, encoding="utf-8")
     index = {a.agent_id: k for k, a in enumerate(day.agents)}
     for route in day.plan.routes:
         path = out / f"agent-{route.agent_id}.html"
-        fmap, markers = agent_route_map(day, route.agent_id)
+        fmap, markers = agent_route_map(day, route.agent_id, roads)
         fragment = map_fragment(fmap, markers, colour(index[route.agent_id]))
         page = agent_page(day, route.agent_id, fragment)
         path.write_text(page, encoding="utf-8")
         paths.append(path)
     return paths
+
+
+def _street_lines(day: DayPlan) -> list[list[GeoPoint]] | None:
+    extract = day.settings.roads.extract
+    if day.settings.maps.tiles != "none" or extract is None:
+        return None
+    from optimizer.roads import road_lines
+
+    points = [v.location for v in day.visits if v.location is not None]
+    points += [p for a in day.agents for p in (a.start, a.end_point) if p is not None]
+    if not points:
+        return None
+    margin = 0.01  # degrees, about 1 km: streets just outside the stops still show
+    sw = GeoPoint(min(p.lat for p in points) - margin, min(p.lon for p in points) - margin)
+    ne = GeoPoint(max(p.lat for p in points) + margin, max(p.lon for p in points) + margin)
+    return road_lines(Path(extract), (sw, ne))

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from optimizer.domain import Agent, Visit
-from optimizer.errors import VerificationError
+from optimizer.domain import Agent, GeoPoint, Visit
+from optimizer.errors import InputError, Issue, VerificationError
 from optimizer.feasibility import precheck
+from optimizer.geocoding.base import Geocoder
+from optimizer.geocoding.resolve import LocateResult, locate
 from optimizer.parallel import solve_parallel
 from optimizer.plan import Plan, SolverInfo, build_plan
 from optimizer.problem import RoutingProblem, build_problem, subset
@@ -32,6 +35,59 @@ class DayPlan:
     agents: tuple[Agent, ...]
     problem: RoutingProblem
     settings: Settings
+    #: What geocoding did (None when nothing needed locating): answers, reasons, warnings.
+    geocoding: LocateResult | None = None
+    #: Per agent with a route: the line to draw, along the roads when road data was
+    #: used (start, stops, end otherwise).
+    route_lines: Mapping[str, tuple[GeoPoint, ...]] = field(default_factory=dict)
+
+
+def travel_provider(
+    settings: Settings, progress: Callable[[str], None] | None = None
+) -> TravelProvider:
+    """OSRM when ``[roads]`` names an extract (prepared on first use), else straight-line.
+
+    Raises
+    ------
+    RoadDataError
+        The extract is missing or not OSM data, or preparing it failed.
+    """
+    if settings.roads.extract is None:
+        return settings.travel.model()
+    from optimizer.roads import OsrmProvider, ensure_roads
+
+    datasets = ensure_roads(
+        Path(settings.roads.extract),
+        settings.roads.profiles,
+        Path(settings.roads.dir),
+        progress,
+    )
+    return OsrmProvider(
+        datasets,
+        snap_limit_m=settings.roads.snap_limit_m,
+        ebike_speed_factor=settings.roads.ebike_speed_factor,
+        fallback=settings.travel.model(),
+    )
+
+
+def route_lines(
+    problem: RoutingProblem, plan: Plan, provider: TravelProvider
+) -> dict[str, tuple[GeoPoint, ...]]:
+    """The line of each route: road geometry from providers that have it (OSRM)."""
+    geometry = getattr(provider, "route_geometry", None)
+    index = problem.visit_index()
+    lines: dict[str, tuple[GeoPoint, ...]] = {}
+    for k, agent in enumerate(problem.agents):
+        route = plan.route_of(agent.agent_id)
+        if route is None:
+            continue
+        stops = [problem.points[index[s.visit_id]] for s in route.stops]
+        points = [problem.points[problem.start_node(k)], *stops]
+        points.append(problem.points[problem.end_node(k)])
+        lines[agent.agent_id] = tuple(
+            geometry(points, agent.mode) if geometry is not None else points
+        )
+    return lines
 
 
 def plan_day(
@@ -42,10 +98,60 @@ def plan_day(
     date: dt.date,
     travel: TravelProvider | None = None,
     on_progress: ProgressCallback | None = None,
+    geocoder: Geocoder | None = None,
+    agents_source: str = "agents.csv",
 ) -> DayPlan:
-    """Plan one day. Raises VerificationError if the plan breaks any constraint (a bug)."""
-    provider = travel if travel is not None else settings.travel.model()
-    pre_unassigned = {v.visit_id: NOT_GEOCODED for v in visits if v.location is None}
+    """Plan one day. Raises VerificationError if the plan breaks any constraint (a bug).
+
+    With a ``geocoder``, visits and agents given by address are located first (and
+    every visit is checked against ``[geocoder]``'s service area); visits that cannot
+    be located go to unassigned with the reason, and the day is planned without them.
+    Without one, such visits are unassigned as "address not geocoded".
+
+    Raises
+    ------
+    InputError
+        An agent's base cannot be located.
+    GeocodingServiceError
+        The geocoding service could not be asked.
+    """
+    provider = travel if travel is not None else travel_provider(settings)
+    geocoding = None
+    if geocoder is not None:
+        geo = settings.geocoder
+        geocoding = locate(
+            visits,
+            agents,
+            geocoder,
+            accept_coarse=geo.accept_coarse,
+            service_bbox=geo.service_bbox,
+            service_radius_km=geo.service_radius_km,
+            agents_source=agents_source,
+        )
+        visits, agents = geocoding.visits, geocoding.agents
+        pre_unassigned = dict(geocoding.unlocated)
+    else:
+        unplaced = [
+            Issue(
+                agents_source,
+                a.source_row,
+                f"{end}_address",
+                address,
+                f"cannot be used without a geocoder; give {end}_lat/{end}_lon",
+            )
+            for a in agents
+            for end, point, address in (
+                ("start", a.start, a.start_address),
+                ("end", a.end, a.end_address),
+            )
+            if point is None and (end == "start" or address)
+        ]
+        if unplaced:
+            raise InputError(unplaced)
+        pre_unassigned = {}
+    for v in visits:
+        if v.location is None:
+            pre_unassigned.setdefault(v.visit_id, NOT_GEOCODED)
     located = [v for v in visits if v.location is not None]
     full = build_problem(located, agents, provider)
     reasons = precheck(full)
@@ -84,4 +190,7 @@ def plan_day(
         len(plan.assigned_ids),
         len(plan.unassigned),
     )
-    return DayPlan(plan, tuple(visits), tuple(agents), problem, settings)
+    lines = route_lines(problem, plan, provider)
+    return DayPlan(
+        plan, tuple(visits), tuple(agents), problem, settings, geocoding, route_lines=lines
+    )

@@ -15,7 +15,7 @@ from typing import Any
 
 from optimizer.errors import InputError, Issue
 from optimizer.load import read_inputs
-from optimizer.pipeline import DayPlan
+from optimizer.pipeline import DayPlan, travel_provider
 from optimizer.plan import Plan, Route, SolverInfo, Stop, Unassigned
 from optimizer.problem import RoutingProblem, build_problem
 from optimizer.settings import Settings
@@ -50,7 +50,7 @@ def open_plan(plan_json: Path) -> DayPlan:
         raise InputError([Issue("settings.json", None, None, None, text)]) from None
     data = read_inputs(inputs / "visits.csv", inputs / "agents.csv")
     located = [v for v in data.visits if v.location is not None]
-    problem = build_problem(located, data.agents, settings.travel.model())
+    problem = build_problem(located, data.agents, travel_provider(settings))
     plan = plan_from_dict(doc, problem, source=plan_json.name)
     return DayPlan(plan, data.visits, data.agents, problem, settings)
 

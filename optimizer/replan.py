@@ -25,7 +25,7 @@ from optimizer.errors import VerificationError
 from optimizer.events import Event, EventKind
 from optimizer.feasibility import precheck
 from optimizer.notices import arrival_window
-from optimizer.pipeline import NOT_GEOCODED, DayPlan
+from optimizer.pipeline import NOT_GEOCODED, DayPlan, route_lines, travel_provider
 from optimizer.plan import Plan, Route, SolverInfo, Stop, Unassigned, build_plan
 from optimizer.problem import build_problem, subset
 from optimizer.settings import ReplanSettings, SolverSettings
@@ -91,7 +91,7 @@ def replan(
     """
     rs = settings or day.settings.replan
     solver_settings = solver or replace(day.settings.solver, time_limit_s=rs.time_limit_s)
-    provider = travel if travel is not None else day.settings.travel.model()
+    provider = travel if travel is not None else travel_provider(day.settings)
     plan = day.plan
     visits = {v.visit_id: v for v in day.visits}
     new_visits = [e.visit for e in events if e.kind is EventKind.NEW and e.visit is not None]
@@ -276,7 +276,8 @@ def replan(
         raise VerificationError(errors)
     located = [v for v in all_visits if v.location is not None]
     whole = build_problem(located, day.agents, provider)
-    new_day = DayPlan(new_plan, all_visits, day.agents, whole, day.settings)
+    lines = route_lines(whole, new_plan, provider)
+    new_day = DayPlan(new_plan, all_visits, day.agents, whole, day.settings, route_lines=lines)
     changes = diff(day.plan, new_plan, visits, width, new_ids=new_ids)
     failed = tuple(vid for vid, e in state.items() if e.kind is EventKind.FAILED)
     return Replan(new_day, changes, failed)

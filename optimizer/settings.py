@@ -6,6 +6,7 @@ the key, so a typo never silently does nothing. Command-line flags override the 
 
 from __future__ import annotations
 
+import os
 import tomllib
 import zoneinfo
 from collections.abc import Mapping
@@ -15,7 +16,14 @@ from typing import Any
 
 from optimizer.domain import Mode
 from optimizer.errors import ConfigurationError
-from optimizer.travel import DEFAULT_PROFILES, ModeProfile, StraightLineModel
+from optimizer.roads import DEFAULT_EBIKE_SPEED_FACTOR, DEFAULT_SNAP_LIMIT_M, ROAD_PROFILES
+from optimizer.tiles import TILE_PROVIDERS
+from optimizer.travel import (
+    DEFAULT_DETOUR_FACTOR,
+    DEFAULT_PROFILES,
+    ModeProfile,
+    StraightLineModel,
+)
 
 FIRST_SOLUTIONS = (
     "AUTOMATIC",
@@ -38,9 +46,13 @@ METAHEURISTICS = (
 
 @dataclass(frozen=True, slots=True)
 class TravelSettings:
-    """Straight-line travel model: great-circle km x ``detour_factor`` at a mode speed."""
+    """Straight-line model: ``overhead_s + s_per_km x great-circle km`` per mode.
 
-    detour_factor: float = 1.3
+    ``detour_factor`` turns great-circle metres into estimated road metres for the
+    distance matrix only.
+    """
+
+    detour_factor: float = DEFAULT_DETOUR_FACTOR
     profiles: Mapping[Mode, ModeProfile] = field(default_factory=lambda: dict(DEFAULT_PROFILES))
 
     def __post_init__(self) -> None:
@@ -52,6 +64,89 @@ class TravelSettings:
 
     def model(self) -> StraightLineModel:
         return StraightLineModel(self.detour_factor, dict(self.profiles))
+
+
+@dataclass(frozen=True, slots=True)
+class RoadsSettings:
+    """Road data for OSRM travel times and route lines (``[roads]``).
+
+    ``extract`` names an OSM extract (.osm.pbf); it is prepared into ``dir`` on first
+    use (one sub-folder per profile) and reused while the extract is unchanged. Without
+    an extract every mode uses the straight-line model. Relative paths in a TOML file
+    are taken from the file's folder.
+    """
+
+    extract: str | None = None
+    dir: str = "roads"
+    #: OSRM profiles to prepare; a mode whose profile is left out is straight-line.
+    profiles: tuple[str, ...] = ROAD_PROFILES
+    #: A point further than this from the nearest road is unassigned, with a reason.
+    snap_limit_m: float = DEFAULT_SNAP_LIMIT_M
+    #: E-bike speed relative to OSRM's bicycle profile (15 km/h).
+    ebike_speed_factor: float = DEFAULT_EBIKE_SPEED_FACTOR
+
+    def __post_init__(self) -> None:
+        for profile in self.profiles:
+            if profile not in ROAD_PROFILES:
+                msg = f"roads.profiles: {profile!r} is unknown; options are: {', '.join(ROAD_PROFILES)}"
+                raise ConfigurationError(msg)
+        if not self.profiles:
+            msg = "roads.profiles is empty; expected one or more of: " + ", ".join(ROAD_PROFILES)
+            raise ConfigurationError(msg)
+        if not 0 < self.snap_limit_m <= 100_000:
+            msg = f"roads.snap_limit_m {self.snap_limit_m!r} is out of range; expected metres > 0"
+            raise ConfigurationError(msg)
+        if not 0.2 <= self.ebike_speed_factor <= 5.0:
+            msg = f"roads.ebike_speed_factor {self.ebike_speed_factor!r} is out of range; expected 0.2 to 5"
+            raise ConfigurationError(msg)
+
+    @property
+    def enabled(self) -> bool:
+        return self.extract is not None
+
+
+@dataclass(frozen=True, slots=True)
+class MapSettings:
+    """Map pages (``[maps]``): tile provider, with its coordinate system.
+
+    ``tiles`` is one of ``osm``, ``tianditu``, ``amap``/``gaode`` (GCJ-02: every overlay
+    is shifted) or ``none`` (streets drawn from the ``[roads]`` extract). A provider that
+    needs a key (Tianditu) reads it from the environment variable named by
+    ``tiles_key_env``: keys never live in a config file.
+    """
+
+    tiles: str = "osm"
+    tiles_key_env: str = ""
+
+    def __post_init__(self) -> None:
+        if self.tiles not in TILE_PROVIDERS:
+            msg = f"maps.tiles {self.tiles!r} is unknown; options are: {', '.join(TILE_PROVIDERS)}"
+            raise ConfigurationError(msg)
+        if TILE_PROVIDERS[self.tiles].needs_key and not self.tiles_key_env:
+            msg = (
+                f"maps.tiles {self.tiles!r} needs a key: set maps.tiles_key_env to the name "
+                "of the environment variable that holds it"
+            )
+            raise ConfigurationError(msg)
+
+    def tiles_key(self) -> str:
+        """The tile key from the environment ('' when none is needed).
+
+        Raises
+        ------
+        ConfigurationError
+            The provider needs a key and the variable is unset or empty.
+        """
+        if not TILE_PROVIDERS[self.tiles].needs_key:
+            return ""
+        key = os.environ.get(self.tiles_key_env, "")
+        if not key:
+            msg = (
+                f"maps.tiles {self.tiles!r}: environment variable {self.tiles_key_env} "
+                "is not set; it must hold the provider's key"
+            )
+            raise ConfigurationError(msg)
+        return key
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +251,85 @@ class ReplanSettings:
             raise ConfigurationError(msg)
 
 
+GEOCODER_PROVIDERS = ("gazetteer", "nominatim", "baidu", "amap")
+COORD_SYSTEMS = ("wgs84", "gcj02", "bd09")
+_DEFAULT_KEY_ENV = {"baidu": "BAIDU_MAPS_AK", "amap": "AMAP_KEY"}
+
+
+@dataclass(frozen=True, slots=True)
+class GeocoderSettings:
+    """``[geocoder]``: which provider locates addresses, and how answers are checked.
+
+    Keys are never read from the file: ``api_key_env`` names the environment variable
+    that holds one (default ``BAIDU_MAPS_AK`` for baidu, ``AMAP_KEY`` for amap).
+    """
+
+    provider: str = "gazetteer"
+    gazetteer_path: str = "data/gazetteer.csv"
+    cache_path: str = "data/geocode-cache.sqlite"
+    #: Nominatim: a real application name and contact (its usage policy).
+    user_agent: str = ""
+    domain: str = "nominatim.openstreetmap.org"
+    scheme: str = "https"
+    country_codes: tuple[str, ...] = ()
+    api_key_env: str = ""
+    security_key_env: str = ""
+    #: AMap: a city name, citycode or adcode that narrows every search.
+    city: str = ""
+    #: Seconds between two requests (the public Nominatim is held to >= 1).
+    min_delay_s: float = 1.0
+    max_retries: int = 2
+    error_wait_s: float = 5.0
+    timeout_s: float = 10.0
+    #: Route visits found only at district/city level although a door was given.
+    accept_coarse: bool = False
+    #: Datum of lat/lon columns in the input files, unless a row's coord_system says.
+    coord_system: str = "wgs84"
+    #: Service area as (south, west, north, east) in WGS-84 degrees.
+    service_bbox: tuple[float, float, float, float] | None = None
+    #: Service area as a radius around any agent's base.
+    service_radius_km: float | None = None
+
+    def __post_init__(self) -> None:
+        # TOML gives lists; the dataclass is frozen and hashable, so hold tuples.
+        object.__setattr__(self, "country_codes", tuple(self.country_codes))
+        if self.service_bbox is not None:
+            object.__setattr__(self, "service_bbox", tuple(float(v) for v in self.service_bbox))
+        if self.provider not in GEOCODER_PROVIDERS:
+            msg = f"geocoder.provider {self.provider!r} is unknown; options are: {', '.join(GEOCODER_PROVIDERS)}"
+            raise ConfigurationError(msg)
+        if self.scheme not in ("http", "https"):
+            msg = f"geocoder.scheme {self.scheme!r} is unknown; options are: http, https"
+            raise ConfigurationError(msg)
+        if self.coord_system not in COORD_SYSTEMS:
+            msg = f"geocoder.coord_system {self.coord_system!r} is unknown; options are: {', '.join(COORD_SYSTEMS)}"
+            raise ConfigurationError(msg)
+        for name in ("min_delay_s", "error_wait_s"):
+            if getattr(self, name) < 0:
+                msg = f"geocoder.{name} {getattr(self, name)!r} must be >= 0"
+                raise ConfigurationError(msg)
+        if not 0 < self.timeout_s <= 300:
+            msg = f"geocoder.timeout_s {self.timeout_s!r} is out of range; expected 0 < seconds <= 300"
+            raise ConfigurationError(msg)
+        if not 0 <= self.max_retries <= 10:
+            msg = f"geocoder.max_retries {self.max_retries!r} is out of range; expected 0 to 10"
+            raise ConfigurationError(msg)
+        if self.service_bbox is not None:
+            box = self.service_bbox
+            ok = len(box) == 4 and -90 <= box[0] < box[2] <= 90 and -180 <= box[1] < box[3] <= 180
+            if not ok:
+                msg = f"geocoder.service_bbox {list(box)!r} is not a box; expected [south, west, north, east] in degrees, south < north and west < east"
+                raise ConfigurationError(msg)
+        if self.service_radius_km is not None and self.service_radius_km <= 0:
+            msg = f"geocoder.service_radius_km {self.service_radius_km!r} must be > 0"
+            raise ConfigurationError(msg)
+
+    @property
+    def key_env(self) -> str:
+        """The environment variable holding the provider's key."""
+        return self.api_key_env or _DEFAULT_KEY_ENV.get(self.provider, "")
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything a plan depends on besides the two input files."""
@@ -166,6 +340,9 @@ class Settings:
     solver: SolverSettings = field(default_factory=SolverSettings)
     notices: NoticeSettings = field(default_factory=NoticeSettings)
     replan: ReplanSettings = field(default_factory=ReplanSettings)
+    geocoder: GeocoderSettings = field(default_factory=GeocoderSettings)
+    roads: RoadsSettings = field(default_factory=RoadsSettings)
+    maps: MapSettings = field(default_factory=MapSettings)
 
     def __post_init__(self) -> None:
         try:
@@ -185,19 +362,24 @@ class Settings:
         except tomllib.TOMLDecodeError as err:
             msg = f"{path}: not valid TOML ({err})"
             raise ConfigurationError(msg) from None
-        return cls.from_dict(data, source=str(path))
+        return cls.from_dict(data, source=str(path), base_dir=path.parent.resolve())
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, source: str = "settings") -> Settings:
+    def from_dict(
+        cls, data: Mapping[str, Any], *, source: str = "settings", base_dir: Path | None = None
+    ) -> Settings:
+        """Settings from parsed TOML; relative ``[roads]`` paths are taken from ``base_dir``."""
         try:
             top = dict(data)
             travel_raw = _table(top.pop("travel", {}), "travel")
             plan_raw = _table(top.pop("plan", {}), "plan")
             sections = {name: _table(top.pop(name, {}), name) for name in _SECTIONS}
+            _refuse_secrets(sections["geocoder"])
             _no_unknown(top, {"plan": 0, "travel": 0, **_SECTIONS}, "")
             _no_unknown(plan_raw, {"timezone": 0, "output_dir": 0}, "plan.")
             for name, raw in sections.items():
                 _no_unknown(raw, _field_names(_SECTIONS[name]), f"{name}.")
+            _roads_paths(sections["roads"], base_dir)
             travel = _travel(travel_raw)
             built = {name: _SECTIONS[name](**raw) for name, raw in sections.items()}
             return cls(travel=travel, **built, **plan_raw)
@@ -209,7 +391,7 @@ class Settings:
         """Inverse of :meth:`from_dict`: kept beside a plan so it can be re-opened."""
         travel: dict[str, Any] = {"detour_factor": self.travel.detour_factor}
         for mode, p in self.travel.profiles.items():
-            travel[mode.value] = {"speed_kmh": p.speed_kmh, "overhead_s": p.overhead_s}
+            travel[mode.value] = {"s_per_km": p.s_per_km, "overhead_s": p.overhead_s}
         out: dict[str, Any] = {
             "plan": {"timezone": self.timezone, "output_dir": self.output_dir},
             "travel": travel,
@@ -221,6 +403,7 @@ class Settings:
                 for f in fields(section)
                 if getattr(section, f.name) is not None
             }
+        out["roads"]["profiles"] = list(self.roads.profiles)
         return out
 
 
@@ -229,27 +412,63 @@ _SECTIONS: dict[str, Any] = {
     "solver": SolverSettings,
     "notices": NoticeSettings,
     "replan": ReplanSettings,
+    "geocoder": GeocoderSettings,
+    "roads": RoadsSettings,
+    "maps": MapSettings,
 }
 
 
+def _roads_paths(raw: dict[str, Any], base_dir: Path | None) -> None:
+    """Relative extract/dir are relative to the settings file; one profile may be a string."""
+    for key in ("extract", "dir"):
+        if isinstance(raw.get(key), str) and base_dir is not None:
+            raw[key] = str(base_dir / raw[key])
+    if "profiles" in raw:
+        value = raw["profiles"]
+        raw["profiles"] = (value,) if isinstance(value, str) else tuple(value)
+
+
+def _refuse_secrets(raw: Mapping[str, Any]) -> None:
+    """API keys never live in a config file (it gets copied, mailed and committed)."""
+    for secret in ("api_key", "key", "ak", "security_key", "sk"):
+        if secret in raw:
+            msg = (
+                f"[geocoder] {secret} is not read from a file; put the key in an "
+                "environment variable and name it with api_key_env"
+            )
+            raise ConfigurationError(msg)
+
+
 def _travel(raw: dict[str, Any]) -> TravelSettings:
+    detour = raw.get("detour_factor", DEFAULT_DETOUR_FACTOR)
     profiles = dict(DEFAULT_PROFILES)
     for mode in Mode:
         if mode.value not in raw:
             continue
         mode_raw = _table(raw.pop(mode.value), f"travel.{mode.value}")
-        _no_unknown(mode_raw, {"speed_kmh": 0, "overhead_s": 0}, f"travel.{mode.value}.")
-        base = profiles[mode]
-        try:
-            profiles[mode] = ModeProfile(
-                float(mode_raw.get("speed_kmh", base.speed_kmh)),
-                int(mode_raw.get("overhead_s", base.overhead_s)),
-            )
-        except (TypeError, ValueError) as err:
-            msg = f"[travel.{mode.value}] {err}"
-            raise ConfigurationError(msg) from None
+        known = {"s_per_km": 0, "overhead_s": 0, "speed_kmh": 0}
+        _no_unknown(mode_raw, known, f"travel.{mode.value}.")
+        profiles[mode] = _mode_profile(mode_raw, profiles[mode], detour, mode)
     _no_unknown(raw, {"detour_factor": 0}, "travel.")
-    return TravelSettings(float(raw.get("detour_factor", 1.3)), profiles)
+    return TravelSettings(float(detour), profiles)
+
+
+def _mode_profile(
+    raw: Mapping[str, Any], base: ModeProfile, detour: Any, mode: Mode
+) -> ModeProfile:
+    """``s_per_km`` + ``overhead_s``; the older ``speed_kmh`` (road km at that speed,
+    road km = great-circle km x detour_factor) is still read."""
+    try:
+        overhead = int(raw.get("overhead_s", base.overhead_s))
+        if "s_per_km" in raw and "speed_kmh" in raw:
+            msg = "give s_per_km or speed_kmh, not both"
+            raise ValueError(msg)
+        if "speed_kmh" in raw:
+            return ModeProfile.from_speed(float(raw["speed_kmh"]), overhead, float(detour))
+        return ModeProfile(float(raw.get("s_per_km", base.s_per_km)), overhead)
+    except (TypeError, ValueError) as err:
+        msg = f"[travel.{mode.value}] {err}"
+        raise ConfigurationError(msg) from None
 
 
 def _field_names(cls: type) -> dict[str, int]:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from optimizer.domain import Agent, GeoPoint, TimeWindow, Visit
-from optimizer.pipeline import DayPlan
+from optimizer.pipeline import DayPlan, travel_provider
 from optimizer.plan import Plan, Route, Stop
 from optimizer.problem import RoutingProblem, build_problem
 from optimizer.timeparse import format_hhmm as hm
@@ -128,7 +128,7 @@ def format_slots(slots: Sequence[Slot], *, why: str = "No slot can be offered.")
 
 
 def _with_visit(day: DayPlan, visit: Visit, travel: TravelProvider | None) -> RoutingProblem:
-    provider = travel if travel is not None else day.settings.travel.model()
+    provider = travel if travel is not None else travel_provider(day.settings)
     return build_problem([*day.problem.visits, visit], day.agents, provider)
 
 

@@ -177,7 +177,13 @@ class _Model:
     def _add_allowed_agents(self) -> None:
         everyone = len(self.problem.agents)
         for i in range(self.problem.num_visits):
-            allowed = able_agents(self.problem, i)
+            # Road data can leave a visit unreachable in one mode only (no car road up
+            # to it, but a footpath): only agents whose mode reaches it may take it.
+            allowed = [
+                a
+                for a in able_agents(self.problem, i)
+                if i not in self.problem.matrices[self.problem.agents[a].mode].unreachable
+            ]
             if len(allowed) < everyone:
                 # SetAllowedVehiclesForIndex fails from Python in OR-Tools 9.15.
                 self.routing.VehicleVar(self.manager.NodeToIndex(i)).SetValues([-1, *allowed])

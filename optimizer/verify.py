@@ -96,6 +96,8 @@ def _check_route(
             errors.append(
                 f"{tag}: agent lacks skills {sorted(visit.skills - agent.skills)} or is not the pinned agent"
             )
+        if node in mode_m.unreachable:
+            errors.append(f"{tag}: {agent.mode} cannot reach it ({mode_m.unreachable[node]})")
         travel = int(mode_m.seconds[prev_node, node])
         if stop.travel_s != travel or stop.distance_m != int(mode_m.metres[prev_node, node]):
             errors.append(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,16 +12,45 @@ from optimizer.pipeline import DayPlan, plan_day
 from tests.helpers import DATE, FAST, at, lunch, make_agent, make_visit, window
 
 
+class NetworkUsedError(RuntimeError):
+    """A test tried to reach the network."""
+
+
 @pytest.fixture(autouse=True)
-def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any test that opens a real network connection fails."""
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Any test that opens a real network connection (or resolves a name) fails.
 
-    def guard(*args: Any, **kwargs: Any) -> None:
-        msg = "tests must not use the network"
-        raise RuntimeError(msg)
+    The guard raises, and it also records the attempt and fails the test at teardown:
+    HTTP clients (requests, urllib, geopy's adapters) catch socket errors and would
+    turn the guard's exception into a "service unavailable" a test could pass on.
+    Unix-domain sockets (asyncio's self-pipe) are allowed.
+    """
+    attempts: list[str] = []
 
-    monkeypatch.setattr(socket.socket, "connect", guard)
-    monkeypatch.setattr(socket, "create_connection", guard)
+    def guard(what: str) -> Any:
+        def blocked(*args: Any, **kwargs: Any) -> None:
+            sock = args[0] if args and isinstance(args[0], socket.socket) else None
+            if sock is not None and sock.family == getattr(socket, "AF_UNIX", None):
+                return original[what](*args, **kwargs)  # type: ignore[no-any-return]
+            attempts.append(f"{what}{args[1:] if sock is not None else args}")
+            msg = "tests must not use the network"
+            raise NetworkUsedError(msg)
+
+        return blocked
+
+    original = {
+        "connect": socket.socket.connect,
+        "connect_ex": socket.socket.connect_ex,
+        "create_connection": socket.create_connection,
+        "getaddrinfo": socket.getaddrinfo,
+    }
+    monkeypatch.setattr(socket.socket, "connect", guard("connect"))
+    monkeypatch.setattr(socket.socket, "connect_ex", guard("connect_ex"))
+    monkeypatch.setattr(socket, "create_connection", guard("create_connection"))
+    monkeypatch.setattr(socket, "getaddrinfo", guard("getaddrinfo"))
+    yield attempts
+    if attempts:
+        pytest.fail(f"test tried to use the network: {attempts}")
 
 
 @pytest.fixture(scope="session")

@@ -128,7 +128,8 @@ def test_settings_change_the_plan(tmp_path: Path) -> None:
     )
     assert code == 0
     doc = json.loads((tmp_path / "o" / "plan.json").read_text(encoding="utf-8"))
-    assert doc["travel"]["detour_factor"] == 2.0 and doc["travel"]["speeds_kmh"]["car"] == 10
+    # the older speed_kmh form: road km (great-circle x detour 2.0) at 10 km/h = 720 s/km
+    assert doc["travel"]["detour_factor"] == 2.0 and doc["travel"]["s_per_km"]["car"] == 720
     assert doc["solver"]["time_limit_s"] == 1
 
 

@@ -29,12 +29,14 @@ def test_matrix_properties() -> None:
 
 
 def test_rounding_is_up_and_detour_applies() -> None:
+    # 100 s per great-circle km = 0.1 s per metre; the detour factor scales metres only
     a, b = GeoPoint(30.0, 104.0), GeoPoint(30.01, 104.0)
-    plain = StraightLineModel(1.0, {Mode.CAR: ModeProfile(36.0)}).matrix([a, b], Mode.CAR)
+    plain = StraightLineModel(1.0, {Mode.CAR: ModeProfile(100.0)}).matrix([a, b], Mode.CAR)
     metres = haversine_m([(a.lat, a.lon)], [(b.lat, b.lon)])[0, 0]
     assert plain.seconds[0, 1] == int(np.ceil(metres / 10))
-    twice = StraightLineModel(2.0, {Mode.CAR: ModeProfile(36.0)}).matrix([a, b], Mode.CAR)
+    twice = StraightLineModel(2.0, {Mode.CAR: ModeProfile(100.0)}).matrix([a, b], Mode.CAR)
     assert twice.metres[0, 1] == pytest.approx(2 * plain.metres[0, 1], abs=1)
+    assert twice.seconds[0, 1] == plain.seconds[0, 1]
 
 
 def test_matches_textbook_haversine() -> None:
