@@ -13,11 +13,16 @@ gets the large ``priority_weight_s`` as regret). Only the route that received a 
 is re-evaluated after each insertion, so the whole build is ``O(visits^2 * gaps)``
 array work.
 
+The same insertion (:class:`Insertion`) recreates routes in optimizer.lns's
+ruin-and-recreate search: it can start from given routes, remove visits and fill
+again, so both share one feasibility model.
+
 Pure: no OR-Tools, no clock, no randomness.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -34,13 +39,16 @@ _INF = float("inf")
 
 
 @dataclass(slots=True)
-class _Route:
+class RouteState:
     """One agent's route under construction: real nodes, and the gap holding the break."""
 
     agent: int
     nodes: list[int]  # start node, visits..., end node
     break_gap: int | None  # the break follows nodes[break_gap]; None: no break owed
     load: int = 0
+
+    def copy(self) -> RouteState:
+        return RouteState(self.agent, list(self.nodes), self.break_gap, self.load)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +60,18 @@ class _Best:
     break_before: np.ndarray[Any, np.dtype[np.bool_]]
 
 
-class _Builder:
-    def __init__(self, problem: RoutingProblem, regret_k: int, priority_weight_s: int) -> None:
+class Insertion:
+    """Routes being filled by priority-first regret insertion.
+
+    Starts empty (or from :meth:`load`); :meth:`remove` takes visits out again and
+    :meth:`fill` inserts unrouted visits until none fits. The break is placed after a
+    stop, before the next leg (see the module docstring): every route it holds can be
+    timed by :meth:`schedule`.
+    """
+
+    def __init__(
+        self, problem: RoutingProblem, regret_k: int = 3, priority_weight_s: int = 3600
+    ) -> None:
         self.p = problem
         self.k = regret_k
         self.weight = priority_weight_s
@@ -81,13 +99,134 @@ class _Builder:
         self.gap = np.zeros((n, len(problem.agents)), dtype=np.int64)
         self.brk = np.zeros((n, len(problem.agents)), dtype=bool)
         self.unrouted = np.ones(n, dtype=bool)
+        self.where = np.full(n, -1, dtype=np.int64)  # agent serving each visit, -1: none
 
-    def _empty_route(self, a: int) -> _Route:
+    def _empty_route(self, a: int) -> RouteState:
         agent = self.p.agents[a]
         owed = agent.break_rule is not None
-        return _Route(a, [self.p.start_node(a), self.p.end_node(a)], 0 if owed else None)
+        return RouteState(a, [self.p.start_node(a), self.p.end_node(a)], 0 if owed else None)
 
-    def _times(self, route: _Route) -> tuple[IntArray, IntArray]:
+    # -- state -------------------------------------------------------------------------
+
+    def visits(self) -> tuple[tuple[int, ...], ...]:
+        """Visit indices per agent (agent order)."""
+        return tuple(tuple(r.nodes[1:-1]) for r in self.routes)
+
+    def snapshot(self) -> list[RouteState]:
+        return [r.copy() for r in self.routes]
+
+    def restore(self, routes: Sequence[RouteState]) -> None:
+        """Go back to routes taken by :meth:`snapshot` (costs are recomputed by fill)."""
+        self.routes = [r.copy() for r in routes]
+        self.unrouted[:] = True
+        self.where[:] = -1
+        for r in self.routes:
+            visits = r.nodes[1:-1]
+            self.unrouted[visits] = False
+            self.where[visits] = r.agent
+
+    def load(self, routes: Sequence[Sequence[int]]) -> bool:
+        """Take ``routes`` (visit indices per agent) as the current routes.
+
+        Each route's break goes into the first gap where the route is feasible in this
+        module's model. False (and nothing changed) if some route has no such gap or
+        breaks a rule checked here (skills, pins, max_visits, capacity).
+        """
+        states: list[RouteState] = []
+        for a, visits in enumerate(routes):
+            agent = self.p.agents[a]
+            nodes = [self.p.start_node(a), *visits, self.p.end_node(a)]
+            load = int(self.demand[list(visits)].sum()) if visits else 0
+            if (
+                (visits and not self.allowed[list(visits), a].all())
+                or (agent.max_visits is not None and len(visits) > agent.max_visits)
+                or (agent.capacity is not None and load > agent.capacity)
+            ):
+                return False
+            gaps: list[int | None] = (
+                [None] if agent.break_rule is None else list(range(len(nodes) - 1))
+            )
+            state = next(
+                (s for g in gaps if self.feasible(s := RouteState(a, nodes, g, load))),
+                None,
+            )
+            if state is None:
+                return False
+            states.append(state)
+        self.restore(states)
+        return True
+
+    def remove(self, u: int) -> None:
+        """Take visit ``u`` out of its route (the break stays between the same stops)."""
+        a = int(self.where[u])
+        if a < 0:
+            return
+        route = self.routes[a]
+        k = route.nodes.index(u)
+        del route.nodes[k]
+        if route.break_gap is not None and k <= route.break_gap:
+            route.break_gap -= 1
+        route.load -= int(self.demand[u])
+        self.unrouted[u] = True
+        self.where[u] = -1
+
+    def feasible(self, route: RouteState) -> bool:
+        """Windows, shift end and break window hold for ``route`` in this model."""
+        agent = self.p.agents[route.agent]
+        dep, _ = self._times(route)
+        nodes = route.nodes
+        for k in range(1, len(nodes) - 1):
+            if dep[k] - self.service[nodes[k]] > self.late[nodes[k]]:
+                return False
+        rule = agent.break_rule
+        g = route.break_gap
+        if (
+            g is not None
+            and rule is not None
+            and max(int(dep[g]), rule.window.start_s) > rule.window.end_s
+        ):
+            return False
+        return int(dep[-1]) <= agent.shift.end_s
+
+    def schedule(self, route: RouteState) -> tuple[int, list[int], int, int | None]:
+        """(depart, service starts, return, break start) of a feasible route.
+
+        Earliest times, except the departure: as late as the first stop allows (the
+        rule of optimizer.solver._extract). The break starts when the stop before it
+        ends (not before its window), and the next leg follows it.
+        """
+        agent = self.p.agents[route.agent]
+        t = self.p.matrices[agent.mode].seconds
+        dep, _ = self._times(route)
+        nodes = route.nodes
+        starts = [int(dep[k] - self.service[nodes[k]]) for k in range(1, len(nodes) - 1)]
+        rule = agent.break_rule
+        brk = None
+        if route.break_gap is not None and rule is not None:
+            brk = max(int(dep[route.break_gap]), rule.window.start_s)
+        depart = agent.shift.start_s
+        if starts:
+            first_leg = int(t[nodes[0], nodes[1]])
+            latest = starts[0] - first_leg
+            if brk is not None and route.break_gap == 0:
+                latest = min(brk, latest - rule.duration_s) if rule is not None else latest
+            depart = max(depart, latest)
+        return depart, starts, int(dep[-1]), brk
+
+    def travel_s(self) -> int:
+        total = 0
+        for r in self.routes:
+            if len(r.nodes) > 2:
+                t = self.p.matrices[self.p.agents[r.agent].mode].seconds
+                total += int(t[r.nodes[:-1], r.nodes[1:]].sum())
+        return total
+
+    def served_priority(self) -> int:
+        return int(self.priority[~self.unrouted].sum())
+
+    # -- insertion ---------------------------------------------------------------------
+
+    def _times(self, route: RouteState) -> tuple[IntArray, IntArray]:
         """(earliest departure after each node, latest arrival at each node)."""
         agent = self.p.agents[route.agent]
         t = self.p.matrices[agent.mode].seconds
@@ -119,7 +258,7 @@ class _Builder:
                 latest[k] = min(int(self.late[node]), leave - int(self.service[node]))
         return dep, latest
 
-    def _evaluate(self, route: _Route, candidates: IntArray) -> _Best:
+    def _evaluate(self, route: RouteState, candidates: IntArray) -> _Best:
         """Cheapest feasible insertion of each candidate in ``route`` (inf: none)."""
         a = route.agent
         agent = self.p.agents[a]
@@ -188,6 +327,7 @@ class _Builder:
             route.break_gap += 1
         route.load += int(self.demand[u])
         self.unrouted[u] = False
+        self.where[u] = a
         self.cost[u, :] = _INF
 
     def _pick(self) -> tuple[int, int] | None:
@@ -205,14 +345,27 @@ class _Builder:
         u = int(live[best])
         return u, int(np.argmin(self.cost[u]))
 
-    def build(self) -> tuple[tuple[int, ...], ...]:
+    def fill(self, regret_k: int | None = None, *, stop: Callable[[], bool] | None = None) -> bool:
+        """Insert unrouted visits, best score first, until none fits anywhere.
+
+        ``regret_k`` overrides the constructor's for this fill. ``stop`` is asked
+        between insertions; False when it stopped the fill early (routes stay valid).
+        """
+        if regret_k is not None:
+            self.k = regret_k
         for a in range(len(self.routes)):
             self._refresh(a)
         while (choice := self._pick()) is not None:
+            if stop is not None and stop():
+                return False
             u, a = choice
             self._insert(u, a)
             self._refresh(a)
-        return tuple(tuple(r.nodes[1:-1]) for r in self.routes)
+        return True
+
+    def build(self) -> tuple[tuple[int, ...], ...]:
+        self.fill()
+        return self.visits()
 
 
 def regret_routes(
@@ -224,7 +377,7 @@ def regret_routes(
         raise ValueError(msg)
     if not problem.agents or not problem.num_visits:
         return tuple(() for _ in problem.agents)
-    return _Builder(problem, regret_k, priority_weight_s).build()
+    return Insertion(problem, regret_k, priority_weight_s).build()
 
 
 #: (regret_k, priority_weight_s) of the starts :func:`regret_starts` builds; chosen on

@@ -1,4 +1,9 @@
-"""Two differently-started searches on two cores; the better plan wins.
+"""Two different searches on two cores; the better plan wins.
+
+Default: OR-Tools from the regret start here, ruin-and-recreate (optimizer.lns) from
+the same start in the worker (it wins on field days and matches or beats a second
+OR-Tools start on Solomon; docs/benchmarks.md). ``second_search = "ortools"`` restores
+the earlier pair, described next.
 
 OR-Tools' routing search is single-threaded and its result depends strongly on the
 first-solution strategy (up to 11 points of gap between starts on one Solomon
@@ -21,8 +26,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from optimizer.construct import regret_starts
 from optimizer.errors import SolverError
-from optimizer.solver import Assignment, ProgressCallback, solve
+from optimizer.lns import improve
+from optimizer.solver import Assignment, ProgressCallback, lns_assignment, solve
 
 if TYPE_CHECKING:
     from optimizer.problem import RoutingProblem
@@ -39,18 +46,31 @@ ALTERNATIVE_START = {
     "CHRISTOFIDES": "PARALLEL_CHEAPEST_INSERTION",
     "AUTOMATIC": "PARALLEL_CHEAPEST_INSERTION",
 }
+#: Seed of the worker's ruin-and-recreate (the main search's fallback uses 0).
+LNS_WORKER_SEED = 1
 #: Seconds the parent waits for a worker beyond the shared deadline before giving up.
 _GRACE_S = 5.0
 
 
 def worker_settings(settings: SolverSettings) -> SolverSettings:
-    """Settings of the second search: same budget, OR-Tools' own start (another one).
+    """Settings of the second search when it is OR-Tools (``second_search = "ortools"``).
 
-    The first search starts from optimizer.construct's regret insertion when
-    ``regret_start`` is on; the second never does, so the two searches differ.
+    Same budget, OR-Tools' own start (another one): the first search starts from
+    optimizer.construct's regret insertion when ``regret_start`` is on; this one never
+    does, so the two searches differ. The default second search is ruin-and-recreate
+    from the regret start (:func:`lns_search`), which ignores these settings but the
+    fixed cost.
     """
     alternative = settings.second_first_solution or ALTERNATIVE_START[settings.first_solution]
     return replace(settings, first_solution=alternative, workers=1, regret_start=False)
+
+
+def lns_search(problem: RoutingProblem, settings: SolverSettings, deadline: float) -> Assignment:
+    """The default second search: ruin-and-recreate (optimizer.lns) from the regret start."""
+    began = time.perf_counter()
+    start = regret_starts(problem)[0]
+    result = improve(problem, start, deadline, seed=LNS_WORKER_SEED)
+    return lns_assignment(problem, result.routes, settings, time.perf_counter() - began)
 
 
 def worker_main() -> None:
@@ -62,7 +82,11 @@ def worker_main() -> None:
     problem, settings, deadline = pickle.load(sys.stdin.buffer)
     try:
         budget = max(0.2, deadline - time.time())
-        result: Assignment | str = solve(problem, replace(settings, time_limit_s=budget))
+        result: Assignment | str
+        if settings.second_search == "lns":
+            result = lns_search(problem, settings, deadline)
+        else:
+            result = solve(problem, replace(settings, time_limit_s=budget))
     except Exception as err:  # reported to the parent, which keeps its own plan
         result = f"{type(err).__name__}: {err}"
     out = Path(sys.argv[1])

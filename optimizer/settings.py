@@ -168,6 +168,12 @@ class SolverSettings:
     #: Seed the search with optimizer.construct's regret insertion (first_solution is
     #: then only the fallback, used when OR-Tools cannot complete any constructed start).
     regret_start: bool = True
+    #: The second search (workers = 2): "lns" = optimizer.lns's ruin-and-recreate from
+    #: the regret start; "ortools" = OR-Tools from second_first_solution.
+    second_search: str = "lns"
+    #: When OR-Tools cannot search from the regret start (large days), spend the time
+    #: left on optimizer.lns instead of an OR-Tools search from its own first solution.
+    lns_fallback: bool = True
 
     def __post_init__(self) -> None:
         if not 0 < self.time_limit_s <= 24 * 3600:
@@ -190,6 +196,11 @@ class SolverSettings:
             and self.second_first_solution not in FIRST_SOLUTIONS
         ):
             msg = f"solver.second_first_solution {self.second_first_solution!r} is unknown; options are: {', '.join(FIRST_SOLUTIONS)}"
+            raise ConfigurationError(msg)
+        if self.second_search not in ("lns", "ortools"):
+            msg = (
+                f"solver.second_search {self.second_search!r} is unknown; options are: lns, ortools"
+            )
             raise ConfigurationError(msg)
         if self.vehicle_fixed_cost_s < 0:
             msg = f"solver.vehicle_fixed_cost_s {self.vehicle_fixed_cost_s!r} must be >= 0"

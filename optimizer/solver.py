@@ -18,10 +18,11 @@ from dataclasses import dataclass
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_parameters_pb2
 
-from optimizer.construct import regret_starts
+from optimizer.construct import Insertion, regret_starts
 from optimizer.domain import Mode
 from optimizer.errors import SolverError
 from optimizer.feasibility import able_agents
+from optimizer.lns import improve
 from optimizer.problem import RoutingProblem
 from optimizer.settings import SolverSettings
 
@@ -290,7 +291,16 @@ def solve(
         starts.append(initial_routes)
     elif settings.regret_start:
         starts += regret_starts(problem)
-    solution = _solve_from_starts(model, params, starts, began)
+    lns_start = starts[0] if starts and initial_routes is None and stability is None else None
+    if lns_start is not None and settings.lns_fallback and settings.solution_limit is None:
+        solution = _solve_from_starts(model, params, starts, began, search_on_failure=False)
+        if solution is None:
+            deadline = time.time() + settings.time_limit_s - (time.perf_counter() - began)
+            logger.info("improving the regret start with ruin-and-recreate instead")
+            result = improve(problem, lns_start, deadline, seed=0)
+            return lns_assignment(problem, result.routes, settings, time.perf_counter() - began)
+    else:
+        solution = _solve_from_starts(model, params, starts, began)
     status = _STATUS.get(routing.status(), str(routing.status()))
     if solution is None:
         msg = f"OR-Tools returned no plan (status {status})"
@@ -298,11 +308,45 @@ def solve(
     return _extract(model, solution, status, time.perf_counter() - began)
 
 
+def lns_assignment(
+    problem: RoutingProblem,
+    routes: Sequence[Sequence[int]],
+    settings: SolverSettings,
+    wall_s: float,
+    status: str = "LNS",
+) -> Assignment:
+    """An Assignment of routes in optimizer.construct's model, timed there (no OR-Tools).
+
+    The objective is the OR-Tools model's (travel, drop penalties, fixed costs), so
+    that optimizer.parallel can compare it with an OR-Tools search.
+    """
+    ins = Insertion(problem)
+    if not ins.load(routes):
+        msg = "ruin-and-recreate returned routes outside the constructive model"
+        raise SolverError(msg)
+    results = []
+    for state in ins.routes:
+        depart, starts, back, brk = ins.schedule(state)
+        results.append(
+            RouteResult(state.agent, tuple(state.nodes[1:-1]), tuple(starts), depart, back, brk)
+        )
+    dropped = tuple(int(i) for i in range(problem.num_visits) if ins.unrouted[i])
+    used = sum(1 for r in results if r.visits)
+    objective = (
+        ins.travel_s()
+        + drop_penalty_unit(problem) * sum(problem.visits[i].priority for i in dropped)
+        + settings.vehicle_fixed_cost_s * used
+    )
+    return Assignment(tuple(results), dropped, status, objective, wall_s)
+
+
 def _solve_from_starts(
     model: _Model,
     params: routing_parameters_pb2.RoutingSearchParameters,
     starts: Sequence[Sequence[Sequence[int]]],
     began: float,
+    *,
+    search_on_failure: bool = True,
 ) -> pywrapcp.Assignment | None:
     """Search from the first start OR-Tools accepts; else from its own first solution.
 
@@ -330,6 +374,8 @@ def _solve_from_starts(
         if solution is not None:
             return solution
         logger.info("OR-Tools could not search from the constructed start")
+        if not search_on_failure:
+            return None
         break
     solution = routing.SolveWithParameters(_with_time_left(params, limit_ms, began))
     if kept is not None and (solution is None or kept.ObjectiveValue() < solution.ObjectiveValue()):
