@@ -670,7 +670,10 @@ class OsrmProvider:
         return {
             "model": "osrm",
             "note": note,
-            "profiles": {p: str(b) for p, b in sorted(self.datasets.items())},
+            # Names only: a plan folder must not carry paths of the machine it was made on.
+            "profiles": {
+                p: f"{Path(b).parent.name}/{Path(b).name}" for p, b in sorted(self.datasets.items())
+            },
             "osrm_bindings": osrm_version(),
             "snap_limit_m": self.snap_limit_m,
             "modes": modes,
