@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from optimizer.construct import Insertion, RouteState
+from optimizer.localsearch import LocalSearch
 from optimizer.problem import RoutingProblem
 
 Routes = tuple[tuple[int, ...], ...]
@@ -47,6 +48,9 @@ class LnsSettings:
     insertion_weight_s: int = 1800
     #: Relative weights of the ruin operators: random, cluster, worst, route.
     operator_weights: tuple[float, float, float, float] = (1.0, 2.0, 1.0, 0.3)
+    #: Improve each recreate with 2-opt / or-opt / 2-opt* (optimizer.localsearch) on the
+    #: routes it changed, before acceptance (routes owing a break are left alone).
+    local_search: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +164,13 @@ def improve(
     began = time.time()
     span = max(1e-6, deadline - began)
     iterations = improvements = 0
+    ls = LocalSearch(ins) if cfg.local_search else None
+    if ls is not None:
+        ls.run(range(len(ins.routes)))
+        current = ins.snapshot()
+        cur_energy = search.energy()
+        best = current
+        best_key = (ins.served_priority(), -ins.travel_s())
 
     def stop() -> bool:
         return time.time() >= deadline
@@ -173,6 +184,13 @@ def improve(
         if not all(ins.feasible(r) for r in ins.routes):  # only without triangle inequality
             ins.restore(current)
             continue
+        if ls is not None:
+            touched = [
+                a
+                for a, (r, c) in enumerate(zip(ins.routes, current, strict=True))
+                if r.nodes != c.nodes
+            ]
+            ls.run(touched)
         energy = search.energy()
         frac = (
             min(1.0, (time.time() - began) / span)
