@@ -4,7 +4,9 @@ Each iteration removes 10-30 served visits (at random, a geographic cluster arou
 random visit, the costliest detours, or a whole short route) and lets
 :class:`optimizer.construct.Insertion` (the regret start's own insertion, so one
 feasibility model) fill every route again from all unserved visits, with a random
-regret depth. The candidate replaces the current routes under simulated annealing on
+regret depth; 2-opt, or-opt and 2-opt* (optimizer.localsearch) then improve the
+routes the recreate changed (routes owing a break are left as they are). The candidate
+replaces the current routes under simulated annealing on
 ``travel - priority_weight * served priority`` (the weight exceeds any travel saving by
 default, so served priority never drops); the best routes are kept lexicographically
 (served priority first, then travel).
@@ -181,15 +183,16 @@ def improve(
         k = int(search.rng.integers(1, 5))
         if not ins.fill(k, stop=stop if max_iterations is None else None):
             break
-        if not all(ins.feasible(r) for r in ins.routes):  # only without triangle inequality
+        touched = [
+            a
+            for a, (r, c) in enumerate(zip(ins.routes, current, strict=True))
+            if r.nodes != c.nodes or r.break_gap != c.break_gap
+        ]
+        # Only without triangle inequality; routes the recreate left alone stay feasible.
+        if not all(ins.feasible(ins.routes[a]) for a in touched):
             ins.restore(current)
             continue
         if ls is not None:
-            touched = [
-                a
-                for a, (r, c) in enumerate(zip(ins.routes, current, strict=True))
-                if r.nodes != c.nodes
-            ]
             ls.run(touched)
         energy = search.energy()
         frac = (

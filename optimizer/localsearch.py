@@ -26,6 +26,8 @@ IntArray = np.ndarray[Any, np.dtype[np.int64]]
 MAX_CHECKS = 12
 #: Longest segment or-opt moves.
 OR_OPT_MAX = 3
+#: Closest routes tried for 2-opt* with a changed route.
+PARTNERS = 8
 
 
 class LocalSearch:
@@ -34,12 +36,66 @@ class LocalSearch:
         self.p = ins.p
         self.modes = [a.mode for a in self.p.agents]
         self.t = {m: mat.seconds for m, mat in self.p.matrices.items()}
+        self._timed: dict[int, tuple[tuple[int, ...], IntArray, IntArray]] = {}
+
+    def _times(self, a: int) -> tuple[IntArray, IntArray]:
+        """Insertion._times of route ``a``, cached while its nodes stay the same."""
+        route = self.ins.routes[a]
+        key = tuple(route.nodes)
+        hit = self._timed.get(a)
+        if hit is not None and hit[0] == key:
+            return hit[1], hit[2]
+        dep, late = self.ins._times(route)
+        self._timed[a] = (key, dep, late)
+        return dep, late
 
     def _movable(self, route: RouteState) -> bool:
         return route.break_gap is None
 
     def _ok(self, route: RouteState) -> bool:
-        return self.ins.feasible(route)
+        """:meth:`Insertion.feasible` for a route owing no break, on Python ints."""
+        if route.break_gap is not None:
+            return self.ins.feasible(route)
+        agent = self.p.agents[route.agent]
+        nodes = route.nodes
+        legs: list[int] = self.t[self.modes[route.agent]][nodes[:-1], nodes[1:]].tolist()
+        inner = nodes[1:-1]
+        early = self.ins.early[inner].tolist()
+        late = self.ins.late[inner].tolist()
+        service = self.ins.service[inner].tolist()
+        now = agent.shift.start_s
+        for k in range(len(inner)):
+            now += legs[k]
+            if now > late[k]:
+                return False
+            now = max(now, early[k]) + service[k]
+        return bool(now + legs[-1] <= agent.shift.end_s)
+
+    def _partners(self, a: int) -> list[int]:
+        """Routes for 2-opt* with ``a``: the ``PARTNERS`` closest (nearest stop to any of
+        a's stops), and the first empty route; same mode, no break owed."""
+        routes = self.ins.routes
+        t = self.t[self.modes[a]]
+        inner_a = routes[a].nodes[1:-1]
+        ids: list[int] = []
+        nodes: list[int] = []
+        starts: list[int] = []
+        empty: list[int] = []
+        for b, r in enumerate(routes):
+            if b == a or not self._movable(r) or self.modes[b] != self.modes[a]:
+                continue
+            if len(r.nodes) <= 2:
+                empty.append(b)
+                continue
+            ids.append(b)
+            starts.append(len(nodes))
+            nodes.extend(r.nodes[1:-1])
+        if not ids or not inner_a:
+            return ids + empty[:1]
+        near = np.minimum(t[np.ix_(inner_a, nodes)], t[np.ix_(nodes, inner_a)].T).min(axis=0)
+        per_route = np.minimum.reduceat(near, starts)
+        order = np.argsort(per_route, kind="stable")[:PARTNERS]
+        return [ids[k] for k in order] + empty[:1]
 
     def run(self, touched: Iterable[int], *, inter: bool = True) -> int:
         """Improve routes ``touched`` (agent indices) until no move helps; moves made."""
@@ -52,9 +108,7 @@ class LocalSearch:
                 moves += 1
             if not inter or len(routes[a].nodes) <= 2:
                 continue
-            for b in range(len(routes)):
-                if b == a or not self._movable(routes[b]) or self.modes[a] != self.modes[b]:
-                    continue
+            for b in self._partners(a):
                 if self._two_opt_star(a, b):
                     moves += 1
                     for c in (a, b):
@@ -158,8 +212,8 @@ class LocalSearch:
         t = self.t[self.modes[a]]
         xa = np.asarray(na, dtype=np.int64)
         xb = np.asarray(nb, dtype=np.int64)
-        dep_a, late_a = ins._times(ra)
-        dep_b, late_b = ins._times(rb)
+        dep_a, late_a = self._times(a)
+        dep_b, late_b = self._times(b)
         i = np.arange(len(na) - 1)[:, None]
         j = np.arange(len(nb) - 1)[None, :]
         # New a: na[:i+1] + nb[j+1:-1] + a's end; new b: nb[:j+1] + na[i+1:-1] + b's end.
@@ -177,14 +231,20 @@ class LocalSearch:
         ok = (dep_a[i] + t[xa[i], head_a[j + 1]] <= late_b[j + 1]) & (
             dep_b[j] + t[xb[j], head_b[i + 1]] <= late_a[i + 1]
         )
+        dem = ins.demand
+        agent_a, agent_b = self.p.agents[a], self.p.agents[b]
+        ca = np.cumsum(np.concatenate(([0], dem[xa[1:-1]], [0])))
+        cb = np.cumsum(np.concatenate(([0], dem[xb[1:-1]], [0])))
+        if agent_a.capacity is not None:
+            ok &= ca[i] + (cb[-1] - cb[j]) <= agent_a.capacity
+        if agent_b.capacity is not None:
+            ok &= cb[j] + (ca[-1] - ca[i]) <= agent_b.capacity
         delta[~ok] = np.inf
         better = np.argwhere(delta < 0)
         if len(better) == 0:
             return False
         vals = delta[better[:, 0], better[:, 1]]
         order = np.argsort(vals, kind="stable")[:MAX_CHECKS]
-        dem = ins.demand
-        agent_a, agent_b = self.p.agents[a], self.p.agents[b]
         for k in order:
             i0, j0 = int(better[k, 0]), int(better[k, 1])
             new_a = na[: i0 + 1] + nb[j0 + 1 : -1] + na[-1:]

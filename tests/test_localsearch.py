@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from optimizer.benchmarks.literature import dimacs_matrix
-from optimizer.construct import Insertion, regret_routes, route_travel_s
+from optimizer.construct import Insertion, RouteState, regret_routes, route_travel_s
 from optimizer.domain import Agent, GeoPoint, TimeWindow, Visit
 from optimizer.lns import LnsSettings, improve
 from optimizer.localsearch import LocalSearch
@@ -106,3 +106,18 @@ def test_lns_with_local_search_not_worse_than_without_on_a_small_case() -> None:
     )
     assert on.served_priority >= off.served_priority
     assert on.travel_s <= route_travel_s(problem, start)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fast_feasibility_matches_insertion(seed: int) -> None:
+    import numpy as np
+
+    problem = _problem(seed, n=8, agents=1, wide=False)
+    ins = Insertion(problem)
+    ls = LocalSearch(ins)
+    rng = np.random.default_rng(seed)
+    for _ in range(30):
+        k = int(rng.integers(0, 7))
+        visits = [int(v) for v in rng.permutation(8)[:k]]
+        state = RouteState(0, [problem.start_node(0), *visits, problem.end_node(0)], None, k)
+        assert ls._ok(state) == ins.feasible(state)
