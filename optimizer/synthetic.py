@@ -100,6 +100,22 @@ def make_agents(n: int, *, seed: int, city: City = CHENGDU) -> tuple[Agent, ...]
     return tuple(agents)
 
 
+def appointment_window(rng: random.Random, *, last_start_h: int) -> TimeWindow | None:
+    """Booked-by-phone windows: 55 % two hours, 25 % one hour, 20 % open, on the half hour.
+
+    Two-hour windows start from 09:00 to before ``last_start_h``, one-hour windows up
+    to an hour later.
+    """
+    roll = rng.random()
+    if roll < 0.55:
+        start = rng.randrange(9 * 2, last_start_h * 2) * 1800
+        return TimeWindow(start, start + 2 * H)
+    if roll < 0.80:
+        start = rng.randrange(9 * 2, (last_start_h + 1) * 2) * 1800
+        return TimeWindow(start, start + H)
+    return None
+
+
 def make_visits(
     n: int, agents: tuple[Agent, ...], *, seed: int, city: City = CHENGDU
 ) -> tuple[Visit, ...]:
@@ -109,14 +125,7 @@ def make_visits(
     weights = [t[4] for t in _TYPES]
     for k in range(n):
         vtype, minutes, skills, docs, _ = rng.choices(_TYPES, weights)[0]
-        window = None
-        roll = rng.random()
-        if roll < 0.55:
-            start = rng.randrange(9 * 2, 16 * 2) * 1800
-            window = TimeWindow(start, start + 2 * H)
-        elif roll < 0.80:
-            start = rng.randrange(9 * 2, 17 * 2) * 1800
-            window = TimeWindow(start, start + H)
+        window = appointment_window(rng, last_start_h=16)
         pinned = rng.choice(agents).agent_id if rng.random() < 0.03 else None
         if pinned:
             agent = next(a for a in agents if a.agent_id == pinned)

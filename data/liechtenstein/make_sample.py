@@ -16,6 +16,7 @@ from pathlib import Path
 from optimizer.domain import Agent, BreakRule, GeoPoint, Mode, TimeWindow, Visit
 from optimizer.export import agents_frame, visits_frame, write_csv
 from optimizer.roads import Address, addresses
+from optimizer.synthetic import appointment_window
 
 HERE = Path(__file__).parent
 EXTRACT = HERE / "liechtenstein.osm.pbf"
@@ -100,14 +101,7 @@ def main() -> None:
     weights = [t[4] for t in _TYPES]
     for k, addr in enumerate(chosen):
         vtype, minutes, skills, docs, _ = rng.choices(_TYPES, weights)[0]
-        window = None
-        roll = rng.random()
-        if roll < 0.55:
-            start = rng.randrange(9 * 2, 15 * 2) * 1800
-            window = TimeWindow(start, start + 2 * H)
-        elif roll < 0.80:
-            start = rng.randrange(9 * 2, 16 * 2) * 1800
-            window = TimeWindow(start, start + H)
+        window = appointment_window(rng, last_start_h=15)
         visits.append(
             Visit(
                 visit_id=f"LI{k + 1:03d}",
