@@ -12,8 +12,9 @@ import logging
 import sys
 import time
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from optimizer import __version__
@@ -466,10 +467,16 @@ def _replan_or_slots(args: argparse.Namespace) -> int:
 
 def _replan(args: argparse.Namespace, day: object) -> int:
     from optimizer.events import read_events
-    from optimizer.export import check_writable, write_plan, write_rows_csv
+    from optimizer.export import (
+        check_writable,
+        write_calendars,
+        write_notices,
+        write_plan,
+        write_rows_csv,
+    )
     from optimizer.maps import save_maps
     from optimizer.pipeline import DayPlan
-    from optimizer.replan import changes_rows, diff_text, replan
+    from optimizer.replan import changed_routes, changes_rows, diff_text, replan
 
     assert isinstance(day, DayPlan)
     now = _hhmm_option("--now", args.now)
@@ -515,9 +522,22 @@ def _replan(args: argparse.Namespace, day: object) -> int:
         write_rows_csv(changes_rows(result.changes), columns, path)
         return [path]
 
-    paths = write_plan(result.day, out, renderers=[write_changes, save_maps])
+    # Only what changed gets a new page, calendar or notice; the others stand.
+    changed_agents = changed_routes(day.plan, result.day.plan)
+    notify = {c.visit_id for c in result.changes if c.notify}
+    renderers: list[Callable[[DayPlan, Path], list[Path]]] = [
+        write_changes,
+        partial(save_maps, agents=changed_agents),
+        partial(write_calendars, agents=changed_agents),
+        partial(write_notices, visits=notify),
+    ]
+    paths = write_plan(result.day, out, renderers=renderers)
     print(diff_text(result))
     print(f"Wrote {len(paths)} files to {out}/ (changes in {out / 'changes.csv'})")
+    print(
+        f"New pages and calendars for {len(changed_agents)} agent(s) whose route changed, "
+        f"new notices for {len(notify)} borrower(s); the others stand as they were."
+    )
     return 0
 
 

@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -304,20 +304,24 @@ def check_writable(out: Path) -> None:
         raise PermissionError(msg)
 
 
-def write_calendars(day: DayPlan, out: Path) -> list[Path]:
-    """agent-<agent_id>.ics for every agent with a route."""
+def write_calendars(day: DayPlan, out: Path, agents: Collection[str] | None = None) -> list[Path]:
+    """agent-<agent_id>.ics for every agent with a route (or only ``agents``)."""
     paths = []
     for route in day.plan.routes:
+        if agents is not None and route.agent_id not in agents:
+            continue
         path = out / f"agent-{route.agent_id}.ics"
         path.write_bytes(agent_calendar(day, route.agent_id))
         paths.append(path)
     return paths
 
 
-def write_notices(day: DayPlan, out: Path) -> list[Path]:
-    """notices.csv (every visit) and notices/<visit_id>.txt (routed visits)."""
+def write_notices(day: DayPlan, out: Path, visits: Collection[str] | None = None) -> list[Path]:
+    """notices.csv (every visit, or only ``visits``) and notices/<visit_id>.txt (routed ones)."""
     lang = day.settings.notices.lang
     notices = build_notices(day, load_template(day.settings.notices, lang), lang=lang)
+    if visits is not None:
+        notices = [n for n in notices if n.visit_id in visits]
     folder = out / "notices"
     folder.mkdir(exist_ok=True)
     paths = [out / "notices.csv"]

@@ -9,7 +9,7 @@ Popups carry ids, windows and times, never borrowers' names or phones.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -274,8 +274,10 @@ def map_fragment(fmap: folium.Map, markers: dict[str, str], fill: str) -> MapFra
     )
 
 
-def save_maps(day: DayPlan, out: Path) -> list[Path]:
+def save_maps(day: DayPlan, out: Path, agents: Collection[str] | None = None) -> list[Path]:
     """overview.html and agent-<agent_id>.html (the itinerary page) per routed agent.
+
+    ``agents`` limits the pages to those agents (a re-plan rewrites only what changed).
 
     Pages open without network apart from tiles (Leaflet inline, no CDN links). With
     ``[maps] tiles = "none"`` the streets of the ``[roads]`` extract are the background.
@@ -286,6 +288,8 @@ def save_maps(day: DayPlan, out: Path) -> list[Path]:
     paths[0].write_text(page, encoding="utf-8")
     index = {a.agent_id: k for k, a in enumerate(day.agents)}
     for route in day.plan.routes:
+        if agents is not None and route.agent_id not in agents:
+            continue
         path = out / f"agent-{route.agent_id}.html"
         fmap, markers = agent_route_map(day, route.agent_id, roads)
         fragment = map_fragment(fmap, markers, colour(index[route.agent_id]))

@@ -424,6 +424,19 @@ def _combine(
     return tuple(routes)
 
 
+def changed_routes(old: Plan, new: Plan) -> frozenset[str]:
+    """Agents whose stops, order or times differ: their pages and calendars are redone."""
+
+    def shape(plan: Plan) -> dict[str, tuple[tuple[str, int, int], ...]]:
+        return {
+            r.agent_id: tuple((s.visit_id, s.start_s, s.end_s) for s in r.stops)
+            for r in plan.routes
+        }
+
+    before, after = shape(old), shape(new)
+    return frozenset(a for a in before.keys() | after.keys() if before.get(a) != after.get(a))
+
+
 def diff(
     old: Plan,
     new: Plan,

@@ -136,3 +136,48 @@ def test_replan_output_reopens(tmp_path):
     again = open_plan(tmp_path / "r" / "plan.json")
     assert assignment(again.plan) == assignment(result.day.plan)
     assert replace(again.plan.solver, objective=0).engine == "ortools"
+
+
+def test_cli_replan_rewrites_only_what_changed(tmp_path, capsys):
+    import csv
+
+    from optimizer.cli import main
+    from optimizer.replan import changed_routes
+
+    day = synthetic_day(seed=5, n_visits=16, n_agents=3)
+    write_plan(day, tmp_path / "day")
+    first = day.plan.routes[0].stops[-1].visit_id
+    events = tmp_path / "events.csv"
+    events.write_text(f"kind,visit_id,agent_id,at\ncancelled,{first},,08:00\n")
+    out = tmp_path / "r"
+    code = main(
+        [
+            "replan",
+            str(tmp_path / "day" / "plan.json"),
+            "--events",
+            str(events),
+            "--now",
+            "08:00",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    again = open_plan(out / "plan.json")
+    changed = changed_routes(day.plan, again.plan)
+    assert changed  # the cancelled visit's route changed
+    assert {p.name for p in out.glob("agent-*.html")} == {
+        f"agent-{a}.html" for a in changed if again.plan.route_of(a)
+    }
+    assert {p.name for p in out.glob("agent-*.ics")} == {
+        f"agent-{a}.ics" for a in changed if again.plan.route_of(a)
+    }
+    with (out / "changes.csv").open(encoding="utf-8-sig") as fh:
+        notify = {
+            r["visit_id"] for r in csv.DictReader(fh) if r["notify"] in ("True", "true", "yes", "1")
+        }
+    with (out / "notices.csv").open(encoding="utf-8-sig") as fh:
+        noticed = {r["visit_id"] for r in csv.DictReader(fh)}
+    assert noticed == notify
+    assert {p.stem for p in (out / "notices").glob("*.txt")} <= notify
+    assert "the others stand as they were" in capsys.readouterr().out
