@@ -53,11 +53,6 @@ class CoordSystem(StrEnum):
             raise ValueError(msg) from None
 
 
-def in_china(lat: float, lon: float) -> bool:
-    """Inside the rectangle where GCJ-02/BD-09 differ from WGS-84 (``outOfChina``)."""
-    return -90 <= lat <= 90 and -180 <= lon <= 180 and _prc.in_china(GeoPoint(lat, lon))
-
-
 def to_wgs84(lat: float, lon: float, system: CoordSystem) -> GeoPoint:
     """A point given in ``system`` as a WGS-84 :class:`GeoPoint`.
 
@@ -72,14 +67,3 @@ def to_wgs84(lat: float, lon: float, system: CoordSystem) -> GeoPoint:
     if system is CoordSystem.BD09:
         return _prc.bd09_to_wgs84(point)
     return point
-
-
-def from_wgs84(point: GeoPoint, system: CoordSystem) -> tuple[float, float]:
-    """``(lat, lon)`` of a WGS-84 point in ``system``; for exports to Chinese maps."""
-    if system is CoordSystem.GCJ02:
-        out = _prc.wgs84_to_gcj02(point)
-    elif system is CoordSystem.BD09:
-        out = _prc.wgs84_to_bd09(point)
-    else:
-        out = point
-    return (out.lat, out.lon)
