@@ -32,14 +32,9 @@ from optimizer.settings import ReplanSettings, SolverSettings
 from optimizer.solver import Stability, solve
 from optimizer.timeparse import format_hhmm as hm
 from optimizer.travel import TravelProvider
-from optimizer.verify import _check_accounting, check_plan
+from optimizer.verify import check_accounting, check_plan
 
 logger = logging.getLogger(__name__)
-
-
-def notice_window(start_s: int, window: TimeWindow | None, width_s: int) -> TimeWindow:
-    """The window told to the borrower: exactly the one their notice carried."""
-    return arrival_window(start_s, width_s, window)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +165,7 @@ def replan(
     node_of = problem.visit_index()
     width = day.settings.notices.window_min * 60
     told = {
-        vid: notice_window(old_start[vid], visits[vid].window, width)
+        vid: arrival_window(old_start[vid], width, visits[vid].window)
         for vid in old_start
         if vid in node_of
     }
@@ -264,7 +259,7 @@ def replan(
         travel=dict(rest.travel),
     )
     all_visits = tuple(visits.values())
-    errors = _check_accounting(new_plan, all_visits)
+    errors = check_accounting(new_plan, all_visits)
     for agent_id, stops in fixed.items():
         kept_route = new_plan.route_of(agent_id)
         kept = kept_route.stops[: len(stops)] if kept_route else ()
@@ -465,7 +460,7 @@ def diff(
                 if reason.startswith("failed")
                 else "unassigned"
             )
-            told = notice_window(before[1], visits[vid].window, notice_width_s)
+            told = arrival_window(before[1], notice_width_s, visits[vid].window)
             out.append(
                 Change(
                     vid, kind, before[0], "", before[1], None, told, kind == "unassigned", reason
@@ -477,7 +472,7 @@ def diff(
             kind = "new" if vid in new_ids else "newly assigned"
             out.append(Change(vid, kind, "", after[0], None, after[1], None, True))
             continue
-        told = notice_window(before[1], visits[vid].window, notice_width_s)
+        told = arrival_window(before[1], notice_width_s, visits[vid].window)
         kinds = []
         if before[0] != after[0]:
             kinds.append("moved to another agent")

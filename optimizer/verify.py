@@ -22,7 +22,7 @@ def check_plan(plan: Plan, visits: Sequence[Visit], problem: RoutingProblem) -> 
     ``visits`` are all input visits (located or not); ``problem`` supplies the agents
     and the matrices over the located ones.
     """
-    errors = _check_accounting(plan, visits)
+    errors = check_accounting(plan, visits)
     node_of = problem.visit_index()
     agent_index = {a.agent_id: k for k, a in enumerate(problem.agents)}
     seen_agents: Counter[str] = Counter(r.agent_id for r in plan.routes)
@@ -39,7 +39,7 @@ def check_plan(plan: Plan, visits: Sequence[Visit], problem: RoutingProblem) -> 
     return errors
 
 
-def _check_accounting(plan: Plan, visits: Sequence[Visit]) -> list[str]:
+def check_accounting(plan: Plan, visits: Sequence[Visit]) -> list[str]:
     """Every input visit exactly once: in one route or in unassigned with a reason."""
     errors = []
     counts = Counter(s.visit_id for r in plan.routes for s in r.stops)

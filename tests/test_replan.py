@@ -6,8 +6,9 @@ from hypothesis import strategies as st
 from optimizer.domain import TimeWindow
 from optimizer.events import Event, EventKind
 from optimizer.export import write_plan
+from optimizer.notices import arrival_window
 from optimizer.reopen import open_plan
-from optimizer.replan import notice_window, replan
+from optimizer.replan import replan
 from optimizer.verify import check_plan
 from tests.replan_helpers import H, agent, plan, synthetic_day, visit
 
@@ -17,11 +18,11 @@ def assignment(p):
 
 
 def test_notice_window_is_on_the_half_hour_inside_the_appointment():
-    free = notice_window(10 * H + 20 * 60, None, H)
+    free = arrival_window(10 * H + 20 * 60, H, None)
     assert free.contains(10 * H + 20 * 60)
     assert free.start_s % 1800 == 0
     assert free.end_s - free.start_s == H
-    w = notice_window(9 * H + 5 * 60, TimeWindow(9 * H, 10 * H), H)
+    w = arrival_window(9 * H + 5 * 60, H, TimeWindow(9 * H, 10 * H))
     assert w.start_s == 9 * H
     assert w.contains(9 * H + 5 * 60)
 
