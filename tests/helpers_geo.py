@@ -17,6 +17,9 @@ from typing import Any
 
 from geopy.adapters import AdapterHTTPError, BaseSyncAdapter
 
+from optimizer.coords import wgs84_to_bd09, wgs84_to_gcj02
+from optimizer.domain import GeoPoint
+from optimizer.geocoding.coords import CoordSystem
 from tests.helpers import DATA_DIR
 
 GEO_DATA = DATA_DIR / "geocoding"
@@ -101,3 +104,10 @@ class FakeClock:
     def install(self, limiter: Any) -> None:
         limiter._clock = self.clock
         limiter._sleep = self.sleep
+
+
+def from_wgs84(point: GeoPoint, system: CoordSystem) -> tuple[float, float]:
+    """The inverse of to_wgs84, from the converters the maps and links use."""
+    convert = {CoordSystem.GCJ02: wgs84_to_gcj02, CoordSystem.BD09: wgs84_to_bd09}
+    out = convert[system](point) if system in convert else point
+    return (out.lat, out.lon)

@@ -8,17 +8,10 @@ import pandas as pd
 import pytest
 
 from optimizer.coords import in_china as _in_china
-from optimizer.coords import wgs84_to_bd09, wgs84_to_gcj02
 from optimizer.domain import GeoPoint
 from optimizer.geocoding.coords import CoordSystem, to_wgs84
 from optimizer.load import parse_visits
-
-
-def from_wgs84(point: GeoPoint, system: CoordSystem) -> tuple[float, float]:
-    """The inverse of to_wgs84, from the converters the maps and links use."""
-    convert = {CoordSystem.GCJ02: wgs84_to_gcj02, CoordSystem.BD09: wgs84_to_bd09}
-    out = convert[system](point) if system in convert else point
-    return (out.lat, out.lon)
+from tests.helpers_geo import from_wgs84
 
 
 def in_china(lat: float, lon: float) -> bool:

@@ -10,7 +10,7 @@ from geopy import exc as geopy_exc
 from optimizer.domain import GeoPoint
 from optimizer.errors import ConfigurationError, GeocodingServiceError
 from optimizer.geocoding.base import Quality
-from optimizer.geocoding.coords import CoordSystem, from_wgs84
+from optimizer.geocoding.coords import CoordSystem
 from optimizer.geocoding.providers import (
     PUBLIC_NOMINATIM,
     OnlineGeocoder,
@@ -19,7 +19,7 @@ from optimizer.geocoding.providers import (
     make_nominatim,
 )
 from optimizer.travel import haversine_m
-from tests.helpers_geo import HTTP, FakeClock, Replay, recorded
+from tests.helpers_geo import HTTP, FakeClock, Replay, from_wgs84, recorded
 
 UA = "fieldroute-tests (ops@example.org)"
 ENV = {"BAIDU_MAPS_AK": "test-ak", "AMAP_KEY": "test-key"}
