@@ -27,7 +27,7 @@ demo: $(STAMP)
 	@echo "Done. Open maps/2026-12-01/overview.html (dispatcher) and maps/2026-12-01/agent-A01.html (an agent's day);"
 	@echo "the road-time day is in maps/2026-12-02/. Plans, itineraries and notices are beside them."
 
-test: $(STAMP)
+test: lint typecheck
 	$(VENV)/bin/python -m pytest
 
 lint: $(STAMP)
@@ -40,11 +40,11 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/python -m pip install --quiet -e '.[dev,bench]'
 	$(VENV)/bin/fieldroute bench
-	$(VENV)/bin/python -m optimizer.bench_roads
+	$(VENV)/bin/python -m optimizer.bench.roads
 	@echo "== appointment slots: answer time on a 300-visit plan (bar: < 1 s) =="
-	$(VENV)/bin/python -m optimizer.bench_slots
+	$(VENV)/bin/python -m optimizer.bench.slots
 	@echo "== geocoding: 1,000 cached addresses (bar: < 1 s) =="
-	$(VENV)/bin/python -m optimizer.bench_geocoding
+	$(VENV)/bin/python -m optimizer.bench.geocoding
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import make_gazetteer
 
-from optimizer.export import agents_frame, visits_frame, write_csv
-from optimizer.synthetic import CHENGDU, City, add_impossible, make_agents, make_visits
+from optimizer.bench.synthetic import CHENGDU, City, add_impossible, make_agents, make_visits
+from optimizer.outputs.export import agents_frame, visits_frame, write_csv
 
 HERE = Path(__file__).parent
 SEED = 20261201

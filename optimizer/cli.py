@@ -19,8 +19,8 @@ from pathlib import Path
 
 from optimizer import __version__
 from optimizer.errors import ConfigurationError, InputError, OptimizerError
-from optimizer.roads import ROAD_PROFILES
 from optimizer.settings import Settings
+from optimizer.travel.base import ROAD_PROFILES
 
 logger = logging.getLogger("optimizer")
 
@@ -180,7 +180,7 @@ def _geocoding_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from optimizer.bench import run_bench
+    from optimizer.bench.run import run_bench
 
     options: dict[str, object] = {
         "per_family": args.per_family or None,
@@ -275,13 +275,14 @@ def _plan_date(text: str | None, timezone: str) -> dt.date:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from optimizer.export import check_writable, write_calendars, write_notices, write_plan
+    from optimizer.datums import CoordSystem
     from optimizer.geocoding import open_geocoder
-    from optimizer.geocoding.coords import CoordSystem
-    from optimizer.load import read_inputs
-    from optimizer.maps import save_maps
+    from optimizer.inputs.load import read_inputs
+    from optimizer.outputs.export import write_calendars, write_notices, write_plan
+    from optimizer.outputs.folder import check_writable
+    from optimizer.outputs.maps import save_maps
+    from optimizer.outputs.summary import summary_table
     from optimizer.pipeline import plan_day, travel_provider
-    from optimizer.report import summary_table
 
     settings = _settings(args)
     date = _plan_date(args.date, settings.timezone)
@@ -346,7 +347,7 @@ def _print_err(line: str) -> None:
 
 
 def _roads_build(args: argparse.Namespace) -> int:
-    from optimizer.roads import build_roads
+    from optimizer.travel.prepare import build_roads
 
     profiles = list(dict.fromkeys(args.profile or ROAD_PROFILES))
     started = time.monotonic()
@@ -363,14 +364,14 @@ def _roads_build(args: argparse.Namespace) -> int:
 
 
 def _geocode(args: argparse.Namespace) -> int:
+    from optimizer.datums import CoordSystem
     from optimizer.geocoding import open_geocoder
-    from optimizer.geocoding.coords import CoordSystem
     from optimizer.geocoding.table import geocode_file
 
     settings = _settings(args)
     bases = []
     if args.agents is not None:
-        from optimizer.load import parse_agents, read_table
+        from optimizer.inputs.load import parse_agents, read_table
 
         coord_system = CoordSystem.parse(settings.geocoder.coord_system)
         agents = parse_agents(read_table(args.agents), args.agents.name, coord_system=coord_system)
@@ -445,7 +446,7 @@ def _add_replan_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def _hhmm_option(name: str, text: str | None) -> int | None:
-    from optimizer.timeparse import parse_hhmm
+    from optimizer.clock import parse_hhmm
 
     if text is None:
         return None
@@ -466,16 +467,11 @@ def _replan_or_slots(args: argparse.Namespace) -> int:
 
 
 def _replan(args: argparse.Namespace, day: object) -> int:
-    from optimizer.events import read_events
-    from optimizer.export import (
-        check_writable,
-        write_calendars,
-        write_notices,
-        write_plan,
-        write_rows_csv,
-    )
-    from optimizer.maps import save_maps
-    from optimizer.pipeline import DayPlan
+    from optimizer.day import DayPlan
+    from optimizer.inputs.events import read_events
+    from optimizer.outputs.export import write_calendars, write_notices, write_plan, write_rows_csv
+    from optimizer.outputs.folder import check_writable
+    from optimizer.outputs.maps import save_maps
     from optimizer.replan import changed_routes, changes_rows, diff_text, replan
 
     assert isinstance(day, DayPlan)
@@ -542,10 +538,10 @@ def _replan(args: argparse.Namespace, day: object) -> int:
 
 
 def _slots(args: argparse.Namespace, day: object) -> int:
+    from optimizer.clock import parse_list
+    from optimizer.day import DayPlan
     from optimizer.domain import GeoPoint
-    from optimizer.pipeline import DayPlan
     from optimizer.slots import format_slots, offer_slots, why_no_slot
-    from optimizer.timeparse import parse_list
 
     assert isinstance(day, DayPlan)
     if args.date is not None and _plan_date(args.date, day.plan.timezone) != day.plan.date:

@@ -6,8 +6,8 @@ up to the solver, and its drops get reasons in :mod:`optimizer.plan`.
 
 from __future__ import annotations
 
+from optimizer.clock import format_hhmm
 from optimizer.problem import RoutingProblem
-from optimizer.timeparse import format_hhmm
 
 
 def able_agents(problem: RoutingProblem, visit_index: int) -> list[int]:

@@ -5,41 +5,23 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from optimizer.domain import Agent, GeoPoint, Visit
+from optimizer.day import NOT_GEOCODED, DayPlan, route_lines
+from optimizer.domain import Agent, Visit
 from optimizer.errors import InputError, Issue, VerificationError
 from optimizer.feasibility import precheck
 from optimizer.geocoding.base import Geocoder
-from optimizer.geocoding.resolve import LocateResult, locate
-from optimizer.parallel import solve_parallel
+from optimizer.geocoding.resolve import locate
 from optimizer.plan import Plan, SolverInfo, build_plan
 from optimizer.problem import RoutingProblem, build_problem, subset
 from optimizer.settings import Settings
-from optimizer.solver import ProgressCallback
-from optimizer.travel import TravelProvider
+from optimizer.solve.assignment import ProgressCallback
+from optimizer.solve.parallel import solve_parallel
+from optimizer.travel.base import TravelProvider
 from optimizer.verify import check_plan
 
 logger = logging.getLogger(__name__)
-
-NOT_GEOCODED = "address not geocoded: add lat/lon to the visit or correct the address"
-
-
-@dataclass(frozen=True, slots=True)
-class DayPlan:
-    """A verified plan with everything needed to render, export or re-open it."""
-
-    plan: Plan
-    visits: tuple[Visit, ...]
-    agents: tuple[Agent, ...]
-    problem: RoutingProblem
-    settings: Settings
-    #: What geocoding did (None when nothing needed locating): answers, reasons, warnings.
-    geocoding: LocateResult | None = None
-    #: Per agent with a route: the line to draw, along the roads when road data was
-    #: used (start, stops, end otherwise).
-    route_lines: Mapping[str, tuple[GeoPoint, ...]] = field(default_factory=dict)
 
 
 def travel_provider(
@@ -54,7 +36,8 @@ def travel_provider(
     """
     if settings.roads.extract is None:
         return settings.travel.model()
-    from optimizer.roads import OsrmProvider, ensure_roads
+    from optimizer.travel.osrm import OsrmProvider
+    from optimizer.travel.prepare import ensure_roads
 
     datasets = ensure_roads(
         Path(settings.roads.extract),
@@ -68,26 +51,6 @@ def travel_provider(
         ebike_speed_factor=settings.roads.ebike_speed_factor,
         fallback=settings.travel.model(),
     )
-
-
-def route_lines(
-    problem: RoutingProblem, plan: Plan, provider: TravelProvider
-) -> dict[str, tuple[GeoPoint, ...]]:
-    """The line of each route: road geometry from providers that have it (OSRM)."""
-    geometry = getattr(provider, "route_geometry", None)
-    index = problem.visit_index()
-    lines: dict[str, tuple[GeoPoint, ...]] = {}
-    for k, agent in enumerate(problem.agents):
-        route = plan.route_of(agent.agent_id)
-        if route is None:
-            continue
-        stops = [problem.points[index[s.visit_id]] for s in route.stops]
-        points = [problem.points[problem.start_node(k)], *stops]
-        points.append(problem.points[problem.end_node(k)])
-        lines[agent.agent_id] = tuple(
-            geometry(points, agent.mode) if geometry is not None else points
-        )
-    return lines
 
 
 def plan_day(
@@ -164,6 +127,42 @@ def plan_day(
         len(agents),
         len(pre_unassigned),
     )
+    plan = solve_and_verify(
+        problem,
+        visits,
+        pre_unassigned,
+        settings,
+        provider,
+        date=date,
+        on_progress=on_progress,
+    )
+    lines = route_lines(problem, plan, provider)
+    return DayPlan(
+        plan, tuple(visits), tuple(agents), problem, settings, geocoding, route_lines=lines
+    )
+
+
+def solve_and_verify(
+    problem: RoutingProblem,
+    visits: Sequence[Visit],
+    pre_unassigned: Mapping[str, str],
+    settings: Settings,
+    provider: TravelProvider,
+    *,
+    date: dt.date,
+    on_progress: ProgressCallback | None = None,
+) -> Plan:
+    """Solve ``problem``, build the plan of ``visits`` and have the verifier check it.
+
+    The one solve step every flow takes, so that no flow can write a plan the verifier
+    has not seen. ``visits`` are all the day's visits (also those set aside before the
+    solve, in ``pre_unassigned`` with their reasons), in input order.
+
+    Raises
+    ------
+    VerificationError
+        The plan breaks a constraint (a bug: the solver and the verifier disagree).
+    """
     assignment = solve_parallel(problem, settings.solver, on_progress=on_progress)
     info = SolverInfo(
         engine="ortools",
@@ -186,11 +185,6 @@ def plan_day(
     if violations:
         raise VerificationError(violations)
     logger.info(
-        "plan verified: %d routed, %d unassigned",
-        len(plan.assigned_ids),
-        len(plan.unassigned),
+        "plan verified: %d routed, %d unassigned", len(plan.assigned_ids), len(plan.unassigned)
     )
-    lines = route_lines(problem, plan, provider)
-    return DayPlan(
-        plan, tuple(visits), tuple(agents), problem, settings, geocoding, route_lines=lines
-    )
+    return plan

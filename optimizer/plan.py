@@ -13,7 +13,7 @@ from typing import Any
 from optimizer.domain import Visit
 from optimizer.feasibility import able_agents
 from optimizer.problem import RoutingProblem
-from optimizer.solver import Assignment, RouteResult
+from optimizer.solve.assignment import Assignment, RouteResult
 
 NOT_ENOUGH_TIME = "not enough agent time today (lower priority than the visits served)"
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from optimizer.domain import MAX_TIME_S, Agent, GeoPoint, Mode, TimeWindow, Visit
-from optimizer.travel import TravelMatrix, TravelProvider
+from optimizer.travel.base import TravelMatrix, TravelProvider
 
 #: Any visit may start at any time in the agent's shift when it has no window.
 OPEN_WINDOW = TimeWindow(0, MAX_TIME_S)

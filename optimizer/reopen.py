@@ -13,9 +13,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from optimizer.day import DayPlan
 from optimizer.errors import InputError, Issue
-from optimizer.load import read_inputs
-from optimizer.pipeline import DayPlan, travel_provider
+from optimizer.inputs.load import read_inputs
+from optimizer.pipeline import travel_provider
 from optimizer.plan import Plan, Route, SolverInfo, Stop, Unassigned
 from optimizer.problem import RoutingProblem, build_problem
 from optimizer.settings import Settings

@@ -20,18 +20,21 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from optimizer.clock import arrival_window
+from optimizer.clock import format_hhmm as hm
+from optimizer.day import NOT_GEOCODED, DayPlan, route_lines
 from optimizer.domain import MAX_TIME_S, Agent, BreakRule, GeoPoint, TimeWindow, Visit
 from optimizer.errors import VerificationError
-from optimizer.events import Event, EventKind
 from optimizer.feasibility import precheck
-from optimizer.notices import arrival_window
-from optimizer.pipeline import NOT_GEOCODED, DayPlan, route_lines, travel_provider
+from optimizer.inputs.events import Event, EventKind
+from optimizer.pipeline import travel_provider
 from optimizer.plan import Plan, Route, SolverInfo, Stop, Unassigned, build_plan
 from optimizer.problem import build_problem, subset
-from optimizer.settings import ReplanSettings, SolverSettings
-from optimizer.solver import Stability, solve
-from optimizer.timeparse import format_hhmm as hm
-from optimizer.travel import TravelProvider
+from optimizer.settings import ReplanSettings
+from optimizer.solve.assignment import Stability
+from optimizer.solve.ortools import solve
+from optimizer.solve.params import SolverSettings
+from optimizer.travel.base import TravelProvider
 from optimizer.verify import check_accounting, check_plan
 
 logger = logging.getLogger(__name__)

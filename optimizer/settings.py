@@ -16,31 +16,14 @@ from typing import Any
 
 from optimizer.domain import Mode
 from optimizer.errors import ConfigurationError
-from optimizer.roads import DEFAULT_EBIKE_SPEED_FACTOR, DEFAULT_SNAP_LIMIT_M, ROAD_PROFILES
-from optimizer.tiles import TILE_PROVIDERS
-from optimizer.travel import (
+from optimizer.outputs.tiles import TILE_PROVIDERS
+from optimizer.solve.params import SolverSettings
+from optimizer.travel.base import DEFAULT_EBIKE_SPEED_FACTOR, DEFAULT_SNAP_LIMIT_M, ROAD_PROFILES
+from optimizer.travel.straight import (
     DEFAULT_DETOUR_FACTOR,
     DEFAULT_PROFILES,
     ModeProfile,
     StraightLineModel,
-)
-
-FIRST_SOLUTIONS = (
-    "AUTOMATIC",
-    "PATH_CHEAPEST_ARC",
-    "PARALLEL_CHEAPEST_INSERTION",
-    "LOCAL_CHEAPEST_INSERTION",
-    "SEQUENTIAL_CHEAPEST_INSERTION",
-    "LOCAL_CHEAPEST_COST_INSERTION",
-    "SAVINGS",
-    "CHRISTOFIDES",
-)
-METAHEURISTICS = (
-    "AUTOMATIC",
-    "GUIDED_LOCAL_SEARCH",
-    "SIMULATED_ANNEALING",
-    "TABU_SEARCH",
-    "GREEDY_DESCENT",
 )
 
 
@@ -147,64 +130,6 @@ class MapSettings:
             )
             raise ConfigurationError(msg)
         return key
-
-
-@dataclass(frozen=True, slots=True)
-class SolverSettings:
-    """OR-Tools search settings. Defaults chosen on benchmark evidence (docs/benchmarks.md)."""
-
-    time_limit_s: float = 10.0
-    first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
-    metaheuristic: str = "GUIDED_LOCAL_SEARCH"
-    #: Stop early once this many solutions were found (tests use 1 for determinism).
-    solution_limit: int | None = None
-    #: Cost per agent who goes out, in seconds of travel: favours fewer, fuller routes.
-    vehicle_fixed_cost_s: int = 0
-    #: Searches run at once, each from another first solution; the better plan is kept.
-    #: 2 uses both cores of a 2-core machine; 1 is a single in-process search.
-    workers: int = 2
-    #: First-solution strategy of the second search (None: see optimizer.parallel).
-    second_first_solution: str | None = None
-    #: Seed the search with optimizer.construct's regret insertion (first_solution is
-    #: then only the fallback, used when OR-Tools cannot complete any constructed start).
-    regret_start: bool = True
-    #: The second search (workers = 2): "lns" = optimizer.lns's ruin-and-recreate from
-    #: the regret start; "ortools" = OR-Tools from second_first_solution.
-    second_search: str = "lns"
-    #: When OR-Tools cannot search from the regret start (large days), spend the time
-    #: left on optimizer.lns instead of an OR-Tools search from its own first solution.
-    lns_fallback: bool = True
-
-    def __post_init__(self) -> None:
-        if not 0 < self.time_limit_s <= 24 * 3600:
-            msg = f"solver.time_limit_s {self.time_limit_s!r} is out of range; expected a number of seconds > 0"
-            raise ConfigurationError(msg)
-        if self.first_solution not in FIRST_SOLUTIONS:
-            msg = f"solver.first_solution {self.first_solution!r} is unknown; options are: {', '.join(FIRST_SOLUTIONS)}"
-            raise ConfigurationError(msg)
-        if self.metaheuristic not in METAHEURISTICS:
-            msg = f"solver.metaheuristic {self.metaheuristic!r} is unknown; options are: {', '.join(METAHEURISTICS)}"
-            raise ConfigurationError(msg)
-        if self.solution_limit is not None and self.solution_limit < 1:
-            msg = f"solver.solution_limit {self.solution_limit!r} must be >= 1"
-            raise ConfigurationError(msg)
-        if self.workers not in (1, 2):
-            msg = f"solver.workers {self.workers!r} is unsupported; expected 1 or 2"
-            raise ConfigurationError(msg)
-        if (
-            self.second_first_solution is not None
-            and self.second_first_solution not in FIRST_SOLUTIONS
-        ):
-            msg = f"solver.second_first_solution {self.second_first_solution!r} is unknown; options are: {', '.join(FIRST_SOLUTIONS)}"
-            raise ConfigurationError(msg)
-        if self.second_search not in ("lns", "ortools"):
-            msg = (
-                f"solver.second_search {self.second_search!r} is unknown; options are: lns, ortools"
-            )
-            raise ConfigurationError(msg)
-        if self.vehicle_fixed_cost_s < 0:
-            msg = f"solver.vehicle_fixed_cost_s {self.vehicle_fixed_cost_s!r} must be >= 0"
-            raise ConfigurationError(msg)
 
 
 LANGS = ("zh", "en")

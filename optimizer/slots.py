@@ -15,12 +15,13 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from optimizer.clock import format_hhmm as hm
+from optimizer.day import DayPlan
 from optimizer.domain import Agent, GeoPoint, TimeWindow, Visit
-from optimizer.pipeline import DayPlan, travel_provider
+from optimizer.pipeline import travel_provider
 from optimizer.plan import Plan, Route, Stop
 from optimizer.problem import RoutingProblem, build_problem
-from optimizer.timeparse import format_hhmm as hm
-from optimizer.travel import TravelProvider
+from optimizer.travel.base import TravelProvider
 from optimizer.verify import check_plan
 
 logger = logging.getLogger(__name__)

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
+from optimizer.clock import format_hhmm as hm
 from optimizer.domain import Agent, Visit
 from optimizer.plan import Plan, Route
 from optimizer.problem import RoutingProblem
-from optimizer.timeparse import format_hhmm as hm
 
 
 def check_plan(plan: Plan, visits: Sequence[Visit], problem: RoutingProblem) -> list[str]:

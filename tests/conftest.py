@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from optimizer.pipeline import DayPlan, plan_day
+from optimizer.day import DayPlan
+from optimizer.pipeline import plan_day
 from tests.helpers import DATE, FAST, at, lunch, make_agent, make_visit, window
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from optimizer.cli import main
 from tests.helpers import DATA_DIR, ROOT
-from tests.test_load import BAD_CASES, _paths
+from tests.inputs.test_load import BAD_CASES, _paths
 
 
 def test_plan_sample_day_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

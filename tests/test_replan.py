@@ -3,14 +3,14 @@ from dataclasses import replace
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from optimizer.clock import arrival_window
 from optimizer.domain import TimeWindow
-from optimizer.events import Event, EventKind
-from optimizer.export import write_plan
-from optimizer.notices import arrival_window
+from optimizer.inputs.events import Event, EventKind
+from optimizer.outputs.export import write_plan
 from optimizer.reopen import open_plan
 from optimizer.replan import replan
 from optimizer.verify import check_plan
-from tests.replan_helpers import H, agent, plan, synthetic_day, visit
+from tests.helpers import H, agent, plan, synthetic_day, visit
 
 
 def assignment(p):

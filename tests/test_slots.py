@@ -2,10 +2,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from optimizer.domain import GeoPoint
-from optimizer.events import Event, EventKind
+from optimizer.inputs.events import Event, EventKind
 from optimizer.replan import replan
 from optimizer.slots import offer_slots, why_no_slot
-from tests.replan_helpers import HOME, H, synthetic_day, visit
+from tests.helpers import HOME, H, synthetic_day, visit
 
 DAY = synthetic_day(seed=11, n_visits=10)
 
@@ -57,7 +57,7 @@ def test_no_offered_slot_breaks_an_existing_window(dlat, dlon, minutes, width):
 
 def test_cli_replan_and_slots(tmp_path, capsys):
     from optimizer.cli import main
-    from optimizer.export import write_plan
+    from optimizer.outputs.export import write_plan
 
     write_plan(DAY, tmp_path / "day")
     plan_json = str(tmp_path / "day" / "plan.json")

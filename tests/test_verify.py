@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from optimizer.pipeline import DayPlan
+from optimizer.day import DayPlan
 from optimizer.plan import Plan, Route, Unassigned
 from optimizer.verify import check_plan
 

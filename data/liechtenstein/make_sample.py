@@ -13,10 +13,10 @@ import math
 import random
 from pathlib import Path
 
+from optimizer.bench.synthetic import appointment_window
 from optimizer.domain import Agent, BreakRule, GeoPoint, Mode, TimeWindow, Visit
-from optimizer.export import agents_frame, visits_frame, write_csv
-from optimizer.roads import Address, addresses
-from optimizer.synthetic import appointment_window
+from optimizer.outputs.export import agents_frame, visits_frame, write_csv
+from optimizer.travel.extract import Address, addresses
 
 HERE = Path(__file__).parent
 EXTRACT = HERE / "liechtenstein.osm.pbf"

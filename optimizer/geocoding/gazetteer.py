@@ -29,6 +29,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from optimizer.datums import CoordSystem, to_wgs84
 from optimizer.domain import GeoPoint
 from optimizer.errors import InputError, Issue
 from optimizer.geocoding.base import (
@@ -38,7 +39,6 @@ from optimizer.geocoding.base import (
     swapped_number,
     without_house_number,
 )
-from optimizer.geocoding.coords import CoordSystem, to_wgs84
 
 logger = logging.getLogger(__name__)
 

@@ -34,9 +34,9 @@ from geopy.geocoders.base import DEFAULT_SENTINEL
 from geopy.geocoders.base import Geocoder as GeopyGeocoder
 from geopy.location import Location
 
+from optimizer.datums import CoordSystem, to_wgs84
 from optimizer.errors import ConfigurationError, GeocodingServiceError
 from optimizer.geocoding.base import GeocodeResult, Quality
-from optimizer.geocoding.coords import CoordSystem, to_wgs84
 
 logger = logging.getLogger(__name__)
 

@@ -21,10 +21,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from optimizer.datums import CoordSystem, to_wgs84
 from optimizer.domain import GeoPoint
 from optimizer.errors import InputError, Issue
 from optimizer.geocoding.base import Geocoder
-from optimizer.geocoding.coords import CoordSystem, to_wgs84
 from optimizer.geocoding.resolve import Place, locate_places
 from optimizer.settings import GeocoderSettings
 

@@ -1,0 +1,104 @@
+"""Pure parsers for the text forms used in input files.
+
+Each raises ValueError whose message says what was expected, for the loader to wrap
+with file, row and column.
+"""
+
+from __future__ import annotations
+
+import re
+
+from optimizer.domain import TimeWindow
+
+_HHMM = re.compile(r"^\s*(\d{1,2})[:：](\d{2})(?::(\d{2}))?\s*$")
+
+
+def parse_hhmm(text: str) -> int:
+    """``"08:30"`` -> seconds since midnight. ``24:00`` is allowed as the day's end."""
+    m = _HHMM.match(text)
+    if not m:
+        msg = "is not a time of day; expected HH:MM (00:00-24:00)"
+        raise ValueError(msg)
+    h, mi, s = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+    if mi > 59 or s > 59 or h > 24 or (h == 24 and (mi or s)):
+        msg = "is not a time of day; expected HH:MM (00:00-24:00)"
+        raise ValueError(msg)
+    return h * 3600 + mi * 60 + s
+
+
+def format_hhmm(seconds: int) -> str:
+    """Seconds since midnight -> ``"HH:MM"`` (rounded down to the minute)."""
+    h, rem = divmod(int(seconds), 3600)
+    return f"{h:02d}:{rem // 60:02d}"
+
+
+def parse_minutes(text: str, *, allow_zero: bool = False) -> int:
+    """``"45"`` or ``"45.5"`` minutes -> whole seconds (rounded up)."""
+    try:
+        value = float(text)
+    except ValueError:
+        msg = "is not a number of minutes; expected e.g. 30"
+        raise ValueError(msg) from None
+    if value != value or value in (float("inf"), float("-inf")):
+        msg = "is not a number of minutes; expected e.g. 30"
+        raise ValueError(msg)
+    if value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        msg = f"is not a valid number of minutes; expected a number {bound}"
+        raise ValueError(msg)
+    if value > 24 * 60:
+        msg = "is longer than a day; expected minutes up to 1440"
+        raise ValueError(msg)
+    return int(-(-value * 60 // 1))
+
+
+def parse_int(text: str, *, minimum: int) -> int:
+    """A whole number ``>= minimum``; ``"2.0"`` is accepted as 2 (Excel writes that)."""
+    try:
+        value = float(text)
+    except ValueError:
+        msg = f"is not a whole number; expected a whole number >= {minimum}"
+        raise ValueError(msg) from None
+    if value != int(value) or value < minimum:
+        msg = f"is not valid; expected a whole number >= {minimum}"
+        raise ValueError(msg)
+    return int(value)
+
+
+def parse_degrees(text: str, *, limit: float) -> float:
+    """Decimal degrees within ``[-limit, limit]``."""
+    try:
+        value = float(text)
+    except ValueError:
+        msg = "is not a number; expected decimal degrees"
+        raise ValueError(msg) from None
+    if not -limit <= value <= limit:
+        msg = f"is out of range; expected decimal degrees in [-{limit:g}, {limit:g}]"
+        raise ValueError(msg)
+    return value
+
+
+def parse_list(text: str) -> tuple[str, ...]:
+    """``"a; b;;c"`` -> ``("a", "b", "c")``; accepts the full-width semicolon too."""
+    return tuple(p.strip() for p in re.split(r"[;；]", text) if p.strip())
+
+
+def arrival_window(start_s: int, width_s: int, appointment: TimeWindow | None) -> TimeWindow:
+    """A window of ``width_s`` around ``start_s`` on a round grid, inside ``appointment``.
+
+    The edges sit on a grid of half the width (at most 30 minutes), so the planned
+    minute cannot be read back from them; the window is then slid, never shrunk, to
+    lie inside the appointment window, or is the appointment window when that is
+    narrower. ``start_s`` always lies inside the result.
+    """
+    grid = min(1800, width_s // 2)
+    lo = (start_s - width_s // 2) // grid * grid
+    hi = lo + width_s
+    if appointment is not None:
+        if appointment.end_s - appointment.start_s <= width_s:
+            return appointment
+        if lo < appointment.start_s:
+            lo, hi = appointment.start_s, appointment.start_s + width_s
+        if hi > appointment.end_s:
+            lo, hi = appointment.end_s - width_s, appointment.end_s
+    return TimeWindow(max(lo, 0), hi)

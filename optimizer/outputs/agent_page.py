@@ -1,0 +1,205 @@
+"""The agent's itinerary page: one self-contained HTML file per agent (pure rendering).
+
+Mobile first (a 390 px phone in the street) and printable on A4: the day's summary,
+then a card per stop in route order with planned arrival and start, the appointment
+window, visit type, address, documents and buttons: call, navigate in AMap (GCJ-02),
+Baidu Maps (BD-09), Apple Maps and Google Maps (WGS-84), and show on the page's map.
+Start, break and end sit in the same time line. The map (built by
+:func:`optimizer.outputs.maps.agent_map`) is embedded with Leaflet inlined: no script or
+stylesheet comes from a CDN, so the page works offline apart from the map tiles; when
+tiles cannot load, the map box is folded away and the list is the page.
+
+Visits are read only through :func:`optimizer.outputs.privacy.visit_view` for the agent
+audience, and only the agent's own route is rendered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import jinja2
+
+from optimizer.clock import format_hhmm
+from optimizer.datums import wgs84_to_bd09, wgs84_to_gcj02
+from optimizer.domain import GeoPoint
+from optimizer.outputs.assets import leaflet_css, leaflet_js
+from optimizer.outputs.privacy import Audience, agent_view, visit_view
+
+if TYPE_CHECKING:
+    from optimizer.day import DayPlan
+    from optimizer.plan import Route
+
+
+@dataclass(frozen=True, slots=True)
+class MapFragment:
+    """A rendered map ready to embed: its container, its script, marker names by label."""
+
+    div: str = ""
+    script: str = ""
+    map_var: str = ""
+    markers: Mapping[str, str] = field(default_factory=dict)
+    colour: str = "#1f77b4"
+
+
+def nav_links(point: GeoPoint, label: str) -> dict[str, str]:
+    """Deep links opening navigation apps at ``point`` (WGS-84), each in its own datum.
+
+    Only the visit id travels as a label: the borrower's name and address are not
+    sent to the map providers.
+    """
+    gcj = wgs84_to_gcj02(point)
+    bd = wgs84_to_bd09(point)
+    name = quote(label)
+    return {
+        "amap": (
+            f"https://uri.amap.com/navigation?to={gcj.lon:.6f},{gcj.lat:.6f},{name}"
+            "&mode=car&coordinate=gaode&callnative=1"
+        ),
+        "baidu": (
+            f"https://api.map.baidu.com/marker?location={bd.lat:.6f},{bd.lon:.6f}"
+            f"&title={name}&content={name}&coord_type=bd09ll&output=html"
+            "&src=webapp.fieldroute.itinerary"
+        ),
+        "apple": f"https://maps.apple.com/?daddr={point.lat:.6f},{point.lon:.6f}&dirflg=d",
+        "google": (
+            "https://www.google.com/maps/dir/?api=1"
+            f"&destination={point.lat:.6f},{point.lon:.6f}&travelmode=driving"
+        ),
+    }
+
+
+def tel_link(phone: str) -> str:
+    """``tel:`` URI with only the digits and a leading +."""
+    digits = re.sub(r"[^\d+]", "", phone)
+    return f"tel:{digits}" if digits else ""
+
+
+def _iso(date: dt.date, seconds: int) -> str:
+    moment = dt.datetime.combine(date, dt.time()) + dt.timedelta(seconds=seconds)
+    return moment.isoformat(timespec="seconds")
+
+
+def _type_label(visit_type: str) -> str:
+    return visit_type.replace("_", " ").capitalize() if visit_type else "Visit"
+
+
+def timeline(day: DayPlan, route: Route) -> list[dict[str, Any]]:
+    """Start, the stops, the break and the end, in time order (the page's cards)."""
+    date = day.plan.date
+    visits = {v.visit_id: v for v in day.visits}
+    items: list[tuple[int, int, dict[str, Any]]] = [
+        (route.depart_s, 0, {"kind": "start", "time": format_hhmm(route.depart_s)})
+    ]
+    for s in route.stops:
+        v = visit_view(visits[s.visit_id], Audience.AGENT)
+        w = v["window"]
+        loc: GeoPoint | None = v["location"]
+        items.append(
+            (
+                s.start_s,
+                1,
+                {
+                    "kind": "stop",
+                    "seq": s.seq,
+                    "visit_id": v["visit_id"],
+                    "arrive": format_hhmm(s.arrive_s),
+                    "arrive_iso": _iso(date, s.arrive_s),
+                    "start": format_hhmm(s.start_s),
+                    "start_iso": _iso(date, s.start_s),
+                    "end": format_hhmm(s.end_s),
+                    "end_iso": _iso(date, s.end_s),
+                    "wait_min": s.wait_s // 60,
+                    "travel_min": round(s.travel_s / 60),
+                    "distance_km": f"{s.distance_m / 1000:.1f}",
+                    "window": f"{format_hhmm(w.start_s)}–{format_hhmm(w.end_s)}"
+                    if w
+                    else "any time",
+                    "type": _type_label(v["visit_type"]),
+                    "address": v["address"],
+                    "name": v["name"],
+                    "phone": v["phone"],
+                    "tel": tel_link(v["phone"]),
+                    "documents": list(v["documents"]),
+                    "links": nav_links(loc, v["visit_id"]) if loc is not None else {},
+                },
+            )
+        )
+    if route.break_start_s is not None and route.break_end_s is not None:
+        items.append(
+            (
+                route.break_start_s,
+                2,
+                {
+                    "kind": "break",
+                    "time": format_hhmm(route.break_start_s),
+                    "until": format_hhmm(route.break_end_s),
+                    "minutes": (route.break_end_s - route.break_start_s) // 60,
+                },
+            )
+        )
+    items.append(
+        (
+            route.return_s,
+            3,
+            {
+                "kind": "end",
+                "time": format_hhmm(route.return_s),
+                "travel_min": round(route.return_travel_s / 60),
+            },
+        )
+    )
+    return [item for _, _, item in sorted(items, key=lambda t: (t[0], t[1]))]
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("optimizer", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def agent_page(day: DayPlan, agent_id: str, fragment: MapFragment | None = None) -> str:
+    """The itinerary page of ``agent_id`` as one HTML string (Leaflet inlined)."""
+    route = day.plan.route_of(agent_id)
+    agent = next(a for a in day.agents if a.agent_id == agent_id)
+    who = agent_view(agent, Audience.AGENT)
+    fragment = fragment or MapFragment()
+    summary: dict[str, Any] = {"visits": 0}
+    items: list[dict[str, Any]] = []
+    if route is not None:
+        items = timeline(day, route)
+        summary = {
+            "visits": len(route.stops),
+            "first_start": format_hhmm(route.stops[0].start_s) if route.stops else "",
+            "depart": format_hhmm(route.depart_s),
+            "back": format_hhmm(route.return_s),
+            "last_end": format_hhmm(route.stops[-1].end_s) if route.stops else "",
+            "travel_min": round(route.travel_s / 60),
+            "distance_km": f"{route.distance_m / 1000:.1f}",
+            "break": (
+                f"{format_hhmm(route.break_start_s)}–{format_hhmm(route.break_end_s)}"
+                if route.break_start_s is not None and route.break_end_s is not None
+                else ""
+            ),
+        }
+    template = _environment().get_template("agent_page.html.j2")
+    return template.render(
+        agent_id=who["agent_id"],
+        agent_name=who["name"],
+        date=day.plan.date.isoformat(),
+        weekday=day.plan.date.strftime("%a"),
+        summary=summary,
+        items=items,
+        fragment=fragment,
+        leaflet_css=leaflet_css() if fragment.script else "",
+        leaflet_js=leaflet_js() if fragment.script else "",
+        travel_note=str(day.plan.travel.get("note", "")),
+    )

@@ -1,0 +1,322 @@
+"""Writing a plan: plan.json, itineraries.csv, unassigned.csv and the re-open bundle.
+
+The plan folder keeps the parsed inputs and the settings used (``inputs/``), so that a
+plan can be re-opened from its folder alone. Everything is written into a temporary
+folder first and moved into place at the end: a failed run leaves nothing half-written.
+
+The folder holds personal data: it is readable by the owner only (folders 0700, files
+0600) unless ``share=True``; ``inputs/`` (every input column, unmasked) stays
+owner-only even then. The dispatcher tables pass :func:`optimizer.outputs.privacy.check_columns`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Collection, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from optimizer.clock import format_hhmm
+from optimizer.day import DayPlan
+from optimizer.domain import Agent, Visit
+from optimizer.outputs.calendar import agent_calendar
+from optimizer.outputs.folder import set_permissions, staged_dir
+from optimizer.outputs.notices import build_notices, load_template
+from optimizer.outputs.privacy import Audience, check_columns
+from optimizer.plan import Plan, Route
+
+#: Plan-derived columns of the dispatcher tables: no personal data in them.
+PLAN_COLUMNS = frozenset(
+    {"agent_id", "seq", "arrive", "start", "end", "wait_min", "travel_min", "distance_km", "reason"}
+)
+
+
+def iso(date: dt.date, seconds: int) -> str:
+    """Local ISO 8601 time on the plan date (seconds past midnight may roll over)."""
+    moment = dt.datetime.combine(date, dt.time()) + dt.timedelta(seconds=int(seconds))
+    return moment.isoformat(timespec="seconds")
+
+
+def _minutes(seconds: int) -> float:
+    return round(seconds / 60, 1)
+
+
+def _km(metres: int) -> float:
+    return round(metres / 1000, 2)
+
+
+def summary(plan: Plan, total_visits: int) -> dict[str, Any]:
+    served = {s.visit_id for r in plan.routes for s in r.stops}
+    return {
+        "visits": total_visits,
+        "assigned": len(served),
+        "unassigned": len(plan.unassigned),
+        "agents_used": len(plan.routes),
+        "travel_min": _minutes(sum(r.travel_s for r in plan.routes)),
+        "distance_km": _km(sum(r.distance_m for r in plan.routes)),
+    }
+
+
+def plan_to_dict(day: DayPlan) -> dict[str, Any]:
+    """The plan.json document (VROOM-like shape)."""
+    plan = day.plan
+    priority = {v.visit_id: v.priority for v in day.visits}
+    doc_summary = summary(plan, len(day.visits))
+    doc_summary["priority_served"] = sum(priority[vid] for vid in plan.assigned_ids)
+    doc_summary["priority_total"] = sum(priority.values())
+    return {
+        "date": plan.date.isoformat(),
+        "timezone": plan.timezone,
+        "solver": {
+            "engine": plan.solver.engine,
+            "status": plan.solver.status,
+            "time_limit_s": plan.solver.time_limit_s,
+            "wall_s": plan.solver.wall_s,
+        },
+        "travel": dict(plan.travel),
+        "summary": doc_summary,
+        "routes": [_route_dict(plan.date, r) for r in plan.routes],
+        "unassigned": [{"visit_id": u.visit_id, "reason": u.reason} for u in plan.unassigned],
+    }
+
+
+def _route_dict(date: dt.date, route: Route) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "agent_id": route.agent_id,
+        "start": iso(date, route.depart_s),
+        "end": iso(date, route.return_s),
+        "travel_min": _minutes(route.travel_s),
+        "distance_km": _km(route.distance_m),
+        "break": None,
+        "stops": [
+            {
+                "seq": s.seq,
+                "visit_id": s.visit_id,
+                "arrive": iso(date, s.arrive_s),
+                "start": iso(date, s.start_s),
+                "end": iso(date, s.end_s),
+                "wait_min": _minutes(s.wait_s),
+                "travel_min": _minutes(s.travel_s),
+                "distance_km": _km(s.distance_m),
+            }
+            for s in route.stops
+        ],
+    }
+    if route.break_start_s is not None and route.break_end_s is not None:
+        out["break"] = {
+            "start": iso(date, route.break_start_s),
+            "end": iso(date, route.break_end_s),
+        }
+    return out
+
+
+def _place_and_window(v: Visit) -> dict[str, object]:
+    """The address, coordinate and window cells, as the input format writes them."""
+    return {
+        "address": v.address,
+        "lat": v.location.lat if v.location else "",
+        "lon": v.location.lon if v.location else "",
+        "window_start": format_hhmm(v.window.start_s) if v.window else "",
+        "window_end": format_hhmm(v.window.end_s) if v.window else "",
+    }
+
+
+def itineraries_frame(day: DayPlan) -> pd.DataFrame:
+    """One row per stop, in route order: the dispatcher's spreadsheet."""
+    visits = {v.visit_id: v for v in day.visits}
+    rows = []
+    for route in day.plan.routes:
+        for s in route.stops:
+            v = visits[s.visit_id]
+            rows.append(
+                {
+                    "agent_id": route.agent_id,
+                    "seq": s.seq,
+                    "visit_id": s.visit_id,
+                    **_place_and_window(v),
+                    "arrive": format_hhmm(s.arrive_s),
+                    "start": format_hhmm(s.start_s),
+                    "end": format_hhmm(s.end_s),
+                    "wait_min": _minutes(s.wait_s),
+                    "travel_min": _minutes(s.travel_s),
+                    "distance_km": _km(s.distance_m),
+                    "visit_type": v.visit_type,
+                    "priority": v.priority,
+                    "documents": "; ".join(v.documents),
+                }
+            )
+    columns = [
+        "agent_id",
+        "seq",
+        "visit_id",
+        "address",
+        "lat",
+        "lon",
+        "window_start",
+        "window_end",
+        "arrive",
+        "start",
+        "end",
+        "wait_min",
+        "travel_min",
+        "distance_km",
+        "visit_type",
+        "priority",
+        "documents",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def unassigned_frame(day: DayPlan) -> pd.DataFrame:
+    visits = {v.visit_id: v for v in day.visits}
+    rows = [
+        {
+            "visit_id": u.visit_id,
+            "priority": visits[u.visit_id].priority,
+            "window_start": format_hhmm(w.start_s) if (w := visits[u.visit_id].window) else "",
+            "window_end": format_hhmm(w.end_s) if w else "",
+            "reason": u.reason,
+        }
+        for u in day.plan.unassigned
+    ]
+    return pd.DataFrame(
+        rows, columns=["visit_id", "priority", "window_start", "window_end", "reason"]
+    )
+
+
+def visits_frame(visits: Sequence[Visit]) -> pd.DataFrame:
+    """Visits back in the input format, so the loader can re-open them."""
+    return pd.DataFrame(
+        [
+            {
+                "visit_id": v.visit_id,
+                "name": v.name,
+                "phone": v.phone,
+                **_place_and_window(v),
+                "duration_min": v.duration_s / 60,
+                "visit_type": v.visit_type,
+                "skills": ";".join(sorted(v.skills)),
+                "priority": v.priority,
+                "documents": ";".join(v.documents),
+                "agent_id": v.pinned_agent or "",
+                "demand": v.demand or "",
+                **dict(v.extra),
+            }
+            for v in visits
+        ]
+    )
+
+
+def agents_frame(agents: Sequence[Agent]) -> pd.DataFrame:
+    """Agents back in the input format."""
+    rows = []
+    for a in agents:
+        rule = a.break_rule
+        rows.append(
+            {
+                "agent_id": a.agent_id,
+                "name": a.name,
+                "phone": a.phone,
+                "start_lat": a.start.lat if a.start else "",
+                "start_lon": a.start.lon if a.start else "",
+                "end_lat": a.end.lat if a.end else "",
+                "end_lon": a.end.lon if a.end else "",
+                "shift_start": format_hhmm(a.shift.start_s),
+                "shift_end": format_hhmm(a.shift.end_s),
+                "break_start": format_hhmm(rule.window.start_s) if rule else "",
+                "break_end": format_hhmm(rule.window.end_s) if rule else "",
+                "break_min": rule.duration_s / 60 if rule else "",
+                "skills": ";".join(sorted(a.skills)),
+                "max_visits": "" if a.max_visits is None else a.max_visits,
+                "capacity": "" if a.capacity is None else a.capacity,
+                "mode": a.mode.value,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    # utf-8-sig: Excel opens it with the right characters (Chinese names, addresses).
+    frame.to_csv(path, index=False, encoding="utf-8-sig")
+
+
+def write_rows_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str], path: Path) -> None:
+    """Plain rows (e.g. the re-plan's changes.csv) as a CSV with these columns."""
+    write_csv(pd.DataFrame(list(rows), columns=list(columns)), path)
+
+
+def write_json(doc: dict[str, Any], path: Path) -> None:
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def write_tables(day: DayPlan, out: Path) -> list[Path]:
+    """plan.json, itineraries.csv, unassigned.csv and inputs/ into ``out``."""
+    paths = [out / "plan.json", out / "itineraries.csv", out / "unassigned.csv"]
+    itineraries, unassigned = itineraries_frame(day), unassigned_frame(day)
+    for frame in (itineraries, unassigned):
+        check_columns(Audience.DISPATCHER, list(frame.columns), derived=PLAN_COLUMNS)
+    write_json(plan_to_dict(day), paths[0])
+    write_csv(itineraries, paths[1])
+    write_csv(unassigned, paths[2])
+    inputs = out / "inputs"
+    inputs.mkdir(exist_ok=True)
+    write_csv(visits_frame(day.visits), inputs / "visits.csv")
+    write_csv(agents_frame(day.agents), inputs / "agents.csv")
+    write_json(day.settings.to_dict(), inputs / "settings.json")
+    return paths
+
+
+def write_calendars(day: DayPlan, out: Path, agents: Collection[str] | None = None) -> list[Path]:
+    """agent-<agent_id>.ics for every agent with a route (or only ``agents``)."""
+    paths = []
+    for route in day.plan.routes:
+        if agents is not None and route.agent_id not in agents:
+            continue
+        path = out / f"agent-{route.agent_id}.ics"
+        path.write_bytes(agent_calendar(day, route.agent_id))
+        paths.append(path)
+    return paths
+
+
+def write_notices(day: DayPlan, out: Path, visits: Collection[str] | None = None) -> list[Path]:
+    """notices.csv (every visit, or only ``visits``) and notices/<visit_id>.txt (routed ones)."""
+    lang = day.settings.notices.lang
+    notices = build_notices(day, load_template(day.settings.notices, lang), lang=lang)
+    if visits is not None:
+        notices = [n for n in notices if n.visit_id in visits]
+    folder = out / "notices"
+    folder.mkdir(exist_ok=True)
+    paths = [out / "notices.csv"]
+    columns = ["visit_id", "phone", "lang", "window_start", "window_end", "text", "status"]
+    frame = pd.DataFrame([[getattr(n, c) for c in columns] for n in notices], columns=columns)
+    frame.to_csv(paths[0], index=False, encoding="utf-8-sig")
+    for n in notices:
+        if n.text:
+            path = folder / f"{n.visit_id}.txt"
+            path.write_text(n.text + "\n", encoding="utf-8")
+            paths.append(path)
+    return paths
+
+
+def write_plan(
+    day: DayPlan,
+    out: Path,
+    renderers: Sequence[Callable[[DayPlan, Path], list[Path]]] = (),
+    *,
+    share: bool = False,
+) -> list[Path]:
+    """Write every output atomically; returns the final paths.
+
+    The staging folder is created 0700 (mkdtemp), so nothing in it is readable by
+    others before the permissions are set and the folder is moved into place.
+    """
+    written: list[Path] = []
+    with staged_dir(out) as tmp:
+        written += write_tables(day, tmp)
+        for render in renderers:
+            written += render(day, tmp)
+        set_permissions(tmp, share=share)
+    return [out / p.relative_to(tmp) for p in written]

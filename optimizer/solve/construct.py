@@ -1,0 +1,413 @@
+"""A fast constructive start: priority-first regret insertion, vectorised with numpy.
+
+The routes it builds respect visit windows, shifts, skills and pins, max_visits,
+capacity and the break (conservatively: the break is taken right after a stop, before
+the travel to the next one, so any schedule found here is one OR-Tools accepts). They
+seed OR-Tools' local search through ``solve(..., initial_routes=...)``.
+
+Selection rule: among unrouted visits, take the one with the highest
+``priority * priority_weight_s + regret - cheapest``, where ``cheapest`` is its
+cheapest feasible insertion (added travel seconds) and ``regret`` the sum of the
+differences to its next ``regret_k - 1`` best routes (a visit that fits one route only
+gets the large ``priority_weight_s`` as regret). Only the route that received a visit
+is re-evaluated after each insertion, so the whole build is ``O(visits^2 * gaps)``
+array work.
+
+The same insertion (:class:`Insertion`) recreates routes in optimizer.solve.lns's
+ruin-and-recreate search: it can start from given routes, remove visits and fill
+again, so both share one feasibility model.
+
+Pure: no OR-Tools, no clock, no randomness.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+
+from optimizer.feasibility import able_agents
+from optimizer.problem import RoutingProblem
+
+IntArray = np.ndarray[Any, np.dtype[np.int64]]
+FloatArray = np.ndarray[Any, np.dtype[np.float64]]
+
+_INF = float("inf")
+
+
+@dataclass(slots=True)
+class RouteState:
+    """One agent's route under construction: real nodes, and the gap holding the break."""
+
+    agent: int
+    nodes: list[int]  # start node, visits..., end node
+    break_gap: int | None  # the break follows nodes[break_gap]; None: no break owed
+    load: int = 0
+
+    def copy(self) -> RouteState:
+        return RouteState(self.agent, list(self.nodes), self.break_gap, self.load)
+
+
+@dataclass(frozen=True, slots=True)
+class _Best:
+    """Best insertion of every candidate into one route: cost, gap, break-before flag."""
+
+    cost: FloatArray
+    gap: IntArray
+    break_before: np.ndarray[Any, np.dtype[np.bool_]]
+
+
+class Insertion:
+    """Routes being filled by priority-first regret insertion.
+
+    Starts empty (or from :meth:`load`); :meth:`remove` takes visits out again and
+    :meth:`fill` inserts unrouted visits until none fits. The break is placed after a
+    stop, before the next leg (see the module docstring): every route it holds can be
+    timed by :meth:`schedule`.
+    """
+
+    def __init__(
+        self, problem: RoutingProblem, regret_k: int = 3, priority_weight_s: int = 3600
+    ) -> None:
+        self.p = problem
+        self.k = regret_k
+        self.weight = priority_weight_s
+        n = problem.num_visits
+        self.n = n
+        n_points = len(problem.points)
+        self.service = np.zeros(n_points, dtype=np.int64)
+        self.early = np.zeros(n_points, dtype=np.int64)
+        self.late = np.zeros(n_points, dtype=np.int64)
+        for i, v in enumerate(problem.visits):
+            w = problem.window(i)
+            self.service[i] = v.duration_s
+            self.early[i], self.late[i] = w.start_s, w.end_s
+        self.priority = np.array([v.priority for v in problem.visits], dtype=np.int64)
+        self.demand = np.array([v.demand for v in problem.visits], dtype=np.int64)
+        self.routes = [self._empty_route(a) for a in range(len(problem.agents))]
+        self.allowed = np.zeros((n, len(problem.agents)), dtype=bool)
+        for i in range(n):
+            self.allowed[i, able_agents(problem, i)] = True
+        for a, agent in enumerate(problem.agents):
+            for node in problem.matrices[agent.mode].unreachable:
+                if node < n:
+                    self.allowed[node, a] = False
+        self.cost = np.full((n, len(problem.agents)), _INF)
+        self.gap = np.zeros((n, len(problem.agents)), dtype=np.int64)
+        self.brk = np.zeros((n, len(problem.agents)), dtype=bool)
+        self.unrouted = np.ones(n, dtype=bool)
+        self.where = np.full(n, -1, dtype=np.int64)  # agent serving each visit, -1: none
+
+    def _empty_route(self, a: int) -> RouteState:
+        agent = self.p.agents[a]
+        owed = agent.break_rule is not None
+        return RouteState(a, [self.p.start_node(a), self.p.end_node(a)], 0 if owed else None)
+
+    # -- state -------------------------------------------------------------------------
+
+    def visits(self) -> tuple[tuple[int, ...], ...]:
+        """Visit indices per agent (agent order)."""
+        return tuple(tuple(r.nodes[1:-1]) for r in self.routes)
+
+    def snapshot(self) -> list[RouteState]:
+        return [r.copy() for r in self.routes]
+
+    def restore(self, routes: Sequence[RouteState]) -> None:
+        """Go back to routes taken by :meth:`snapshot` (costs are recomputed by fill)."""
+        self.routes = [r.copy() for r in routes]
+        self.unrouted[:] = True
+        self.where[:] = -1
+        for r in self.routes:
+            visits = r.nodes[1:-1]
+            self.unrouted[visits] = False
+            self.where[visits] = r.agent
+
+    def load(self, routes: Sequence[Sequence[int]]) -> bool:
+        """Take ``routes`` (visit indices per agent) as the current routes.
+
+        Each route's break goes into the first gap where the route is feasible in this
+        module's model. False (and nothing changed) if some route has no such gap or
+        breaks a rule checked here (skills, pins, max_visits, capacity).
+        """
+        states: list[RouteState] = []
+        for a, visits in enumerate(routes):
+            agent = self.p.agents[a]
+            nodes = [self.p.start_node(a), *visits, self.p.end_node(a)]
+            load = int(self.demand[list(visits)].sum()) if visits else 0
+            if (
+                (visits and not self.allowed[list(visits), a].all())
+                or (agent.max_visits is not None and len(visits) > agent.max_visits)
+                or (agent.capacity is not None and load > agent.capacity)
+            ):
+                return False
+            gaps: list[int | None] = (
+                [None] if agent.break_rule is None else list(range(len(nodes) - 1))
+            )
+            state = next(
+                (s for g in gaps if self.feasible(s := RouteState(a, nodes, g, load))),
+                None,
+            )
+            if state is None:
+                return False
+            states.append(state)
+        self.restore(states)
+        return True
+
+    def remove(self, u: int) -> None:
+        """Take visit ``u`` out of its route (the break stays between the same stops)."""
+        a = int(self.where[u])
+        if a < 0:
+            return
+        route = self.routes[a]
+        k = route.nodes.index(u)
+        del route.nodes[k]
+        if route.break_gap is not None and k <= route.break_gap:
+            route.break_gap -= 1
+        route.load -= int(self.demand[u])
+        self.unrouted[u] = True
+        self.where[u] = -1
+
+    def feasible(self, route: RouteState) -> bool:
+        """Windows, shift end and break window hold for ``route`` in this model."""
+        agent = self.p.agents[route.agent]
+        dep, _ = self._times(route)
+        nodes = route.nodes
+        for k in range(1, len(nodes) - 1):
+            if dep[k] - self.service[nodes[k]] > self.late[nodes[k]]:
+                return False
+        rule = agent.break_rule
+        g = route.break_gap
+        if (
+            g is not None
+            and rule is not None
+            and max(int(dep[g]), rule.window.start_s) > rule.window.end_s
+        ):
+            return False
+        return int(dep[-1]) <= agent.shift.end_s
+
+    def schedule(self, route: RouteState) -> tuple[int, list[int], int, int | None]:
+        """(depart, service starts, return, break start) of a feasible route.
+
+        Earliest times, except the departure: as late as the first stop allows (the
+        rule of optimizer.solve.ortools._extract). The break starts when the stop before it
+        ends (not before its window), and the next leg follows it.
+        """
+        agent = self.p.agents[route.agent]
+        t = self.p.matrices[agent.mode].seconds
+        dep, _ = self._times(route)
+        nodes = route.nodes
+        starts = [int(dep[k] - self.service[nodes[k]]) for k in range(1, len(nodes) - 1)]
+        rule = agent.break_rule
+        brk = None
+        if route.break_gap is not None and rule is not None:
+            brk = max(int(dep[route.break_gap]), rule.window.start_s)
+        depart = agent.shift.start_s
+        if starts:
+            first_leg = int(t[nodes[0], nodes[1]])
+            latest = starts[0] - first_leg
+            if brk is not None and route.break_gap == 0:
+                latest = min(brk, latest - rule.duration_s) if rule is not None else latest
+            depart = max(depart, latest)
+        return depart, starts, int(dep[-1]), brk
+
+    def travel_s(self) -> int:
+        total = 0
+        for r in self.routes:
+            if len(r.nodes) > 2:
+                t = self.p.matrices[self.p.agents[r.agent].mode].seconds
+                total += int(t[r.nodes[:-1], r.nodes[1:]].sum())
+        return total
+
+    def served_priority(self) -> int:
+        return int(self.priority[~self.unrouted].sum())
+
+    # -- insertion ---------------------------------------------------------------------
+
+    def _times(self, route: RouteState) -> tuple[IntArray, IntArray]:
+        """(earliest departure after each node, latest arrival at each node)."""
+        agent = self.p.agents[route.agent]
+        t = self.p.matrices[agent.mode].seconds
+        nodes = route.nodes
+        rule = agent.break_rule
+        m = len(nodes)
+        dep = np.zeros(m, dtype=np.int64)
+        latest = np.zeros(m, dtype=np.int64)
+        dep[0] = agent.shift.start_s
+        for k in range(1, m):
+            leave = int(dep[k - 1])
+            if route.break_gap == k - 1 and rule is not None:
+                leave = max(leave, rule.window.start_s) + rule.duration_s
+            arrive = leave + int(t[nodes[k - 1], nodes[k]])
+            node = nodes[k]
+            if k < m - 1:
+                dep[k] = max(arrive, int(self.early[node])) + int(self.service[node])
+            else:
+                dep[k] = arrive
+        latest[m - 1] = agent.shift.end_s
+        for k in range(m - 2, -1, -1):
+            leave = int(latest[k + 1]) - int(t[nodes[k], nodes[k + 1]])
+            if route.break_gap == k and rule is not None:
+                leave = min(rule.window.end_s, leave - rule.duration_s)
+            node = nodes[k]
+            if k == 0:
+                latest[k] = leave
+            else:
+                latest[k] = min(int(self.late[node]), leave - int(self.service[node]))
+        return dep, latest
+
+    def _evaluate(self, route: RouteState, candidates: IntArray) -> _Best:
+        """Cheapest feasible insertion of each candidate in ``route`` (inf: none)."""
+        a = route.agent
+        agent = self.p.agents[a]
+        t = self.p.matrices[agent.mode].seconds
+        nodes = np.array(route.nodes, dtype=np.int64)
+        dep, latest = self._times(route)
+        prev, nxt = nodes[:-1], nodes[1:]  # gaps
+        u = candidates[:, None]
+        t_in = t[prev[None, :], u]  # (U, G)
+        t_out = t[u, nxt[None, :]]
+        e_u, l_u, s_u = self.early[u], self.late[u], self.service[u]
+        arrive = dep[None, :-1] + t_in
+        start = np.maximum(arrive, e_u)
+        ok = (start <= l_u) & (start + s_u + t_out <= latest[None, 1:])
+        rule = agent.break_rule
+        brk_before = np.zeros(ok.shape, dtype=bool)
+        if route.break_gap is not None and rule is not None:
+            g = route.break_gap
+            bs, be, d = rule.window.start_s, rule.window.end_s, rule.duration_s
+            # Break after u (u joins the stretch before the break).
+            b_after = np.maximum(start[:, g] + s_u[:, 0], bs)
+            ok_after = (
+                (start[:, g] <= l_u[:, 0])
+                & (b_after <= be)
+                & (b_after + d + t_out[:, g] <= latest[g + 1])
+            )
+            # Break before u.
+            b0 = max(int(dep[g]), bs)
+            start_b = np.maximum(b0 + d + t_in[:, g], e_u[:, 0])
+            ok_before = (
+                (b0 <= be)
+                & (start_b <= l_u[:, 0])
+                & (start_b + s_u[:, 0] + t_out[:, g] <= latest[g + 1])
+            )
+            ok[:, g] = ok_after | ok_before
+            brk_before[:, g] = ~ok_after & ok_before
+        if agent.max_visits is not None and len(route.nodes) - 2 >= agent.max_visits:
+            ok[:] = False
+        if agent.capacity is not None:
+            ok &= (route.load + self.demand[candidates] <= agent.capacity)[:, None]
+        delta = (t_in + t_out - t[prev, nxt][None, :]).astype(np.float64)
+        delta[~ok] = _INF
+        gap = np.argmin(delta, axis=1)
+        rows = np.arange(len(candidates))
+        cost = delta[rows, gap]
+        cost[~self.allowed[candidates, a]] = _INF
+        return _Best(cost, gap.astype(np.int64), brk_before[rows, gap])
+
+    def _refresh(self, a: int) -> None:
+        candidates = np.flatnonzero(self.unrouted & self.allowed[:, a]).astype(np.int64)
+        self.cost[:, a] = _INF
+        if len(candidates) == 0:
+            return
+        best = self._evaluate(self.routes[a], candidates)
+        self.cost[candidates, a] = best.cost
+        self.gap[candidates, a] = best.gap
+        self.brk[candidates, a] = best.break_before
+
+    def _insert(self, u: int, a: int) -> None:
+        route = self.routes[a]
+        g = int(self.gap[u, a])
+        route.nodes.insert(g + 1, u)
+        if route.break_gap is not None and (
+            g < route.break_gap or (g == route.break_gap and not self.brk[u, a])
+        ):
+            route.break_gap += 1
+        route.load += int(self.demand[u])
+        self.unrouted[u] = False
+        self.where[u] = a
+        self.cost[u, :] = _INF
+
+    def _pick(self) -> tuple[int, int] | None:
+        live = np.flatnonzero(self.unrouted & np.isfinite(self.cost).any(axis=1))
+        if len(live) == 0:
+            return None
+        costs = self.cost[live]
+        k = min(self.k, costs.shape[1])
+        part = np.sort(costs, axis=1)[:, :k] if k > 1 else costs.min(axis=1, keepdims=True)
+        cheapest = part[:, 0]
+        others = np.where(np.isfinite(part[:, 1:]), part[:, 1:], cheapest[:, None] + self.weight)
+        regret = (others - cheapest[:, None]).sum(axis=1)
+        score = self.priority[live] * float(self.weight) + regret - cheapest
+        best = int(np.argmax(score))
+        u = int(live[best])
+        return u, int(np.argmin(self.cost[u]))
+
+    def fill(self, regret_k: int | None = None, *, stop: Callable[[], bool] | None = None) -> bool:
+        """Insert unrouted visits, best score first, until none fits anywhere.
+
+        ``regret_k`` overrides the constructor's for this fill. ``stop`` is asked
+        between insertions; False when it stopped the fill early (routes stay valid).
+        """
+        if regret_k is not None:
+            self.k = regret_k
+        for a in range(len(self.routes)):
+            self._refresh(a)
+        while (choice := self._pick()) is not None:
+            if stop is not None and stop():
+                return False
+            u, a = choice
+            self._insert(u, a)
+            self._refresh(a)
+        return True
+
+    def build(self) -> tuple[tuple[int, ...], ...]:
+        self.fill()
+        return self.visits()
+
+
+def regret_routes(
+    problem: RoutingProblem, *, regret_k: int = 3, priority_weight_s: int = 3600
+) -> tuple[tuple[int, ...], ...]:
+    """Visit indices per agent (agent order), built by priority-first regret insertion."""
+    if regret_k < 1:
+        msg = f"Expected regret_k >= 1, got {regret_k}."
+        raise ValueError(msg)
+    if not problem.agents or not problem.num_visits:
+        return tuple(() for _ in problem.agents)
+    return Insertion(problem, regret_k, priority_weight_s).build()
+
+
+#: (regret_k, priority_weight_s) of the starts :func:`regret_starts` builds; chosen on
+#: field-day seeds 3-4 (docs/benchmarks.md).
+START_VARIANTS: tuple[tuple[int, int], ...] = ((4, 1800), (3, 1800), (2, 1800), (1, 1800))
+
+
+def route_travel_s(problem: RoutingProblem, routes: tuple[tuple[int, ...], ...]) -> int:
+    """Total travel seconds of ``routes`` (visit indices per agent), to and from home."""
+    total = 0
+    for a, visits in enumerate(routes):
+        if not visits:
+            continue
+        nodes = [problem.start_node(a), *visits, problem.end_node(a)]
+        total += sum(problem.travel_s(a, i, j) for i, j in pairwise(nodes))
+    return total
+
+
+def regret_starts(
+    problem: RoutingProblem, variants: tuple[tuple[int, int], ...] = START_VARIANTS
+) -> list[tuple[tuple[int, ...], ...]]:
+    """One start per variant, best first: most served priority, then least travel."""
+    starts: list[tuple[tuple[int, ...], ...]] = []
+    for k, w in variants:
+        routes = regret_routes(problem, regret_k=k, priority_weight_s=w)
+        if routes not in starts:
+            starts.append(routes)
+
+    def key(routes: tuple[tuple[int, ...], ...]) -> tuple[int, int]:
+        served = sum(problem.visits[i].priority for r in routes for i in r)
+        return (-served, route_travel_s(problem, routes))
+
+    return sorted(starts, key=key)

@@ -1,0 +1,228 @@
+"""Ruin and recreate around the regret insertion: a pure Python/numpy improvement phase.
+
+Each iteration removes 10-30 served visits (at random, a geographic cluster around a
+random visit, the costliest detours, or a whole short route) and lets
+:class:`optimizer.solve.construct.Insertion` (the regret start's own insertion, so one
+feasibility model) fill every route again from all unserved visits, with a random
+regret depth; 2-opt, or-opt and 2-opt* (optimizer.solve.localsearch) then improve the
+routes the recreate changed (routes owing a break are left as they are). The candidate
+replaces the current routes under simulated annealing on
+``travel - priority_weight * served priority`` (the weight exceeds any travel saving by
+default, so served priority never drops); the best routes are kept lexicographically
+(served priority first, then travel).
+
+Used where OR-Tools cannot search from the constructive start (large days) and as the
+second search of optimizer.solve.parallel (docs/benchmarks.md). Deterministic for a seed
+and an iteration count; ``deadline`` (a ``time.time()`` value) only stops it early.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from optimizer.problem import RoutingProblem
+from optimizer.solve.construct import Insertion, RouteState
+from optimizer.solve.localsearch import LocalSearch
+
+Routes = tuple[tuple[int, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LnsSettings:
+    """Knobs of the search (defaults chosen on field-day seeds 3-4 and C101/R103)."""
+
+    min_remove: int = 10
+    max_remove: int = 30
+    #: Never remove more than this share of the served visits at once.
+    max_remove_share: float = 0.3
+    #: Start temperature, in seconds of travel per served visit (average leg scale).
+    start_temperature: float = 0.3
+    #: Temperature at the deadline, as a share of the start temperature.
+    end_temperature_share: float = 0.01
+    #: Seconds of travel one priority unit is worth in the acceptance criterion.
+    priority_weight_s: int = 10**9
+    #: Priority weight of the recreate's regret insertion (construct.START_VARIANTS).
+    insertion_weight_s: int = 1800
+    #: Relative weights of the ruin operators: random, cluster, worst, route.
+    operator_weights: tuple[float, float, float, float] = (1.0, 2.0, 1.0, 0.3)
+    #: Improve each recreate with 2-opt / or-opt / 2-opt* (optimizer.solve.localsearch) on the
+    #: routes it changed, before acceptance (routes owing a break are left alone).
+    local_search: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class LnsResult:
+    routes: Routes
+    served_priority: int
+    travel_s: int
+    iterations: int
+    improvements: int
+
+
+class _Search:
+    def __init__(self, problem: RoutingProblem, seed: int, settings: LnsSettings) -> None:
+        self.p = problem
+        self.s = settings
+        self.rng = np.random.default_rng(seed)
+        self.ins = Insertion(problem, 3, settings.insertion_weight_s)
+        n = problem.num_visits
+        # Closeness of visits for the cluster ruin: travel time of the first agent's
+        # mode, both ways (modes differ by speed, hardly by order).
+        mode = problem.agents[0].mode
+        sec = problem.matrices[mode].seconds[:n, :n].astype(np.float64)
+        self.close = sec + sec.T
+
+    def energy(self) -> float:
+        return self.ins.travel_s() - float(self.s.priority_weight_s) * self.ins.served_priority()
+
+    def ruin(self) -> None:
+        served = np.flatnonzero(~self.ins.unrouted)
+        if len(served) == 0:
+            return
+        cap = max(1, int(len(served) * self.s.max_remove_share))
+        lo = min(self.s.min_remove, cap)
+        q = int(self.rng.integers(lo, max(lo, min(self.s.max_remove, cap)) + 1))
+        w = np.array(self.s.operator_weights, dtype=np.float64)
+        op = int(self.rng.choice(len(w), p=w / w.sum()))
+        if op == 0:
+            chosen = self.rng.choice(served, size=min(q, len(served)), replace=False)
+        elif op == 1:
+            seed_visit = int(self.rng.integers(self.p.num_visits))
+            order = served[np.argsort(self.close[seed_visit, served], kind="stable")]
+            chosen = order[:q]
+        elif op == 2:
+            gain = self._removal_gain(served)
+            order = served[np.argsort(-gain, kind="stable")]
+            # Randomised worst removal: index floor(len * r^3) favours the worst.
+            picks: list[int] = []
+            pool = list(order)
+            while len(picks) < q and pool:
+                k = int(len(pool) * self.rng.random() ** 3)
+                picks.append(pool.pop(k))
+            chosen = np.array(picks, dtype=np.int64)
+        else:
+            used = [r for r in self.ins.routes if len(r.nodes) > 2]
+            sizes = np.array([len(r.nodes) for r in used], dtype=np.float64)
+            # Shorter routes more likely: weight 1 / size^2.
+            pr = 1.0 / sizes**2
+            route = used[int(self.rng.choice(len(used), p=pr / pr.sum()))]
+            chosen = np.array(route.nodes[1:-1], dtype=np.int64)
+        for u in chosen:
+            self.ins.remove(int(u))
+
+    def _removal_gain(self, served: np.ndarray) -> np.ndarray:
+        gain = np.zeros(len(served), dtype=np.float64)
+        pos = {int(u): k for k, u in enumerate(served)}
+        for r in self.ins.routes:
+            if len(r.nodes) <= 2:
+                continue
+            t = self.p.matrices[self.p.agents[r.agent].mode].seconds
+            nodes = np.array(r.nodes, dtype=np.int64)
+            prev, mid, nxt = nodes[:-2], nodes[1:-1], nodes[2:]
+            g = t[prev, mid] + t[mid, nxt] - t[prev, nxt]
+            for u, x in zip(mid, g, strict=True):
+                gain[pos[int(u)]] = float(x)
+        return gain
+
+
+def improve(
+    problem: RoutingProblem,
+    routes: Sequence[Sequence[int]],
+    deadline: float,
+    seed: int = 0,
+    *,
+    max_iterations: int | None = None,
+    settings: LnsSettings | None = None,
+) -> LnsResult:
+    """Ruin-and-recreate from ``routes`` (visit indices per agent) until ``deadline``.
+
+    Never returns routes worse than ``routes`` (served priority, then travel); returns
+    them unchanged when they do not fit construct's model (e.g. a break taken while
+    waiting) or nothing improved.
+    """
+    cfg = settings or LnsSettings()
+    start: Routes = tuple(tuple(r) for r in routes)
+    if not problem.agents or not problem.num_visits:
+        return LnsResult(start, 0, 0, 0, 0)
+    search = _Search(problem, seed, cfg)
+    ins = search.ins
+    if not ins.load(start):
+        prio = sum(problem.visits[i].priority for r in start for i in r)
+        return LnsResult(start, prio, _travel(problem, start), 0, 0)
+    ins.fill(1)  # cheap: whatever still fits goes in
+    current = ins.snapshot()
+    cur_energy = search.energy()
+    best = current
+    best_key = (ins.served_priority(), -ins.travel_s())
+    start_key = best_key
+    served = max(1, int((~ins.unrouted).sum()))
+    t0 = cfg.start_temperature * ins.travel_s() / served
+    t_end = t0 * cfg.end_temperature_share
+    began = time.time()
+    span = max(1e-6, deadline - began)
+    iterations = improvements = 0
+    ls = LocalSearch(ins) if cfg.local_search else None
+    if ls is not None:
+        ls.run(range(len(ins.routes)))
+        current = ins.snapshot()
+        cur_energy = search.energy()
+        best = current
+        best_key = (ins.served_priority(), -ins.travel_s())
+
+    def stop() -> bool:
+        return time.time() >= deadline
+
+    while (max_iterations is None or iterations < max_iterations) and not stop():
+        iterations += 1
+        search.ruin()
+        k = int(search.rng.integers(1, 5))
+        if not ins.fill(k, stop=stop if max_iterations is None else None):
+            break
+        touched = [
+            a
+            for a, (r, c) in enumerate(zip(ins.routes, current, strict=True))
+            if r.nodes != c.nodes or r.break_gap != c.break_gap
+        ]
+        # Only without triangle inequality; routes the recreate left alone stay feasible.
+        if not all(ins.feasible(ins.routes[a]) for a in touched):
+            ins.restore(current)
+            continue
+        if ls is not None:
+            ls.run(touched)
+        energy = search.energy()
+        frac = (
+            min(1.0, (time.time() - began) / span)
+            if max_iterations is None
+            else iterations / max_iterations
+        )
+        temp = t0 * (t_end / t0) ** frac if t0 > 0 else 0.0
+        threshold = -temp * math.log(max(1e-12, float(search.rng.random()))) if temp > 0 else 0.0
+        if energy < cur_energy + threshold:
+            current, cur_energy = ins.snapshot(), energy
+            key = (ins.served_priority(), -ins.travel_s())
+            if key > best_key:
+                best, best_key = current, key
+                improvements += 1
+        else:
+            ins.restore(current)
+    if best_key <= start_key:
+        return LnsResult(start, start_key[0], -start_key[1], iterations, 0)
+    routes_out = tuple(tuple(r.nodes[1:-1]) for r in best)
+    return LnsResult(routes_out, best_key[0], -best_key[1], iterations, improvements)
+
+
+def states(problem: RoutingProblem, routes: Routes) -> list[RouteState] | None:
+    """Routes in construct's model (break gaps placed), or None when they do not fit."""
+    ins = Insertion(problem)
+    return ins.snapshot() if ins.load(routes) else None
+
+
+def _travel(problem: RoutingProblem, routes: Routes) -> int:
+    from optimizer.solve.construct import route_travel_s
+
+    return route_travel_s(problem, routes)

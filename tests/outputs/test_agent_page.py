@@ -1,0 +1,168 @@
+"""The agent page and calendar: structure, times matching plan.json, no CDN, one event per visit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from icalendar import Calendar
+
+from optimizer.day import DayPlan
+from optimizer.outputs.agent_page import agent_page
+from optimizer.outputs.calendar import agent_calendar
+from optimizer.outputs.export import plan_to_dict, write_calendars, write_plan
+from optimizer.outputs.maps import save_maps
+from tests.helpers import make_day
+
+
+@pytest.fixture(scope="module")
+def day() -> DayPlan:
+    return make_day()
+
+
+@pytest.fixture(scope="module")
+def out(day: DayPlan, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("plan") / "out"
+    write_plan(day, folder, renderers=[save_maps, write_calendars])
+    return folder
+
+
+class Cards(HTMLParser):
+    """Collects stop cards (data-seq, data-visit-id) and their <time> values, in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cards: list[dict[str, str]] = []
+        self.scripts_with_src: list[str] = []
+        self.links: list[str] = []
+        self.kinds: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "article" and "stop" in a.get("class", ""):
+            self.cards.append({"seq": a["data-seq"], "visit_id": a["data-visit-id"]})
+            self.kinds.append("stop")
+        elif tag == "div" and a.get("id") in {"start", "end", "break"}:
+            self.kinds.append(a["id"])
+        elif tag == "time" and self.cards:
+            self.cards[-1][a["class"]] = a["datetime"]
+        elif tag == "script" and "src" in a:
+            self.scripts_with_src.append(a["src"])
+        elif tag == "link":
+            self.links.append(a.get("href", ""))
+        elif tag == "a" and self.cards and "btn" in a.get("class", ""):
+            self.cards[-1][a["class"]] = a["href"]
+
+
+def parse(html: str) -> Cards:
+    p = Cards()
+    p.feed(html)
+    return p
+
+
+def test_one_card_per_stop_in_order_with_plan_json_times(day: DayPlan, out: Path) -> None:
+    doc = plan_to_dict(day)
+    for route in doc["routes"]:
+        page = parse((out / f"agent-{route['agent_id']}.html").read_text(encoding="utf-8"))
+        assert [c["visit_id"] for c in page.cards] == [s["visit_id"] for s in route["stops"]]
+        assert [c["seq"] for c in page.cards] == [str(s["seq"]) for s in route["stops"]]
+        for card, stop in zip(page.cards, route["stops"], strict=True):
+            assert (card["arrive"], card["start"], card["end"]) == (
+                stop["arrive"],
+                stop["start"],
+                stop["end"],
+            )
+
+
+def test_start_break_end_in_time_line(day: DayPlan, out: Path) -> None:
+    a1 = parse((out / "agent-A1.html").read_text(encoding="utf-8"))
+    assert a1.kinds[0] == "start"
+    assert a1.kinds[-1] == "end"
+    assert a1.kinds.count("break") == (day.plan.route_of("A1").break_start_s is not None)  # type: ignore[union-attr]
+
+
+def test_every_card_has_call_and_four_navigation_links(out: Path) -> None:
+    page = parse((out / "agent-A1.html").read_text(encoding="utf-8"))
+    for card in page.cards:
+        assert card["btn call"].startswith("tel:139")
+        assert card["btn nav amap"].startswith("https://uri.amap.com/navigation?")
+        assert card["btn nav baidu"].startswith("https://api.map.baidu.com/marker?")
+        assert card["btn nav apple"].startswith("https://maps.apple.com/")
+        assert card["btn nav google"].startswith("https://www.google.com/maps/")
+
+
+def test_page_is_self_contained(out: Path) -> None:
+    html = (out / "agent-A1.html").read_text(encoding="utf-8")
+    page = parse(html)
+    assert page.scripts_with_src == []
+    assert page.links == []
+    assert not re.search(r"(https?:)?//[^\"' ]*cdn", html, re.IGNORECASE)
+    assert "Leaflet 1.9.4" in html  # inlined
+    assert re.search(r"L\.map\(", html)
+    assert 'data-marker="1"' in html  # card -> map link
+    assert "tileerror" in html  # degrades to the list
+
+
+def test_map_markers_numbered_like_cards(day: DayPlan, out: Path) -> None:
+    html = (out / "agent-A1.html").read_text(encoding="utf-8")
+    route = day.plan.route_of("A1")
+    assert route is not None
+    for s in route.stops:
+        assert f"{s.seq}\\u003c/div\\u003e" in html or f">{s.seq}</div>" in html
+    for label in ("S", "B"):
+        assert f"{label}\\u003c/div\\u003e" in html or f">{label}</div>" in html
+
+
+def test_print_and_phone_layout() -> None:
+    html = agent_page(make_day(), "A2")
+    assert 'name="viewport" content="width=device-width, initial-scale=1"' in html
+    assert "@page { size: A4" in html
+    assert "No visits today" not in html
+
+
+def test_agent_without_route_gets_an_empty_day(day: DayPlan) -> None:
+    from dataclasses import replace
+
+    empty = replace(day, plan=replace(day.plan, routes=()))
+    assert "No visits today" in agent_page(empty, "A1")
+
+
+def test_calendar_parses_with_one_event_per_visit(day: DayPlan, out: Path) -> None:
+    doc = plan_to_dict(day)
+    for route in doc["routes"]:
+        cal = Calendar.from_ical((out / f"agent-{route['agent_id']}.ics").read_bytes())
+        events = cal.walk("VEVENT")
+        assert len(events) == len(route["stops"])
+        assert len({str(e["UID"]) for e in events}) == len(events)
+        for event, stop in zip(events, route["stops"], strict=True):
+            assert stop["visit_id"] in str(event["SUMMARY"])
+            start = event.decoded("DTSTART")
+            assert start.replace(tzinfo=None) == dt.datetime.fromisoformat(stop["start"])
+            assert str(start.tzinfo) == "Asia/Shanghai"
+            assert event.decoded("DTEND").replace(tzinfo=None) == dt.datetime.fromisoformat(
+                stop["end"]
+            )
+            assert "测试路" in str(event["LOCATION"])
+            assert str(event["URL"]).startswith("geo:")
+            assert "Appointment window" in str(event["DESCRIPTION"])
+            lat, lon = event.decoded("GEO")
+            v = next(v for v in day.visits if v.visit_id == stop["visit_id"])
+            assert v.location is not None
+            assert (round(lat, 6), round(lon, 6)) == (
+                round(v.location.lat, 6),
+                round(v.location.lon, 6),
+            )
+        assert cal.walk("VTIMEZONE")
+
+
+def test_calendar_is_rfc5545_shaped(day: DayPlan) -> None:
+    raw = agent_calendar(day, "A1", stamp=dt.datetime(2026, 11, 30, tzinfo=dt.UTC))
+    text = raw.decode("utf-8")
+    assert text.startswith("BEGIN:VCALENDAR\r\n")
+    assert "VERSION:2.0" in text
+    assert "PRODID:" in text
+    assert all(len(line.encode("utf-8")) <= 75 for line in text.split("\r\n"))
+    assert "DTSTAMP:20261130T000000Z" in text

@@ -1,0 +1,53 @@
+"""Maps: a numbered marker per routed visit, a line per non-empty route, grey unassigned."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import folium
+
+from optimizer.day import DayPlan
+from optimizer.outputs.maps import agent_map, overview_map, save_maps
+
+
+def _walk(element: object) -> list[object]:
+    found = [element]
+    for child in getattr(element, "_children", {}).values():
+        found += _walk(child)
+    return found
+
+
+def test_overview_markers_and_lines(small_day: DayPlan) -> None:
+    fmap = overview_map(small_day)
+    elements = _walk(fmap)
+    lines = [e for e in elements if isinstance(e, folium.PolyLine)]
+    markers = [e for e in elements if isinstance(e, folium.Marker)]
+    routed = len(small_day.plan.assigned_ids)
+    agents_out = len(small_day.plan.routes)
+    # one numbered marker per routed visit plus a start marker per route (ends equal starts here)
+    assert len(markers) == routed + agents_out
+    assert len(lines) == agents_out
+    grey = [e for e in elements if isinstance(e, folium.CircleMarker)]
+    assert len(grey) == sum(
+        1
+        for u in small_day.plan.unassigned
+        if any(v.visit_id == u.visit_id and v.location for v in small_day.visits)
+    )
+    html = fmap.get_root().render()
+    assert "unassigned" in html and "FieldRoute plan 2026-12-01" in html
+
+
+def test_agent_map_shows_only_that_agent(small_day: DayPlan) -> None:
+    route = small_day.plan.routes[0]
+    html = agent_map(small_day, route.agent_id).get_root().render()
+    for stop in route.stops:
+        assert stop.visit_id in html
+    others = [s.visit_id for r in small_day.plan.routes[1:] for s in r.stops]
+    assert others and not any(f">{vid}<" in html or f"{vid} " in html for vid in others)
+
+
+def test_save_maps_writes_one_page_per_route(small_day: DayPlan, tmp_path: Path) -> None:
+    paths = save_maps(small_day, tmp_path)
+    assert {p.name for p in paths} == {"overview.html"} | {
+        f"agent-{r.agent_id}.html" for r in small_day.plan.routes
+    }

@@ -1,0 +1,107 @@
+"""Ruin-and-recreate: never worse than its start, deterministic per seed, plans verify."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from optimizer.bench.fielddays import day_problem, make_day
+from optimizer.errors import ConfigurationError
+from optimizer.plan import SolverInfo, build_plan
+from optimizer.problem import RoutingProblem
+from optimizer.solve.construct import Insertion, regret_routes, regret_starts, route_travel_s
+from optimizer.solve.lns import improve
+from optimizer.solve.ortools import lns_assignment
+from optimizer.solve.parallel import lns_search
+from optimizer.solve.params import SolverSettings
+from optimizer.verify import check_plan
+from tests.helpers import DATE
+
+FAR = 1e12  # a deadline that never comes: max_iterations stops the search
+
+
+def _day(seed: int = 7) -> RoutingProblem:
+    return day_problem(*make_day(40, 3, seed=seed))
+
+
+def _key(problem: RoutingProblem, routes: tuple[tuple[int, ...], ...]) -> tuple[int, int]:
+    served = sum(problem.visits[i].priority for r in routes for i in r)
+    return served, -route_travel_s(problem, routes)
+
+
+@pytest.mark.parametrize("seed", [3, 7])
+def test_never_worse_than_the_start(seed: int) -> None:
+    problem = _day(seed)
+    start = regret_routes(problem, regret_k=1)
+    result = improve(problem, start, FAR, seed=0, max_iterations=60)
+    assert _key(problem, result.routes) >= _key(problem, start)
+    assert (result.served_priority, -result.travel_s) == _key(problem, result.routes)
+
+
+def test_deterministic_for_a_seed() -> None:
+    problem = _day()
+    start = regret_starts(problem)[0]
+    runs = [improve(problem, start, FAR, seed=5, max_iterations=40).routes for _ in range(2)]
+    assert runs[0] == runs[1]
+
+
+def test_every_visit_at_most_once_and_the_plan_verifies() -> None:
+    problem = _day()
+    result = improve(problem, regret_routes(problem), FAR, seed=1, max_iterations=40)
+    flat = [i for r in result.routes for i in r]
+    assert len(flat) == len(set(flat))
+    assignment = lns_assignment(problem, result.routes, SolverSettings(), 0.0)
+    plan = build_plan(
+        problem,
+        assignment,
+        {},
+        date=DATE,
+        timezone="Asia/Shanghai",
+        solver=SolverInfo("lns", assignment.status, 1.0, 0.0),
+        travel={},
+    )
+    assert check_plan(plan, problem.visits, problem) == []
+
+
+def test_stops_at_the_deadline() -> None:
+    problem = _day()
+    began = time.time()
+    improve(problem, regret_routes(problem), began + 0.3, seed=0)
+    assert time.time() - began < 1.5
+
+
+def test_routes_outside_the_model_come_back_unchanged() -> None:
+    problem = _day()
+    start = regret_routes(problem)
+    # Every visit on the first agent: over its max_visits or shift.
+    crowded = (tuple(i for r in start for i in r), *(() for _ in start[1:]))
+    assert not Insertion(problem).load(crowded)
+    result = improve(problem, crowded, FAR, seed=0, max_iterations=5)
+    assert result.routes == crowded and result.iterations == 0
+
+
+def test_load_and_remove_keep_the_routes_consistent() -> None:
+    problem = _day()
+    ins = Insertion(problem)
+    start = regret_routes(problem)
+    assert ins.load(start)
+    assert ins.visits() == start
+    u = start[0][0]
+    ins.remove(u)
+    assert ins.unrouted[u] and u not in ins.visits()[0]
+    assert all(ins.feasible(r) for r in ins.routes)
+
+
+def test_worker_search_returns_a_comparable_assignment() -> None:
+    problem = _day()
+    settings = SolverSettings(time_limit_s=0.5)
+    assignment = lns_search(problem, settings, time.time() + 0.5)
+    served = {i for r in assignment.routes for i in r.visits}
+    assert served.isdisjoint(assignment.dropped)
+    assert len(served) + len(assignment.dropped) == problem.num_visits
+
+
+def test_settings_reject_an_unknown_second_search() -> None:
+    with pytest.raises(ConfigurationError, match="second_search"):
+        SolverSettings(second_search="tabu")
