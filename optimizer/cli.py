@@ -1,7 +1,10 @@
 """Command line: ``fieldroute plan visits.csv agents.csv [--date ...]``.
 
 The only module that prints and exits. Exit codes: 0 ok; 1 internal error (a bug);
-2 bad input or settings; 3 geocoding or road-data service; 4 solver returned nothing.
+2 bad input or settings; 3 geocoding or road-data service; 4 solver returned nothing;
+5 the machine stopped the run (disk full, folder not writable ...); 130 Ctrl-C;
+143 SIGTERM (129 SIGHUP). SIGTERM and SIGHUP are turned into the same exception path
+as Ctrl-C, so the staging folder and the solver's worker are cleaned up either way.
 """
 
 from __future__ import annotations
@@ -9,16 +12,25 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import signal
 import sys
+import threading
 import time
 import zoneinfo
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
 from optimizer import __version__
-from optimizer.errors import ConfigurationError, InputError, OptimizerError
+from optimizer.errors import (
+    ConfigurationError,
+    EnvironmentFaultError,
+    InputError,
+    OptimizerError,
+    is_environment_fault,
+)
 from optimizer.settings import Settings
 from optimizer.travel.base import ROAD_PROFILES
 
@@ -216,35 +228,87 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
-        if args.command == "plan":
-            return _plan(args)
-        if args.command == "roads":
-            return _roads_build(args)
-        if args.command == "geocode":
-            return _geocode(args)
-        if args.command == "gazetteer":
-            return _gazetteer_build(args)
-        if args.command in ("replan", "slots"):
-            return _replan_or_slots(args)
-        if args.command == "bench":
-            return _bench(args)
+        with _signals_as_interrupts():
+            return _run(args)
     except (InputError, ConfigurationError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except OptimizerError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
+    except _Terminated as err:
+        print(f"terminated ({signal.Signals(err.signum).name})", file=sys.stderr)
+        return 128 + err.signum
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except Exception:
-        logger.exception("unexpected error")
+    except OSError as err:
+        if not is_environment_fault(err):
+            return _bug()
         print(
-            "error: FieldRoute stopped on an unexpected error; this is a bug, please report it with the log above",
+            f"error: {EnvironmentFaultError.from_os(err, 'stopped by the machine')}",
             file=sys.stderr,
         )
-        return 1
+        return EnvironmentFaultError.exit_code
+    except Exception:
+        return _bug()
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "plan":
+        return _plan(args)
+    if args.command == "roads":
+        return _roads_build(args)
+    if args.command == "geocode":
+        return _geocode(args)
+    if args.command == "gazetteer":
+        return _gazetteer_build(args)
+    if args.command in ("replan", "slots"):
+        return _replan_or_slots(args)
+    if args.command == "bench":
+        return _bench(args)
     return 0
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where the program is, as Ctrl-C raises KeyboardInterrupt.
+
+    A KeyboardInterrupt subclass, so every cleanup written for Ctrl-C (the staging
+    folder, the solver's worker) runs for a plain ``kill`` too.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_terminated(signum: int, _frame: object) -> None:
+    # One is enough: a second signal must not interrupt the cleanup the first started.
+    signal.signal(signum, signal.SIG_IGN)
+    raise _Terminated(signum)
+
+
+@contextmanager
+def _signals_as_interrupts() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+    caught = (signal.SIGTERM, signal.SIGHUP)
+    previous = {s: signal.signal(s, _raise_terminated) for s in caught}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _bug() -> int:
+    logger.exception("unexpected error")
+    print(
+        "error: FieldRoute stopped on an unexpected error; this is a bug, please report it with the log above",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -279,7 +343,7 @@ def _plan(args: argparse.Namespace) -> int:
     from optimizer.geocoding import open_geocoder
     from optimizer.inputs.load import read_inputs
     from optimizer.outputs.export import write_calendars, write_notices, write_plan
-    from optimizer.outputs.folder import check_writable
+    from optimizer.outputs.folder import check_out_folder
     from optimizer.outputs.maps import save_maps
     from optimizer.outputs.summary import summary_table
     from optimizer.pipeline import plan_day, travel_provider
@@ -287,10 +351,8 @@ def _plan(args: argparse.Namespace) -> int:
     settings = _settings(args)
     date = _plan_date(args.date, settings.timezone)
     out: Path = args.out or Path(settings.output_dir) / date.isoformat()
-    try:
-        check_writable(out)
-    except PermissionError as err:
-        raise ConfigurationError(str(err)) from None
+    given = [args.visits, args.agents, *([args.config] if args.config else [])]
+    check_out_folder(out, inputs=given)
     inputs = read_inputs(
         args.visits, args.agents, coord_system=CoordSystem.parse(settings.geocoder.coord_system)
     )
@@ -470,7 +532,7 @@ def _replan(args: argparse.Namespace, day: object) -> int:
     from optimizer.day import DayPlan
     from optimizer.inputs.events import read_events
     from optimizer.outputs.export import write_calendars, write_notices, write_plan, write_rows_csv
-    from optimizer.outputs.folder import check_writable
+    from optimizer.outputs.folder import check_out_folder
     from optimizer.outputs.maps import save_maps
     from optimizer.replan import changed_routes, changes_rows, diff_text, replan
 
@@ -489,10 +551,9 @@ def _replan(args: argparse.Namespace, day: object) -> int:
     out: Path = args.out or args.plan_json.parent.with_name(
         f"{args.plan_json.parent.name}-replan-{args.now.replace(':', '')}"
     )
-    try:
-        check_writable(out)
-    except PermissionError as err:
-        raise ConfigurationError(str(err)) from None
+    plan_folder = args.plan_json.parent
+    given = [args.plan_json, plan_folder / "inputs", *([args.events] if args.events else [])]
+    check_out_folder(out, inputs=given)
     solver = None
     if args.time_limit is not None:
         try:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from optimizer.cli import main
+from optimizer.outputs.folder import agent_file
 from tests.helpers import DATA_DIR, ROOT
 from tests.inputs.test_load import BAD_CASES, _paths
 
@@ -41,7 +42,7 @@ def test_plan_sample_day_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixtur
         "settings.json",
     }
     for route in doc["routes"]:
-        assert (out / f"agent-{route['agent_id']}.html").exists()
+        assert (out / agent_file(route["agent_id"], "html")).exists()
     reasons = {u["reason"] for u in doc["unassigned"]}
     assert "no agent has the skill(s): notary" in reasons
     assert any(r.startswith("address not geocoded") for r in reasons)
@@ -136,8 +137,6 @@ def test_settings_change_the_plan(tmp_path: Path) -> None:
 def test_rerun_replaces_the_folder_whole(tmp_path: Path) -> None:
     ok = DATA_DIR / "ok"
     out = tmp_path / "o"
-    out.mkdir()
-    (out / "stale.txt").write_text("old", encoding="utf-8")
     args = [
         "plan",
         str(ok / "visits.csv"),
@@ -150,6 +149,9 @@ def test_rerun_replaces_the_folder_whole(tmp_path: Path) -> None:
         str(out),
         "-q",
     ]
+    assert main(args) == 0
+    # A plan folder of an earlier run (its marker says so) is replaced whole, extras too.
+    (out / "stale.txt").write_text("old", encoding="utf-8")
     assert main(args) == 0
     assert not (out / "stale.txt").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]

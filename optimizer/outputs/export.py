@@ -23,7 +23,13 @@ from optimizer.clock import format_hhmm
 from optimizer.day import DayPlan
 from optimizer.domain import Agent, Visit
 from optimizer.outputs.calendar import agent_calendar
-from optimizer.outputs.folder import set_permissions, staged_dir
+from optimizer.outputs.folder import (
+    agent_file,
+    notice_file,
+    set_permissions,
+    staged_dir,
+    unique_names,
+)
 from optimizer.outputs.notices import build_notices, load_template
 from optimizer.outputs.privacy import Audience, check_columns
 from optimizer.plan import Plan, Route
@@ -75,6 +81,7 @@ def plan_to_dict(day: DayPlan) -> dict[str, Any]:
             "status": plan.solver.status,
             "time_limit_s": plan.solver.time_limit_s,
             "wall_s": plan.solver.wall_s,
+            "lost_searches": list(plan.solver.lost_searches),
         },
         "travel": dict(plan.travel),
         "summary": doc_summary,
@@ -270,19 +277,19 @@ def write_tables(day: DayPlan, out: Path) -> list[Path]:
 
 
 def write_calendars(day: DayPlan, out: Path, agents: Collection[str] | None = None) -> list[Path]:
-    """agent-<agent_id>.ics for every agent with a route (or only ``agents``)."""
+    """agent-<safe name>.ics for every agent with a route (or only ``agents``)."""
     paths = []
     for route in day.plan.routes:
         if agents is not None and route.agent_id not in agents:
             continue
-        path = out / f"agent-{route.agent_id}.ics"
+        path = out / agent_file(route.agent_id, "ics")
         path.write_bytes(agent_calendar(day, route.agent_id))
         paths.append(path)
     return paths
 
 
 def write_notices(day: DayPlan, out: Path, visits: Collection[str] | None = None) -> list[Path]:
-    """notices.csv (every visit, or only ``visits``) and notices/<visit_id>.txt (routed ones)."""
+    """notices.csv (every visit, or only ``visits``) and notices/<safe name>.txt (routed ones)."""
     lang = day.settings.notices.lang
     notices = build_notices(day, load_template(day.settings.notices, lang), lang=lang)
     if visits is not None:
@@ -295,7 +302,7 @@ def write_notices(day: DayPlan, out: Path, visits: Collection[str] | None = None
     frame.to_csv(paths[0], index=False, encoding="utf-8-sig")
     for n in notices:
         if n.text:
-            path = folder / f"{n.visit_id}.txt"
+            path = folder / notice_file(n.visit_id)
             path.write_text(n.text + "\n", encoding="utf-8")
             paths.append(path)
     return paths
@@ -308,11 +315,21 @@ def write_plan(
     *,
     share: bool = False,
 ) -> list[Path]:
-    """Write every output atomically; returns the final paths.
+    """Write every output into a staging folder, then swap it in whole; the final paths.
 
-    The staging folder is created 0700 (mkdtemp), so nothing in it is readable by
-    others before the permissions are set and the folder is moved into place.
+    See :mod:`optimizer.outputs.folder`: files are private from their creation, and a
+    failure or a signal leaves ``out`` as it was.
+
+    Raises
+    ------
+    ConfigurationError
+        If ``out`` is a folder FieldRoute did not write.
+    EnvironmentFaultError
+        If the machine stops the write (disk full, read-only ...), naming the file.
     """
+    # File names come from ids (optimizer.outputs.folder.safe_name): check them distinct.
+    unique_names(a.agent_id for a in day.agents)
+    unique_names(v.visit_id for v in day.visits)
     written: list[Path] = []
     with staged_dir(out) as tmp:
         written += write_tables(day, tmp)

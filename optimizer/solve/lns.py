@@ -167,21 +167,23 @@ def improve(
     span = max(1e-6, deadline - began)
     iterations = improvements = 0
     ls = LocalSearch(ins) if cfg.local_search else None
+
+    def stop() -> bool:
+        return time.time() >= deadline
+
+    clock = stop if max_iterations is None else None
     if ls is not None:
-        ls.run(range(len(ins.routes)))
+        ls.run(range(len(ins.routes)), stop=clock)
         current = ins.snapshot()
         cur_energy = search.energy()
         best = current
         best_key = (ins.served_priority(), -ins.travel_s())
 
-    def stop() -> bool:
-        return time.time() >= deadline
-
     while (max_iterations is None or iterations < max_iterations) and not stop():
         iterations += 1
         search.ruin()
         k = int(search.rng.integers(1, 5))
-        if not ins.fill(k, stop=stop if max_iterations is None else None):
+        if not ins.fill(k, stop=clock):
             break
         touched = [
             a
@@ -193,7 +195,7 @@ def improve(
             ins.restore(current)
             continue
         if ls is not None:
-            ls.run(touched)
+            ls.run(touched, stop=clock)
         energy = search.energy()
         frac = (
             min(1.0, (time.time() - began) / span)
