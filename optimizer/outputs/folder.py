@@ -72,7 +72,7 @@ def safe_name(raw_id: str) -> str:
     different ids never share a stem (50 bits of hash; :func:`unique_names` checks a
     whole set), not even on a case-insensitive file system: ids that differ only by case
     differ in a suffix that has one case only. No stem starts with a dot, holds a
-    separator, or exceeds 120 bytes.
+    separator, or exceeds 171 bytes (well inside the usual 255-byte limit).
     """
     slug = _UNSAFE.sub("-", unicodedata.normalize("NFKC", raw_id))
     slug = re.sub(r"[-_]{2,}", "-", slug).strip("-_")[:_SLUG_MAX].rstrip("-_")

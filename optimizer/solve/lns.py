@@ -154,7 +154,12 @@ def improve(
     if not ins.load(start):
         prio = sum(problem.visits[i].priority for r in start for i in r)
         return LnsResult(start, prio, _travel(problem, start), 0, 0)
-    ins.fill(1)  # cheap: whatever still fits goes in
+
+    def stop() -> bool:
+        return time.time() >= deadline
+
+    clock = stop if max_iterations is None else None
+    ins.fill(1, stop=clock)  # cheap: whatever still fits goes in
     current = ins.snapshot()
     cur_energy = search.energy()
     best = current
@@ -167,11 +172,6 @@ def improve(
     span = max(1e-6, deadline - began)
     iterations = improvements = 0
     ls = LocalSearch(ins) if cfg.local_search else None
-
-    def stop() -> bool:
-        return time.time() >= deadline
-
-    clock = stop if max_iterations is None else None
     if ls is not None:
         ls.run(range(len(ins.routes)), stop=clock)
         current = ins.snapshot()
