@@ -45,6 +45,8 @@ bench: $(STAMP)
 	$(VENV)/bin/python -m optimizer.bench.slots
 	@echo "== geocoding: 1,000 cached addresses (bar: < 1 s) =="
 	$(VENV)/bin/python -m optimizer.bench.geocoding
+	@echo "== hostile input: 300 mutated sample files (no traceback, exit 0 or 2, nothing outside --out) =="
+	FIELDROUTE_FUZZ_EXAMPLES=300 $(VENV)/bin/python -m pytest tests/test_fuzz.py -q -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
