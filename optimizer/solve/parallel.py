@@ -82,7 +82,7 @@ def lns_search(problem: RoutingProblem, settings: SolverSettings, deadline: floa
         return time.time() >= deadline
 
     start = regret_starts(problem, stop=stop)[0]
-    result = improve(problem, start, deadline, seed=LNS_WORKER_SEED)
+    result = improve(problem, start, deadline, seed=LNS_WORKER_SEED, strict_deadline=True)
     return lns_assignment(problem, result.routes, settings, time.perf_counter() - began)
 
 
