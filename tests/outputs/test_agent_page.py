@@ -11,6 +11,7 @@ import pytest
 from icalendar import Calendar
 
 from optimizer.day import DayPlan
+from optimizer.domain import Mode
 from optimizer.outputs.agent_page import agent_page
 from optimizer.outputs.calendar import agent_calendar
 from optimizer.outputs.export import plan_to_dict, write_calendars, write_plan
@@ -89,9 +90,34 @@ def test_every_card_has_call_and_four_navigation_links(out: Path) -> None:
     for card in page.cards:
         assert card["btn call"].startswith("tel:139")
         assert card["btn nav amap"].startswith("https://uri.amap.com/navigation?")
-        assert card["btn nav baidu"].startswith("https://api.map.baidu.com/marker?")
-        assert card["btn nav apple"].startswith("https://maps.apple.com/")
-        assert card["btn nav google"].startswith("https://www.google.com/maps/")
+        assert card["btn nav baidu"].startswith("https://api.map.baidu.com/direction?")
+        assert card["btn nav apple"].startswith("https://maps.apple.com/directions?")
+        assert card["btn nav google"].startswith("https://www.google.com/maps/dir/")
+        assert "mode=car" in card["btn nav amap"]
+        assert "travelmode=driving" in card["btn nav google"]
+
+
+def test_navigation_follows_the_agents_mode_from_the_previous_place(day: DayPlan) -> None:
+    """A walking agent gets walking directions; Baidu starts from the previous stop."""
+    from dataclasses import replace
+    from urllib.parse import parse_qs, urlsplit
+
+    walker = replace(
+        day,
+        agents=tuple(replace(a, mode=Mode.WALK) if a.agent_id == "A1" else a for a in day.agents),
+    )
+    page = parse(agent_page(walker, "A1"))
+    route = day.plan.route_of("A1")
+    assert route is not None
+    names = ["S", *(s.visit_id for s in route.stops)]
+    for k, card in enumerate(page.cards):
+        assert "mode=walk&" in card["btn nav amap"]
+        assert "mode=walking" in card["btn nav apple"]
+        assert "travelmode=walking" in card["btn nav google"]
+        baidu = parse_qs(urlsplit(card["btn nav baidu"]).query)
+        assert baidu["mode"] == ["walking"]
+        assert baidu["origin"][0].endswith(f"|name:{names[k]}")
+        assert baidu["destination"][0].endswith(f"|name:{card['visit_id']}")
 
 
 def test_page_is_self_contained(out: Path) -> None:
