@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     out.add_argument(
         "--lang",
         choices=("zh", "en"),
-        help="language of the borrower notices (default: notices.lang in the config, zh)",
+        help="language of the agent pages, overview map, calendars and borrower notices (default: notices.lang in the config, zh)",
     )
     out.add_argument(
         "--share",

@@ -28,6 +28,7 @@ from optimizer.clock import format_hhmm
 from optimizer.datums import wgs84_to_bd09, wgs84_to_gcj02
 from optimizer.domain import GeoPoint, Mode
 from optimizer.outputs.assets import leaflet_css, leaflet_js
+from optimizer.outputs.labels import Labels, labels, travel_note
 from optimizer.outputs.privacy import Audience, agent_view, visit_view
 
 if TYPE_CHECKING:
@@ -44,6 +45,9 @@ class MapFragment:
     map_var: str = ""
     markers: Mapping[str, str] = field(default_factory=dict)
     colour: str = "#1f77b4"
+    #: False when the map draws no tiles (``tiles = "none"``: streets from the extract):
+    #: then nothing can fail to load and the map is never folded away.
+    tiles: bool = True
 
 
 #: Each app's word for the agent's travel mode in its directions link. AMap, Baidu,
@@ -127,12 +131,9 @@ def _iso(date: dt.date, seconds: int) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-def _type_label(visit_type: str) -> str:
-    return visit_type.replace("_", " ").capitalize() if visit_type else "Visit"
-
-
-def timeline(day: DayPlan, route: Route) -> list[dict[str, Any]]:
+def timeline(day: DayPlan, route: Route, t: Labels | None = None) -> list[dict[str, Any]]:
     """Start, the stops, the break and the end, in time order (the page's cards)."""
+    t = t or labels(day.settings.notices.lang)
     date = day.plan.date
     visits = {v.visit_id: v for v in day.visits}
     agent = next(a for a in day.agents if a.agent_id == route.agent_id)
@@ -169,13 +170,13 @@ def timeline(day: DayPlan, route: Route) -> list[dict[str, Any]]:
                     "distance_km": f"{s.distance_m / 1000:.1f}",
                     "window": f"{format_hhmm(w.start_s)}–{format_hhmm(w.end_s)}"
                     if w
-                    else "any time",
-                    "type": _type_label(v["visit_type"]),
+                    else t("any_time"),
+                    "type": t.visit_type(v["visit_type"]),
                     "address": v["address"],
                     "name": v["name"],
                     "phone": v["phone"],
                     "tel": tel_link(v["phone"]),
-                    "documents": list(v["documents"]),
+                    "documents": [t.document(d) for d in v["documents"]],
                     "links": links,
                 },
             )
@@ -201,6 +202,7 @@ def timeline(day: DayPlan, route: Route) -> list[dict[str, Any]]:
                 "kind": "end",
                 "time": format_hhmm(route.return_s),
                 "travel_min": round(route.return_travel_s / 60),
+                "mode": t.mode(agent.mode),
             },
         )
     )
@@ -225,8 +227,9 @@ def agent_page(day: DayPlan, agent_id: str, fragment: MapFragment | None = None)
     fragment = fragment or MapFragment()
     summary: dict[str, Any] = {"visits": 0}
     items: list[dict[str, Any]] = []
+    t = labels(day.settings.notices.lang)
     if route is not None:
-        items = timeline(day, route)
+        items = timeline(day, route, t)
         summary = {
             "visits": len(route.stops),
             "first_start": format_hhmm(route.stops[0].start_s) if route.stops else "",
@@ -246,11 +249,12 @@ def agent_page(day: DayPlan, agent_id: str, fragment: MapFragment | None = None)
         agent_id=who["agent_id"],
         agent_name=who["name"],
         date=day.plan.date.isoformat(),
-        weekday=day.plan.date.strftime("%a"),
+        weekday=t.weekday(day.plan.date),
+        t=t,
         summary=summary,
         items=items,
         fragment=fragment,
         leaflet_css=leaflet_css() if fragment.script else "",
         leaflet_js=leaflet_js() if fragment.script else "",
-        travel_note=str(day.plan.travel.get("note", "")),
+        travel_note=travel_note(day.plan.travel, {agent.mode}, t),
     )
