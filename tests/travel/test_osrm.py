@@ -515,3 +515,38 @@ def test_cli_plan_on_roads_then_reopen(
         assert remote_assets(page.read_text(encoding="utf-8")) == [], page.name
     day = open_plan(out / "plan.json")
     assert check_plan(day.plan, day.visits, day.problem) == []
+
+
+def test_roads_build_snippet_works_from_where_the_toml_lives(
+    extract: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 10 item 8: paths given relative to the shell's folder, snippet pasted into a
+    TOML somewhere else: the settings read from it name the built data."""
+    work = tmp_path / "work"
+    (work / "osm").mkdir(parents=True)
+    (work / "osm" / "central.osm.pbf").write_bytes(extract.read_bytes())
+    monkeypatch.chdir(work)
+    rc = main(["roads", "build", "osm/central.osm.pbf", "--profile", "car", "--out", "roads"])
+    assert rc == 0
+    out = capsys.readouterr().out
+    snippet = out[out.index("[roads]") :]
+    elsewhere = tmp_path / "config" / "fieldroute.toml"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text("\n".join(line.strip() for line in snippet.splitlines()), "utf-8")
+    monkeypatch.chdir(tmp_path)
+    roads = Settings.from_toml(elsewhere).roads
+    assert roads.extract is not None
+    assert Path(roads.extract).is_file()
+    assert is_built(Path(roads.extract), "car", Path(roads.dir))
+
+
+def test_shipped_liechtenstein_config_draws_streets_offline() -> None:
+    """Issue 10 item 8: the README's picture (tiles = none) is what the sample makes."""
+    settings = Settings.from_toml(ROOT / "data" / "liechtenstein" / "fieldroute.toml")
+    assert settings.maps.tiles == "none"
+    assert settings.roads.extract is not None
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "tiles = none](docs/liechtenstein-roads.png)" in readme
