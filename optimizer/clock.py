@@ -6,9 +6,12 @@ with file, row and column.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
-from optimizer.domain import TimeWindow
+from optimizer.domain import WEEKDAYS, DaySet, TimeWindow
+
+WEEKDAYS_FULL = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 _HHMM = re.compile(r"^\s*(\d{1,2})[:：](\d{2})(?::(\d{2}))?\s*$")
 
@@ -102,3 +105,66 @@ def arrival_window(start_s: int, width_s: int, appointment: TimeWindow | None) -
         if hi > appointment.end_s:
             lo, hi = appointment.end_s - width_s, appointment.end_s
     return TimeWindow(max(lo, 0), hi)
+
+
+def parse_date(text: str) -> dt.date:
+    """``YYYY-MM-DD`` as a date.
+
+    Raises
+    ------
+    ValueError
+        Any other text; the message quotes it and names the form expected.
+    """
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        msg = f"{text!r} is not a date; expected YYYY-MM-DD (e.g. 2026-12-04)"
+        raise ValueError(msg) from None
+
+
+def parse_weekday(text: str) -> int:
+    """A weekday name (``mon`` .. ``sun``, or the full English name) as 0 = Monday .. 6.
+
+    Raises
+    ------
+    ValueError
+        Not a weekday name; the message lists the names.
+    """
+    key = text.strip().casefold()[:3]
+    if (
+        len(text.strip()) >= 3
+        and key in WEEKDAYS
+        and WEEKDAYS_FULL[WEEKDAYS.index(key)].startswith(text.strip().casefold())
+    ):
+        return WEEKDAYS.index(key)
+    msg = f"{text!r} is not a weekday; expected one of: {', '.join(WEEKDAYS)}"
+    raise ValueError(msg)
+
+
+def parse_weekdays(text: str) -> frozenset[int]:
+    """``mon;wed`` as weekday numbers (0 = Monday)."""
+    return frozenset(parse_weekday(part) for part in parse_list(text))
+
+
+def parse_dayset(text: str) -> DaySet:
+    """``sat;sun;2026-12-25``: weekday names and ISO dates, ';'-separated.
+
+    Raises
+    ------
+    ValueError
+        A part that is neither; the message quotes it.
+    """
+    dates: set[dt.date] = set()
+    weekdays: set[int] = set()
+    for part in parse_list(text):
+        if part[:1].isdigit():
+            dates.add(parse_date(part))
+        else:
+            try:
+                weekdays.add(parse_weekday(part))
+            except ValueError:
+                msg = (
+                    f"{part!r} is neither a weekday ({', '.join(WEEKDAYS)}) nor a date (YYYY-MM-DD)"
+                )
+                raise ValueError(msg) from None
+    return DaySet(frozenset(dates), frozenset(weekdays))

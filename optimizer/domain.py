@@ -8,6 +8,7 @@ integer seconds; distances are metres; coordinates are WGS-84 ``(lat, lon)`` hel
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -82,6 +83,34 @@ class BreakRule:
             raise ValueError(msg)
 
 
+#: Weekday names as files write them, Monday first (``datetime.date.weekday()`` order).
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True, slots=True)
+class DaySet:
+    """Calendar days given as dates and/or weekdays (0 = Monday), e.g. days off."""
+
+    dates: frozenset[dt.date] = frozenset()
+    weekdays: frozenset[int] = frozenset()
+
+    def __post_init__(self) -> None:
+        if not self.weekdays <= frozenset(range(7)):
+            msg = f"Expected weekdays in 0..6, got {sorted(self.weekdays)}."
+            raise ValueError(msg)
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, dt.date) and (day in self.dates or day.weekday() in self.weekdays)
+
+    def __bool__(self) -> bool:
+        return bool(self.dates or self.weekdays)
+
+    def as_text(self) -> str:
+        """Back to the file form: weekdays by name, then dates, ';'-separated."""
+        parts = [WEEKDAYS[w] for w in sorted(self.weekdays)]
+        return ";".join(parts + [d.isoformat() for d in sorted(self.dates)])
+
+
 @dataclass(frozen=True, slots=True)
 class Visit:
     """One appointment at a borrower's home.
@@ -104,6 +133,12 @@ class Visit:
     phone: str = ""
     visit_type: str = ""
     documents: tuple[str, ...] = ()
+    #: The visit must happen on or before this date (None: any day of the horizon).
+    due_date: dt.date | None = None
+    #: Not before this date (None: from the first day of the horizon).
+    earliest_date: dt.date | None = None
+    #: Weekdays the borrower prefers (0 = Monday); a soft wish, empty = no preference.
+    preferred_days: frozenset[int] = frozenset()
     source_row: int | None = None
     extra: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
@@ -120,6 +155,21 @@ class Visit:
         if self.demand < 0:
             msg = f"Expected demand >= 0 for {self.visit_id}, got {self.demand}."
             raise ValueError(msg)
+        if self.due_date and self.earliest_date and self.earliest_date > self.due_date:
+            msg = (
+                f"Expected earliest_date <= due_date for {self.visit_id}, "
+                f"got {self.earliest_date} > {self.due_date}."
+            )
+            raise ValueError(msg)
+        if not self.preferred_days <= frozenset(range(7)):
+            msg = f"Expected preferred weekdays in 0..6 for {self.visit_id}."
+            raise ValueError(msg)
+
+    def allowed_on(self, day: dt.date) -> bool:
+        """Whether ``day`` lies between the earliest and the due date (both included)."""
+        if self.earliest_date is not None and day < self.earliest_date:
+            return False
+        return self.due_date is None or day <= self.due_date
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +189,8 @@ class Agent:
     phone: str = ""
     start_address: str = ""
     end_address: str = ""
+    #: Dates and weekdays the agent does not work.
+    days_off: DaySet = DaySet()
     source_row: int | None = None
 
     def __post_init__(self) -> None:
@@ -151,6 +203,10 @@ class Agent:
         if self.capacity is not None and self.capacity < 0:
             msg = f"Expected capacity >= 0 for {self.agent_id}, got {self.capacity}."
             raise ValueError(msg)
+
+    def works_on(self, day: dt.date) -> bool:
+        """False on the agent's days off."""
+        return day not in self.days_off
 
     @property
     def end_point(self) -> GeoPoint | None:

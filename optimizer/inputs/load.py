@@ -16,7 +16,7 @@ import pandas as pd
 
 from optimizer import clock as timeparse
 from optimizer.datums import CoordSystem, to_wgs84
-from optimizer.domain import Agent, BreakRule, GeoPoint, Mode, TimeWindow, Visit
+from optimizer.domain import Agent, BreakRule, DaySet, GeoPoint, Mode, TimeWindow, Visit
 from optimizer.errors import InputError, Issue
 from optimizer.inputs.schema import AGENT_COLUMNS, VISIT_COLUMNS, Column
 
@@ -232,6 +232,16 @@ def parse_visits(
         duration = r.parsed("duration_min", timeparse.parse_minutes, 30 * 60)
         priority = r.parsed("priority", lambda t: timeparse.parse_int(t, minimum=1), 1)
         demand = r.parsed("demand", lambda t: timeparse.parse_int(t, minimum=0), 0)
+        due = r.parsed("due_date", timeparse.parse_date, None)
+        earliest = r.parsed("earliest_date", timeparse.parse_date, None)
+        if due is not None and earliest is not None and earliest > due:
+            r.problem(
+                "due_date",
+                f"is before earliest_date ({earliest.isoformat()}); expected due_date >= earliest_date",
+            )
+        preferred: frozenset[int] = r.parsed(
+            "preferred_days", timeparse.parse_weekdays, frozenset()
+        )
         if len(issues) > before:
             continue
         visits.append(
@@ -249,6 +259,9 @@ def parse_visits(
                 phone=r.text("phone"),
                 visit_type=r.text("visit_type"),
                 documents=timeparse.parse_list(r.text("documents")),
+                due_date=due,
+                earliest_date=earliest,
+                preferred_days=preferred,
                 source_row=row,
                 extra=tuple((k, v) for k, v in cells.items() if k not in known and v),
             )
@@ -302,6 +315,7 @@ def parse_agents(
         max_visits = r.parsed("max_visits", lambda t: timeparse.parse_int(t, minimum=0), None)
         capacity = r.parsed("capacity", lambda t: timeparse.parse_int(t, minimum=0), None)
         mode = r.parsed("mode", _mode, Mode.CAR)
+        days_off = r.parsed("days_off", timeparse.parse_dayset, DaySet())
         if len(issues) > before or shift is None:
             continue
         agents.append(
@@ -319,6 +333,7 @@ def parse_agents(
                 phone=r.text("phone"),
                 start_address=r.text("start_address"),
                 end_address=r.text("end_address"),
+                days_off=days_off,
                 source_row=row,
             )
         )

@@ -41,6 +41,9 @@ VISIT_COLUMNS: tuple[Column, ...] = (
     Column("documents", False, "what the borrower must prepare, ';'-separated"),
     Column("agent_id", False, "pin: only this agent may do the visit"),
     Column("demand", False, "whole number >= 0 against the agent's capacity (default 0)"),
+    Column("due_date", False, "YYYY-MM-DD: the visit must happen on or before this day"),
+    Column("earliest_date", False, "YYYY-MM-DD: not before this day (<= due_date)"),
+    Column("preferred_days", False, "weekdays the borrower prefers, e.g. mon;wed (a wish)"),
 )
 
 AGENT_COLUMNS: tuple[Column, ...] = (
@@ -67,6 +70,7 @@ AGENT_COLUMNS: tuple[Column, ...] = (
         "whole number >= 0 against visits' demand (default: no limit)",
     ),
     Column("mode", False, "car (default), ebike, walk or transit"),
+    Column("days_off", False, "weekdays and/or dates off, e.g. sat;sun;2026-12-25"),
 )
 
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 from optimizer.clock import format_hhmm
 from optimizer.day import DayPlan
-from optimizer.domain import Agent, Visit
+from optimizer.domain import WEEKDAYS, Agent, Visit
 from optimizer.outputs.calendar import agent_calendar
 from optimizer.outputs.folder import set_permissions, staged_dir
 from optimizer.outputs.notices import build_notices, load_template
@@ -203,6 +203,9 @@ def visits_frame(visits: Sequence[Visit]) -> pd.DataFrame:
                 "documents": ";".join(v.documents),
                 "agent_id": v.pinned_agent or "",
                 "demand": v.demand or "",
+                "due_date": v.due_date.isoformat() if v.due_date else "",
+                "earliest_date": v.earliest_date.isoformat() if v.earliest_date else "",
+                "preferred_days": ";".join(WEEKDAYS[d] for d in sorted(v.preferred_days)),
                 **dict(v.extra),
             }
             for v in visits
@@ -233,6 +236,7 @@ def agents_frame(agents: Sequence[Agent]) -> pd.DataFrame:
                 "max_visits": "" if a.max_visits is None else a.max_visits,
                 "capacity": "" if a.capacity is None else a.capacity,
                 "mode": a.mode.value,
+                "days_off": a.days_off.as_text(),
             }
         )
     return pd.DataFrame(rows)

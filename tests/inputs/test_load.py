@@ -44,6 +44,10 @@ BAD_CASES = [
     ("agents_unknown_mode.csv", 2, "mode", "expected one of: car, ebike, walk, transit"),
     ("agents_shift_end_before_start.csv", 2, "shift_end", "ends (08:00) before it starts (17:00)"),
     ("agents_missing_start.csv", 2, "start_lat", "expected the latitude"),
+    ("visits_bad_due_date.csv", 2, "due_date", "expected YYYY-MM-DD"),
+    ("visits_due_before_earliest.csv", 2, "due_date", "is before earliest_date (2026-12-05)"),
+    ("visits_bad_preferred_day.csv", 2, "preferred_days", "'funday' is not a weekday"),
+    ("agents_bad_days_off.csv", 2, "days_off", "'someday' is neither a weekday"),
     (
         "agents_partial_break.csv",
         2,
@@ -125,3 +129,47 @@ def test_all_problems_reported_together(tmp_path: Path) -> None:
 def test_missing_file_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="file not found"):
         read_table(tmp_path / "nope.csv")
+
+
+def test_horizon_columns_are_read_and_written_back(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from optimizer.domain import DaySet
+    from optimizer.outputs.export import agents_frame, visits_frame, write_csv
+
+    visits_csv = tmp_path / "visits.csv"
+    visits_csv.write_text(
+        "visit_id,lat,lon,due_date,earliest_date,preferred_days\n"
+        "V1,30.66,104.06,2026-12-04,2026-12-02,mon;Wednesday\n"
+        "V2,30.67,104.07,,,\n",
+        encoding="utf-8",
+    )
+    agents_csv = tmp_path / "agents.csv"
+    agents_csv.write_text(
+        "agent_id,start_lat,start_lon,shift_start,shift_end,days_off\n"
+        "A1,30.66,104.06,08:30,17:30,sat;sun;2026-12-25\n",
+        encoding="utf-8",
+    )
+    inputs = read_inputs(visits_csv, agents_csv)
+    visits, agents = inputs.visits, inputs.agents
+    v1, v2 = visits
+    assert (v1.due_date, v1.earliest_date) == (dt.date(2026, 12, 4), dt.date(2026, 12, 2))
+    assert v1.preferred_days == frozenset({0, 2})
+    assert not v1.allowed_on(dt.date(2026, 12, 1))
+    assert v1.allowed_on(dt.date(2026, 12, 4))
+    assert not v1.allowed_on(dt.date(2026, 12, 5))
+    assert (v2.due_date, v2.earliest_date, v2.preferred_days) == (None, None, frozenset())
+    (a1,) = agents
+    assert a1.days_off == DaySet(frozenset({dt.date(2026, 12, 25)}), frozenset({5, 6}))
+    assert not a1.works_on(dt.date(2026, 12, 5))  # a Saturday
+    assert not a1.works_on(dt.date(2026, 12, 25))
+    assert a1.works_on(dt.date(2026, 12, 4))
+    # written back in the input format, they read back the same
+    write_csv(visits_frame(visits), tmp_path / "v2.csv")
+    write_csv(agents_frame(agents), tmp_path / "a2.csv")
+    again = read_inputs(tmp_path / "v2.csv", tmp_path / "a2.csv")
+    again_v, again_a = again.visits, again.agents
+    assert [(v.due_date, v.earliest_date, v.preferred_days) for v in again_v] == [
+        (v.due_date, v.earliest_date, v.preferred_days) for v in visits
+    ]
+    assert again_a[0].days_off == a1.days_off
