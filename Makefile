@@ -24,8 +24,10 @@ demo: $(STAMP)
 	$(VENV)/bin/fieldroute plan data/visits.csv data/agents.csv --config data/fieldroute.toml --date 2026-12-01 --time-limit 10 --out maps/2026-12-01
 	$(VENV)/bin/fieldroute plan data/liechtenstein/visits.csv data/liechtenstein/agents.csv --config data/liechtenstein/fieldroute.toml --date 2026-12-02 --time-limit 10 --out maps/2026-12-02
 	@echo
-	@echo "Done. Open maps/2026-12-01/overview.html (dispatcher) and maps/2026-12-01/agent-A01.html (an agent's day);"
+	@echo "Done. Open maps/2026-12-01/overview.html (dispatcher) and maps/2026-12-01/agent-A01-5ghnqbl26f.html (an agent's day);"
 	@echo "the road-time day is in maps/2026-12-02/. Plans, itineraries and notices are beside them."
+	@echo "To run fieldroute yourself (README), activate the venv first: source $(VENV)/bin/activate"
+	@echo "(or type $(VENV)/bin/fieldroute instead of fieldroute)."
 
 test: lint typecheck
 	$(VENV)/bin/python -m pytest
