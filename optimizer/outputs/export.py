@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
@@ -270,10 +271,23 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.map(neutralise_cell)
 
 
+#: Control characters XML 1.0 cannot hold (openpyxl refuses them): shown as U+FFFD.
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _xml_safe(value: object) -> object:
+    return _XML_ILLEGAL.sub("\ufffd", value) if isinstance(value, str) else value
+
+
 def write_xlsx(frame: pd.DataFrame, path: Path, sheet: str) -> None:
-    """One sheet for Excel, header frozen, cells neutralised by :func:`neutralise_cell`."""
+    """One sheet for Excel, header frozen, cells neutralised by :func:`neutralise_cell`.
+
+    An id or text with a NUL or another control character (a careless export) is
+    shown with U+FFFD there: an .xlsx cannot hold it, and the CSV keeps it exact.
+    """
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        neutralise_frame(frame).to_excel(writer, sheet_name=sheet, index=False, freeze_panes=(1, 0))
+        cells = neutralise_frame(frame).map(_xml_safe)
+        cells.to_excel(writer, sheet_name=sheet, index=False, freeze_panes=(1, 0))
         book = writer.sheets[sheet]
         for k, name in enumerate(frame.columns):
             longest = max([len(str(name)), *(len(str(v)) for v in frame[name])])
