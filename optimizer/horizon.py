@@ -1,0 +1,252 @@
+"""Several days planned at once: one solver vehicle per agent-day.
+
+Every agent working on a day of the horizon becomes one vehicle for that day (a copy
+with that day's shift). Times stay seconds since midnight of each day, so the copies
+share one time axis; a visit may only ride the vehicles of the days between its
+earliest and its due date, on which the agent works. Those rules are hard and are
+expressed as skills of the copies (``@from:<date>``/``@until:<date>``/``@agent:<id>``),
+which the solver already honours as allowed vehicles, so the day model stays the one
+model. The soft rule "due within the horizon goes first" is a drop-penalty tie-break
+under the visit's own priority.
+
+The expanded plan is verified as one problem, then split per day and each day is
+verified again against the day's own agents and matrix, so that every day folder
+holds a plan the verifier has seen. Scale: agents x days vehicles (40 x 5 = 200 for
+the largest benchmark); the time each search gets is the day's limit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
+
+from optimizer.day import NOT_GEOCODED, DayPlan, route_lines
+from optimizer.domain import Agent, Visit
+from optimizer.errors import VerificationError
+from optimizer.feasibility import precheck
+from optimizer.pipeline import solve_and_verify
+from optimizer.plan import Plan
+from optimizer.problem import build_problem, subset
+from optimizer.settings import Settings
+from optimizer.travel.base import TravelProvider
+from optimizer.verify import check_plan
+
+logger = logging.getLogger(__name__)
+
+#: Separates an agent's id from the date in the id of its agent-day vehicle.
+_DAY_SEP = "@"
+EARLIEST_AFTER = "earliest date after the horizon"
+
+
+@dataclass(frozen=True, slots=True)
+class HorizonEntry:
+    """Where one visit went: a day, agent and start, or unassigned with a reason."""
+
+    visit_id: str
+    date: dt.date | None
+    agent_id: str | None
+    start_s: int | None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HorizonPlan:
+    """The verified days of a horizon and every visit's place in it (input order)."""
+
+    dates: tuple[dt.date, ...]
+    days: tuple[DayPlan, ...]
+    entries: tuple[HorizonEntry, ...]
+
+    @property
+    def unassigned(self) -> tuple[HorizonEntry, ...]:
+        return tuple(e for e in self.entries if e.date is None)
+
+
+def horizon_dates(first: dt.date, n: int, workdays: Collection[int]) -> tuple[dt.date, ...]:
+    """The first ``n`` working days from ``first`` (itself included if it is one)."""
+    if n < 1 or not workdays:
+        msg = f"Expected n >= 1 and some workdays, got n={n}, workdays={sorted(workdays)}."
+        raise ValueError(msg)
+    out: list[dt.date] = []
+    day = first
+    while len(out) < n:
+        if day.weekday() in workdays:
+            out.append(day)
+        day += dt.timedelta(days=1)
+    return tuple(out)
+
+
+def _vehicle_id(agent_id: str, day: dt.date) -> str:
+    return f"{agent_id}{_DAY_SEP}{day.isoformat()}"
+
+
+def _window(visit: Visit, dates: Sequence[dt.date]) -> list[dt.date]:
+    return [d for d in dates if visit.allowed_on(d)]
+
+
+def _outside_reason(visit: Visit, dates: Sequence[dt.date], agents: Sequence[Agent]) -> str | None:
+    """Why no agent-day of the horizon can take ``visit`` at all (None: some can)."""
+    allowed = _window(visit, dates)
+    if not allowed:
+        if visit.earliest_date is not None and visit.earliest_date > dates[-1]:
+            return EARLIEST_AFTER
+        if visit.due_date is not None and visit.due_date < dates[0]:
+            return f"due date {visit.due_date} is before the horizon (starts {dates[0]})"
+        return "no working day of the horizon lies between its earliest and due dates"
+    span = f"{allowed[0]} and {allowed[-1]}"
+    if visit.pinned_agent is not None:
+        pinned = next((a for a in agents if a.agent_id == visit.pinned_agent), None)
+        if pinned is not None and not any(pinned.works_on(d) for d in allowed):
+            return f"pinned to agent {pinned.agent_id}, who does not work between {span}"
+        return None
+    able = [a for a in agents if a.can_do(visit)]
+    if able and not any(a.works_on(d) for a in able for d in allowed):
+        return f"no able agent works between {span}"
+    return None
+
+
+def _expand(
+    visits: Sequence[Visit], agents: Sequence[Agent], dates: Sequence[dt.date]
+) -> tuple[list[Visit], list[Agent]]:
+    """Agent-day vehicles and visits whose skills confine them to their days."""
+    day_agents = [
+        replace(
+            a,
+            agent_id=_vehicle_id(a.agent_id, d),
+            skills=a.skills
+            | {f"@agent:{a.agent_id}"}
+            | {f"@from:{x}" for x in dates if x <= d}
+            | {f"@until:{x}" for x in dates if x >= d},
+        )
+        for d in dates
+        for a in agents
+        if a.works_on(d)
+    ]
+    day_visits = []
+    for v in visits:
+        allowed = _window(v, dates)
+        tags = {f"@from:{allowed[0]}", f"@until:{allowed[-1]}"}
+        if v.pinned_agent is not None:
+            tags.add(f"@agent:{v.pinned_agent}")
+        due_inside = v.due_date is not None and v.due_date <= dates[-1]
+        day_visits.append(
+            replace(
+                v,
+                skills=v.skills | tags,
+                pinned_agent=None,
+                # Served priority stays first; within it, a visit due inside the
+                # horizon goes before one that can wait past it.
+                priority=2 * v.priority + (1 if due_inside else 0),
+            )
+        )
+    return day_visits, day_agents
+
+
+def _drop_reason(visit: Visit, dates: Sequence[dt.date], reason: str | None) -> str:
+    if reason and "@" not in reason and not reason.startswith("not enough agent time"):
+        return reason
+    if visit.due_date is not None and visit.due_date <= dates[-1]:
+        return f"no able agent has time before the due date {visit.due_date}"
+    return f"no able agent has time in the horizon {dates[0]} to {dates[-1]}"
+
+
+def plan_horizon(
+    visits: Sequence[Visit],
+    agents: Sequence[Agent],
+    settings: Settings,
+    *,
+    dates: Sequence[dt.date],
+    travel: TravelProvider,
+) -> HorizonPlan:
+    """Plan ``dates`` at once; every visit ends on one day or unassigned with a reason.
+
+    Raises
+    ------
+    VerificationError
+        A day's plan breaks a constraint (a bug: the solver and the verifier disagree).
+    """
+    dates = tuple(sorted(dates))
+    reasons: dict[str, str] = {}
+    for v in visits:
+        if v.location is None:
+            reasons[v.visit_id] = NOT_GEOCODED
+        else:
+            outside = _outside_reason(v, dates, agents)
+            if outside is not None:
+                reasons[v.visit_id] = outside
+    candidates = [v for v in visits if v.visit_id not in reasons]
+    by_id = {v.visit_id: v for v in visits}
+    day_visits, day_agents = _expand(candidates, agents, dates)
+    full = build_problem(day_visits, day_agents, travel)
+    pre = precheck(full)
+    pre_unassigned: dict[str, str] = {}
+    for i, reason in pre.items():
+        vid = full.visits[i].visit_id
+        pre_unassigned[vid] = _drop_reason(by_id[vid], dates, reason)
+    problem = subset(full, [i for i in range(full.num_visits) if i not in pre])
+    logger.info(
+        "solving %d visits over %d days with %d agent-days",
+        problem.num_visits,
+        len(dates),
+        len(day_agents),
+    )
+    whole = solve_and_verify(problem, day_visits, pre_unassigned, settings, travel, date=dates[0])
+    for u in whole.unassigned:
+        if u.visit_id not in pre_unassigned:
+            reasons[u.visit_id] = _drop_reason(by_id[u.visit_id], dates, u.reason)
+        else:
+            reasons[u.visit_id] = u.reason
+    placed: dict[str, HorizonEntry] = {}
+    days = []
+    for d in dates:
+        suffix = f"{_DAY_SEP}{d.isoformat()}"
+        routes = [
+            replace(r, agent_id=r.agent_id.removesuffix(suffix))
+            for r in whole.routes
+            if r.agent_id.endswith(suffix)
+        ]
+        served = [by_id[s.visit_id] for r in routes for s in r.stops]
+        working = [a for a in agents if a.works_on(d)]
+        day = _verified_day(
+            Plan(d, whole.timezone, tuple(routes), (), whole.solver, whole.travel),
+            served,
+            working,
+            settings,
+            travel,
+        )
+        days.append(day)
+        for r in routes:
+            for s in r.stops:
+                placed[s.visit_id] = HorizonEntry(s.visit_id, d, r.agent_id, s.start_s)
+    entries = tuple(
+        placed.get(v.visit_id)
+        or HorizonEntry(v.visit_id, None, None, None, reasons.get(v.visit_id, "not planned"))
+        for v in visits
+    )
+    return HorizonPlan(dates, tuple(days), entries)
+
+
+def _verified_day(
+    plan: Plan,
+    visits: Sequence[Visit],
+    agents: Sequence[Agent],
+    settings: Settings,
+    travel: TravelProvider,
+) -> DayPlan:
+    """The day's share of the horizon, checked against that day's own problem."""
+    problem = build_problem(visits, agents, travel)
+    violations = check_plan(plan, visits, problem)
+    for r in plan.routes:
+        agent = next(a for a in agents if a.agent_id == r.agent_id)
+        for s in r.stops:
+            v = next(x for x in visits if x.visit_id == s.visit_id)
+            if not v.allowed_on(plan.date) or not agent.works_on(plan.date) or not agent.can_do(v):
+                violations.append(
+                    f"{v.visit_id} is not allowed with {agent.agent_id} on {plan.date}"
+                )
+    if violations:
+        raise VerificationError(violations)
+    lines = route_lines(problem, plan, travel)
+    return DayPlan(plan, tuple(visits), tuple(agents), problem, settings, route_lines=lines)
