@@ -20,12 +20,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from optimizer.day import NOT_GEOCODED, DayPlan, route_lines
+from optimizer.day import NOT_GEOCODED, DayPlan, HorizonEntry, HorizonPlan, route_lines
 from optimizer.domain import Agent, Visit
-from optimizer.errors import VerificationError
+from optimizer.errors import InputError, Issue, VerificationError
 from optimizer.feasibility import precheck
+from optimizer.geocoding.base import Geocoder
+from optimizer.geocoding.resolve import locate
 from optimizer.pipeline import solve_and_verify
 from optimizer.plan import Plan
 from optimizer.problem import build_problem, subset
@@ -38,30 +40,6 @@ logger = logging.getLogger(__name__)
 #: Separates an agent's id from the date in the id of its agent-day vehicle.
 _DAY_SEP = "@"
 EARLIEST_AFTER = "earliest date after the horizon"
-
-
-@dataclass(frozen=True, slots=True)
-class HorizonEntry:
-    """Where one visit went: a day, agent and start, or unassigned with a reason."""
-
-    visit_id: str
-    date: dt.date | None
-    agent_id: str | None
-    start_s: int | None
-    reason: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class HorizonPlan:
-    """The verified days of a horizon and every visit's place in it (input order)."""
-
-    dates: tuple[dt.date, ...]
-    days: tuple[DayPlan, ...]
-    entries: tuple[HorizonEntry, ...]
-
-    @property
-    def unassigned(self) -> tuple[HorizonEntry, ...]:
-        return tuple(e for e in self.entries if e.date is None)
 
 
 def horizon_dates(first: dt.date, n: int, workdays: Collection[int]) -> tuple[dt.date, ...]:
@@ -159,17 +137,54 @@ def plan_horizon(
     *,
     dates: Sequence[dt.date],
     travel: TravelProvider,
+    geocoder: Geocoder | None = None,
+    agents_source: str = "agents.csv",
 ) -> HorizonPlan:
     """Plan ``dates`` at once; every visit ends on one day or unassigned with a reason.
 
+    Locating works as for one day (:func:`optimizer.pipeline.plan_day`).
+
     Raises
     ------
+    InputError
+        An agent's base cannot be located.
+    GeocodingServiceError
+        The geocoding service could not be asked.
     VerificationError
         A day's plan breaks a constraint (a bug: the solver and the verifier disagree).
     """
     dates = tuple(sorted(dates))
     reasons: dict[str, str] = {}
+    if geocoder is not None:
+        geo = settings.geocoder
+        located = locate(
+            visits,
+            agents,
+            geocoder,
+            accept_coarse=geo.accept_coarse,
+            service_bbox=geo.service_bbox,
+            service_radius_km=geo.service_radius_km,
+            agents_source=agents_source,
+        )
+        visits, agents = located.visits, located.agents
+        reasons.update(located.unlocated)
+    else:
+        unplaced = [
+            Issue(
+                agents_source,
+                a.source_row,
+                "start_address",
+                a.start_address,
+                "cannot be used without a geocoder; give start_lat/start_lon",
+            )
+            for a in agents
+            if a.start is None
+        ]
+        if unplaced:
+            raise InputError(unplaced)
     for v in visits:
+        if v.visit_id in reasons:
+            continue
         if v.location is None:
             reasons[v.visit_id] = NOT_GEOCODED
         else:

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from optimizer.clock import format_hhmm
-from optimizer.day import DayPlan
+from optimizer.day import DayPlan, HorizonPlan
 from optimizer.domain import WEEKDAYS, Agent, Visit
 from optimizer.outputs.calendar import agent_calendar
 from optimizer.outputs.folder import set_permissions, staged_dir
@@ -322,5 +322,60 @@ def write_plan(
         written += write_tables(day, tmp)
         for render in renderers:
             written += render(day, tmp)
+        set_permissions(tmp, share=share)
+    return [out / p.relative_to(tmp) for p in written]
+
+
+HORIZON_COLUMNS = ("visit_id", "date", "agent_id", "start", "status", "reason")
+
+
+def horizon_rows(horizon: HorizonPlan) -> list[dict[str, Any]]:
+    """Every visit once, in input order: its day, agent and start, or why it has none."""
+    return [
+        {
+            "visit_id": e.visit_id,
+            "date": e.date.isoformat() if e.date else "",
+            "agent_id": e.agent_id or "",
+            "start": iso(e.date, e.start_s) if e.date and e.start_s is not None else "",
+            "status": "planned" if e.date else "unassigned",
+            "reason": e.reason or "",
+        }
+        for e in horizon.entries
+    ]
+
+
+def write_horizon(
+    horizon: HorizonPlan,
+    out: Path,
+    renderers: Sequence[Callable[[DayPlan, Path], list[Path]]] = (),
+    *,
+    timezone: str,
+    share: bool = False,
+) -> list[Path]:
+    """One complete day folder per date plus horizon.json/csv, the whole swapped in at once."""
+    written: list[Path] = []
+    with staged_dir(out) as tmp:
+        for day in horizon.days:
+            folder = tmp / day.plan.date.isoformat()
+            written += write_plan(day, folder, renderers, share=share)
+        rows = horizon_rows(horizon)
+        planned = sum(1 for r in rows if r["status"] == "planned")
+        doc = {
+            "first_date": horizon.dates[0].isoformat(),
+            "dates": [d.isoformat() for d in horizon.dates],
+            "timezone": timezone,
+            "summary": {
+                "visits": len(rows),
+                "planned": planned,
+                "unassigned": len(rows) - planned,
+                "per_day": {
+                    d.plan.date.isoformat(): len(d.plan.assigned_ids) for d in horizon.days
+                },
+            },
+            "visits": rows,
+        }
+        write_json(doc, tmp / "horizon.json")
+        write_rows_csv(rows, HORIZON_COLUMNS, tmp / "horizon.csv")
+        written += [tmp / "horizon.json", tmp / "horizon.csv"]
         set_permissions(tmp, share=share)
     return [out / p.relative_to(tmp) for p in written]
