@@ -18,8 +18,9 @@ the largest benchmark); the time each search gets is the day's limit.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 
 from optimizer.day import NOT_GEOCODED, DayPlan, HorizonEntry, HorizonPlan, route_lines
@@ -29,7 +30,7 @@ from optimizer.feasibility import precheck
 from optimizer.geocoding.base import Geocoder
 from optimizer.geocoding.resolve import locate
 from optimizer.pipeline import solve_and_verify
-from optimizer.plan import Plan
+from optimizer.plan import Plan, Route
 from optimizer.problem import build_problem, subset
 from optimizer.settings import Settings
 from optimizer.travel.base import TravelProvider
@@ -213,15 +214,11 @@ def plan_horizon(
             reasons[u.visit_id] = _drop_reason(by_id[u.visit_id], dates, u.reason)
         else:
             reasons[u.visit_id] = u.reason
+    by_day = reorder_days(whole.routes, agents, by_id, dates)
     placed: dict[str, HorizonEntry] = {}
     days = []
     for d in dates:
-        suffix = f"{_DAY_SEP}{d.isoformat()}"
-        routes = [
-            replace(r, agent_id=r.agent_id.removesuffix(suffix))
-            for r in whole.routes
-            if r.agent_id.endswith(suffix)
-        ]
+        routes = by_day[d]
         served = [by_id[s.visit_id] for r in routes for s in r.stops]
         working = [a for a in agents if a.works_on(d)]
         day = _verified_day(
@@ -241,6 +238,84 @@ def plan_horizon(
         for v in visits
     )
     return HorizonPlan(dates, tuple(days), entries)
+
+
+#: Above this many days, the route-to-day permutation search is skipped (7! = 5040).
+_MAX_PERMUTED_DAYS = 7
+
+
+def day_cost(visits: Sequence[Visit], day: dt.date, dates: Sequence[dt.date]) -> tuple[int, int]:
+    """(urgency, preference) cost of serving ``visits`` on ``day``; lower is better.
+
+    Urgency: each day later costs a visit due inside the horizon more the sooner it
+    is due. Preference: a visit with preferred weekdays served on another weekday.
+    """
+    k = dates.index(day)
+    urgency = 0
+    missed = 0
+    for v in visits:
+        if v.due_date is not None and v.due_date <= dates[-1]:
+            due_k = sum(1 for d in dates if d <= v.due_date) - 1
+            urgency += k * (len(dates) - due_k)
+        if v.preferred_days and day.weekday() not in v.preferred_days:
+            missed += 1
+    return urgency, missed
+
+
+def reorder_days(
+    routes: Sequence[Route],
+    agents: Sequence[Agent],
+    by_id: Mapping[str, Visit],
+    dates: Sequence[dt.date],
+) -> dict[dt.date, list[Route]]:
+    """Each agent's day routes, moved between its working days for the soft day rules.
+
+    A route depends on the day only through the date rules (the agent's shift and
+    break are the same every day, times are seconds of the day), so giving a whole
+    route to another working day keeps it feasible whenever every visit in it is
+    allowed on that day. Per agent, the permutation with the lowest (urgency,
+    preference) cost wins; ties keep the solver's days. Travel does not change.
+    """
+    out: dict[dt.date, list[Route]] = {d: [] for d in dates}
+    for agent in agents:
+        own: dict[dt.date, Route | None] = {}
+        for d in dates:
+            if agent.works_on(d):
+                vid = _vehicle_id(agent.agent_id, d)
+                r = next((x for x in routes if x.agent_id == vid), None)
+                own[d] = replace(r, agent_id=agent.agent_id) if r is not None else None
+        work = list(own)
+        current = [own[d] for d in work]
+
+        best, best_cost = current, _order_cost(work, current, by_id, dates)
+        if len(work) <= _MAX_PERMUTED_DAYS and sum(r is not None for r in current) > 1:
+            for order in itertools.permutations(current):
+                c = _order_cost(work, order, by_id, dates)
+                if c is not None and best_cost is not None and c < best_cost:
+                    best, best_cost = list(order), c
+        for d, r in zip(work, best, strict=True):
+            if r is not None:
+                out[d].append(r)
+    return out
+
+
+def _order_cost(
+    work: Sequence[dt.date],
+    order: Sequence[Route | None],
+    by_id: Mapping[str, Visit],
+    dates: Sequence[dt.date],
+) -> tuple[int, int] | None:
+    """Cost of giving ``order[k]`` to ``work[k]``; None when a date rule forbids it."""
+    total = (0, 0)
+    for d, r in zip(work, order, strict=True):
+        if r is None:
+            continue
+        vs = [by_id[s.visit_id] for s in r.stops]
+        if not all(v.allowed_on(d) for v in vs):
+            return None
+        c = day_cost(vs, d, dates)
+        total = (total[0] + c[0], total[1] + c[1])
+    return total
 
 
 def _verified_day(

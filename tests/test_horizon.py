@@ -10,11 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from optimizer.day import HorizonPlan
 from optimizer.domain import Agent, DaySet, Visit
-from optimizer.horizon import EARLIEST_AFTER, HorizonPlan, horizon_dates, plan_horizon
+from optimizer.horizon import EARLIEST_AFTER, horizon_dates, plan_horizon, reorder_days
+from optimizer.plan import Route, Stop
 from optimizer.settings import Settings
 from optimizer.solve.params import SolverSettings
-from tests.helpers import at, make_agent, make_visit, window
+from tests.helpers import at, hm, make_agent, make_visit, window
 
 MON = dt.date(2026, 11, 30)
 QUICK = Settings(
@@ -138,3 +140,34 @@ def test_generated_horizons_never_break_the_hard_rules(seed: int) -> None:
 def test_horizon_dates_rejects_no_days(n: int) -> None:
     with pytest.raises(ValueError, match="n >= 1"):
         horizon_dates(MON, n, frozenset(range(5)))
+
+
+def test_sooner_due_goes_earlier_and_preferred_day_is_kept() -> None:
+    # One 90-minute visit fits a day; urgency decides Monday, the wish Wednesday.
+    agent = make_agent("A1", shift=window(9, 11))
+    visits = [
+        make_visit("free", location=at(0.5, 0), duration_s=90 * 60),
+        make_visit("wed", location=at(0.5, 0.1), duration_s=90 * 60, preferred_days=frozenset({2})),
+        make_visit("urgent", location=at(0.5, 0.2), duration_s=90 * 60, due_date=DAYS[2]),
+    ]
+    hp = plan_horizon(visits, [agent], QUICK, dates=DAYS, travel=QUICK.travel.model())
+    _check(visits, [agent], hp)
+    got = {e.visit_id: e.date for e in hp.entries}
+    assert got == {"urgent": DAYS[0], "free": DAYS[1], "wed": DAYS[2]}
+
+
+def test_reorder_days_moves_whole_routes_only_where_dates_allow() -> None:
+    agent = make_agent("A1")
+    by_id = {
+        "late": make_visit("late", earliest_date=DAYS[2]),
+        "due": make_visit("due", due_date=DAYS[1]),
+    }
+
+    def route(vid: str, day: dt.date) -> Route:
+        stop = Stop(vid, 1, hm(9), hm(9), hm(9.5), 600, 1000)
+        return Route(f"A1@{day}", hm(8.8), hm(9.7), (stop,), 600, 1000)
+
+    routes = [route("due", DAYS[1]), route("late", DAYS[2])]
+    out = reorder_days(routes, [agent], by_id, DAYS)
+    assert [[s.visit_id for r in out[d] for s in r.stops] for d in DAYS] == [["due"], [], ["late"]]
+    assert {r.agent_id for d in DAYS for r in out[d]} == {"A1"}
