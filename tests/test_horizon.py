@@ -10,8 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from optimizer.bench.horizon import _lateness
 from optimizer.day import HorizonPlan
 from optimizer.domain import Agent, DaySet, Visit
+from optimizer.errors import ConfigurationError
 from optimizer.horizon import EARLIEST_AFTER, horizon_dates, plan_horizon, reorder_days
 from optimizer.plan import Route, Stop
 from optimizer.settings import Settings
@@ -171,3 +173,23 @@ def test_reorder_days_moves_whole_routes_only_where_dates_allow() -> None:
     out = reorder_days(routes, [agent], by_id, DAYS)
     assert [[s.visit_id for r in out[d] for s in r.stops] for d in DAYS] == [["due"], [], ["late"]]
     assert {r.agent_id for d in DAYS for r in out[d]} == {"A1"}
+
+
+def test_horizon_workdays_setting() -> None:
+    s = Settings.from_dict({"horizon": {"workdays": ["Mon", "sat"]}})
+    assert s.horizon.weekdays == frozenset({0, 5})
+    assert Settings.from_dict(s.to_dict()).horizon == s.horizon
+    assert Settings().horizon.weekdays == frozenset(range(5))
+    with pytest.raises(ConfigurationError, match=r"horizon\.workdays"):
+        Settings.from_dict({"horizon": {"workdays": ["funday"]}})
+
+
+def test_bench_lateness_counts_unserved_as_late_past_the_horizon() -> None:
+    visits = [
+        make_visit("on-time", due_date=DAYS[1]),
+        make_visit("late", due_date=DAYS[0]),
+        make_visit("never", due_date=DAYS[2]),
+        make_visit("no-due"),
+    ]
+    served = {"on-time": DAYS[0], "late": DAYS[2]}
+    assert _lateness(visits, served, DAYS) == (3, 1, 2 + 1)
