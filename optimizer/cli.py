@@ -47,6 +47,14 @@ def _parser() -> argparse.ArgumentParser:
         help="plan this many working days from --date at once ([horizon] workdays; "
         "README 'Planning several days')",
     )
+    inputs.add_argument(
+        "--keep-published",
+        type=int,
+        default=1,
+        metavar="K",
+        help="with --days: the first K days keep the visits and agents of the previous "
+        "run's horizon.json in --out (default 1; 0 re-plans every day)",
+    )
     inputs.add_argument("--config", type=Path, help="settings file (TOML); see README 'Settings'")
     out = plan.add_argument_group("output")
     out.add_argument(
@@ -359,6 +367,7 @@ def _plan_horizon(args: argparse.Namespace, settings: Settings, first: dt.date) 
     from optimizer.outputs.folder import check_writable
     from optimizer.outputs.maps import save_maps
     from optimizer.pipeline import travel_provider
+    from optimizer.reopen import read_published
 
     if not 1 <= args.days <= 31:
         msg = f"--days {args.days} is out of range; expected 1 to 31 working days"
@@ -372,6 +381,11 @@ def _plan_horizon(args: argparse.Namespace, settings: Settings, first: dt.date) 
     inputs = read_inputs(
         args.visits, args.agents, coord_system=CoordSystem.parse(settings.geocoder.coord_system)
     )
+    if not 0 <= args.keep_published <= args.days:
+        msg = f"--keep-published {args.keep_published} is out of range; expected 0 to --days"
+        raise ConfigurationError(msg)
+    published_path = out / "horizon.json"
+    previous = read_published(published_path) if published_path.exists() else {}
     travel = travel_provider(settings, None if args.quiet else _print_err)
     with open_geocoder(settings.geocoder, offline=args.offline) as geocoder:
         horizon = plan_horizon(
@@ -382,6 +396,8 @@ def _plan_horizon(args: argparse.Namespace, settings: Settings, first: dt.date) 
             travel=travel,
             geocoder=geocoder,
             agents_source=args.agents.name,
+            keep=previous,
+            published=args.keep_published if previous else 0,
         )
     paths = write_horizon(
         horizon,
@@ -389,6 +405,7 @@ def _plan_horizon(args: argparse.Namespace, settings: Settings, first: dt.date) 
         renderers=[save_maps, write_calendars, write_notices],
         timezone=settings.timezone,
         share=args.share,
+        previous={vid: day for vid, (day, _) in previous.items()},
     )
     if not args.quiet:
         for day in horizon.days:
@@ -396,6 +413,16 @@ def _plan_horizon(args: argparse.Namespace, settings: Settings, first: dt.date) 
                 f"{day.plan.date}: {len(day.plan.assigned_ids)} visits in {len(day.plan.routes)} routes"
             )
         print(f"unassigned: {len(horizon.unassigned)} (reasons in horizon.csv)")
+        if previous:
+            moved = sum(
+                1
+                for e in horizon.entries
+                if e.visit_id in previous and e.date != previous[e.visit_id][0]
+            )
+            print(
+                f"{moved} of {len(previous)} previously planned visits changed day "
+                "(day_changed in horizon.csv: they need a new notice)"
+            )
         print(f"Wrote {len(paths)} files to {out}/ :")
     for p in paths:
         if p.parent == out:

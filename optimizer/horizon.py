@@ -87,9 +87,17 @@ def _outside_reason(visit: Visit, dates: Sequence[dt.date], agents: Sequence[Age
 
 
 def _expand(
-    visits: Sequence[Visit], agents: Sequence[Agent], dates: Sequence[dt.date]
+    visits: Sequence[Visit],
+    agents: Sequence[Agent],
+    dates: Sequence[dt.date],
+    open_dates: Sequence[dt.date],
+    keep: Mapping[str, tuple[dt.date, str]],
 ) -> tuple[list[Visit], list[Agent]]:
-    """Agent-day vehicles and visits whose skills confine them to their days."""
+    """Agent-day vehicles and visits whose skills confine them to their days.
+
+    A kept visit may ride only its published agent-day, before any other visit;
+    the others only the vehicles of ``open_dates`` (the days not published).
+    """
     day_agents = [
         replace(
             a,
@@ -104,22 +112,22 @@ def _expand(
         if a.works_on(d)
     ]
     day_visits = []
+    top = 2 * max((v.priority for v in visits), default=1) + 1
     for v in visits:
-        allowed = _window(v, dates)
-        tags = {f"@from:{allowed[0]}", f"@until:{allowed[-1]}"}
-        if v.pinned_agent is not None:
-            tags.add(f"@agent:{v.pinned_agent}")
         due_inside = v.due_date is not None and v.due_date <= dates[-1]
-        day_visits.append(
-            replace(
-                v,
-                skills=v.skills | tags,
-                pinned_agent=None,
-                # Served priority stays first; within it, a visit due inside the
-                # horizon goes before one that can wait past it.
-                priority=2 * v.priority + (1 if due_inside else 0),
-            )
-        )
+        # Served priority stays first; within it, a visit due inside the horizon goes
+        # before one that can wait past it.
+        priority = 2 * v.priority + (1 if due_inside else 0)
+        if v.visit_id in keep:
+            day, agent_id = keep[v.visit_id]
+            tags = {f"@from:{day}", f"@until:{day}", f"@agent:{agent_id}"}
+            priority += top
+        else:
+            allowed = _window(v, open_dates)
+            tags = {f"@from:{allowed[0]}", f"@until:{allowed[-1]}"}
+            if v.pinned_agent is not None:
+                tags.add(f"@agent:{v.pinned_agent}")
+        day_visits.append(replace(v, skills=v.skills | tags, pinned_agent=None, priority=priority))
     return day_visits, day_agents
 
 
@@ -140,8 +148,14 @@ def plan_horizon(
     travel: TravelProvider,
     geocoder: Geocoder | None = None,
     agents_source: str = "agents.csv",
+    keep: Mapping[str, tuple[dt.date, str]] | None = None,
+    published: int = 0,
 ) -> HorizonPlan:
     """Plan ``dates`` at once; every visit ends on one day or unassigned with a reason.
+
+    The first ``published`` dates were told already: a visit that ``keep`` places
+    there (date, agent) stays with that agent on that day when the agent still works
+    then and its dates still allow it; no other visit is added to those days.
 
     Locating works as for one day (:func:`optimizer.pipeline.plan_day`).
 
@@ -183,18 +197,37 @@ def plan_horizon(
         ]
         if unplaced:
             raise InputError(unplaced)
+    fixed = dates[: max(0, published)]
+    open_dates = dates[len(fixed) :]
+    agent_of = {a.agent_id: a for a in agents}
+    kept: dict[str, tuple[dt.date, str]] = {}
     for v in visits:
-        if v.visit_id in reasons:
+        if v.visit_id not in (keep or {}) or v.visit_id in reasons or v.location is None:
+            continue
+        kept_day, agent_id = (keep or {})[v.visit_id]
+        a = agent_of.get(agent_id)
+        ok = a is not None and a.works_on(kept_day) and a.can_do(v)
+        if kept_day in fixed and ok and v.allowed_on(kept_day):
+            kept[v.visit_id] = (kept_day, agent_id)
+    for v in visits:
+        if v.visit_id in reasons or v.visit_id in kept:
             continue
         if v.location is None:
             reasons[v.visit_id] = NOT_GEOCODED
+        elif not open_dates:
+            reasons[v.visit_id] = "every day of the horizon is published and keeps its plan"
+        elif not _window(v, open_dates) and _window(v, dates):
+            reasons[v.visit_id] = (
+                f"its dates allow only published days ({fixed[0]} to {fixed[-1]}), "
+                "which keep their plan"
+            )
         else:
-            outside = _outside_reason(v, dates, agents)
+            outside = _outside_reason(v, open_dates, agents)
             if outside is not None:
                 reasons[v.visit_id] = outside
     candidates = [v for v in visits if v.visit_id not in reasons]
     by_id = {v.visit_id: v for v in visits}
-    day_visits, day_agents = _expand(candidates, agents, dates)
+    day_visits, day_agents = _expand(candidates, agents, dates, open_dates, kept)
     full = build_problem(day_visits, day_agents, travel)
     pre = precheck(full)
     pre_unassigned: dict[str, str] = {}
@@ -214,7 +247,7 @@ def plan_horizon(
             reasons[u.visit_id] = _drop_reason(by_id[u.visit_id], dates, u.reason)
         else:
             reasons[u.visit_id] = u.reason
-    by_day = reorder_days(whole.routes, agents, by_id, dates)
+    by_day = reorder_days(whole.routes, agents, by_id, dates, fixed)
     placed: dict[str, HorizonEntry] = {}
     days = []
     for d in dates:
@@ -267,6 +300,7 @@ def reorder_days(
     agents: Sequence[Agent],
     by_id: Mapping[str, Visit],
     dates: Sequence[dt.date],
+    fixed: Collection[dt.date] = (),
 ) -> dict[dt.date, list[Route]]:
     """Each agent's day routes, moved between its working days for the soft day rules.
 
@@ -275,6 +309,7 @@ def reorder_days(
     route to another working day keeps it feasible whenever every visit in it is
     allowed on that day. Per agent, the permutation with the lowest (urgency,
     preference) cost wins; ties keep the solver's days. Travel does not change.
+    Routes on the ``fixed`` (published) days stay where they are.
     """
     out: dict[dt.date, list[Route]] = {d: [] for d in dates}
     for agent in agents:
@@ -284,6 +319,10 @@ def reorder_days(
                 vid = _vehicle_id(agent.agent_id, d)
                 r = next((x for x in routes if x.agent_id == vid), None)
                 own[d] = replace(r, agent_id=agent.agent_id) if r is not None else None
+        for d in fixed:
+            r = own.pop(d, None)
+            if r is not None:
+                out[d].append(r)
         work = list(own)
         current = [own[d] for d in work]
 

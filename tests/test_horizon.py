@@ -193,3 +193,27 @@ def test_bench_lateness_counts_unserved_as_late_past_the_horizon() -> None:
     ]
     served = {"on-time": DAYS[0], "late": DAYS[2]}
     assert _lateness(visits, served, DAYS) == (3, 1, 2 + 1)
+
+
+def test_published_days_keep_their_visits_and_take_no_others() -> None:
+    agents = [make_agent("A1"), make_agent("A2")]
+    visits = [
+        make_visit("kept", location=at(1, 0)),
+        make_visit("new", location=at(0, 1)),
+        make_visit("only-mon", location=at(1, 1), due_date=MON),
+        make_visit("agent-left", location=at(2, 0)),
+    ]
+    keep = {"kept": (MON, "A2"), "agent-left": (MON, "A9"), "gone": (MON, "A1")}
+    hp = plan_horizon(
+        visits, agents, QUICK, dates=DAYS, travel=QUICK.travel.model(), keep=keep, published=1
+    )
+    _check(visits, agents, hp)
+    got = {e.visit_id: e for e in hp.entries}
+    assert (got["kept"].date, got["kept"].agent_id) == (MON, "A2")
+    assert got["new"].date in DAYS[1:]
+    assert got["agent-left"].date in DAYS[1:]  # its agent is gone: planned afresh
+    assert got["only-mon"].reason == (
+        f"its dates allow only published days ({MON} to {MON}), which keep their plan"
+    )
+    monday = hp.days[0].plan
+    assert [s.visit_id for r in monday.routes for s in r.stops] == ["kept"]
