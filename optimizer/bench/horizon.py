@@ -43,6 +43,7 @@ class HorizonResult:
     travel_min: float
     wall_s: float
     peak_mb: float
+    churn: float | None = None
 
 
 def make_horizon(
@@ -128,8 +129,29 @@ def run_horizon(
     travel_s = sum(r.travel_s for d in hp.days for r in d.plan.routes)
     inside, by_due, late = _lateness(visits, served_on, dates)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # The churn: the same inputs again, first day published, no events.
+    keep = {e.visit_id: (e.date, e.agent_id or "") for e in hp.entries if e.date is not None}
+    again = plan_horizon(
+        visits,
+        agents,
+        settings,
+        dates=dates,
+        travel=settings.travel.model(),
+        keep=keep,
+        published=1,
+    )
+    moved = sum(1 for e in again.entries if e.visit_id in keep and e.date != keep[e.visit_id][0])
     return HorizonResult(
-        "horizon", len(visits), inside, by_due, late, len(served_on), travel_s / 60, wall, peak
+        "horizon",
+        len(visits),
+        inside,
+        by_due,
+        late,
+        len(served_on),
+        travel_s / 60,
+        wall,
+        peak,
+        moved / max(len(keep), 1),
     )
 
 
@@ -142,9 +164,9 @@ def main(argv: Sequence[str]) -> int:
     solver = SolverSettings(time_limit_s=limit)
     print(
         "| seed | engine | visits | due in week | served by due | days late | served "
-        "| travel min | wall s | peak MB |"
+        "| travel min | wall s | peak MB | churn |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for seed in seeds:
         visits, agents = make_horizon(n_visits, n_agents, seed, dates)
         for r in (
@@ -154,7 +176,9 @@ def main(argv: Sequence[str]) -> int:
             print(
                 f"| {seed} | {r.engine} | {r.visits} | {r.due_inside} | {r.served_by_due} "
                 f"({100 * r.served_by_due / max(r.due_inside, 1):.1f} %) | {r.days_late} "
-                f"| {r.served} | {r.travel_min:.0f} | {r.wall_s:.1f} | {r.peak_mb:.0f} |",
+                f"| {r.served} | {r.travel_min:.0f} | {r.wall_s:.1f} "
+                f"| {f'{r.peak_mb:.0f}' if r.peak_mb else '-'} "
+                f"| {'-' if r.churn is None else f'{100 * r.churn:.1f} %'} |",
                 flush=True,
             )
     return 0
