@@ -242,6 +242,38 @@ def agents_frame(agents: Sequence[Agent]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: A cell starting with one of these is a formula (or becomes one) in Excel and LibreOffice.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: object) -> object:
+    """A text cell that a spreadsheet would run as a formula, made plain text with ``'``.
+
+    Names, addresses and reasons come from input files anyone may have typed into; a
+    value such as ``=HYPERLINK(...)`` must reach the dispatcher as text, never run.
+    Numbers and other values pass unchanged.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every text cell passed through :func:`neutralise_cell`."""
+    return frame.map(neutralise_cell)
+
+
+def write_xlsx(frame: pd.DataFrame, path: Path, sheet: str) -> None:
+    """One sheet for Excel, header frozen, cells neutralised by :func:`neutralise_cell`."""
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        neutralise_frame(frame).to_excel(writer, sheet_name=sheet, index=False, freeze_panes=(1, 0))
+        book = writer.sheets[sheet]
+        for k, name in enumerate(frame.columns):
+            longest = max([len(str(name)), *(len(str(v)) for v in frame[name])])
+            letter = book.cell(row=1, column=k + 1).column_letter
+            book.column_dimensions[letter].width = min(60, longest + 2)
+
+
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     # utf-8-sig: Excel opens it with the right characters (Chinese names, addresses).
     frame.to_csv(path, index=False, encoding="utf-8-sig")
@@ -257,7 +289,7 @@ def write_json(doc: dict[str, Any], path: Path) -> None:
 
 
 def write_tables(day: DayPlan, out: Path) -> list[Path]:
-    """plan.json, itineraries.csv, unassigned.csv and inputs/ into ``out``."""
+    """plan.json, itineraries and unassigned (.csv and .xlsx) and inputs/ into ``out``."""
     paths = [out / "plan.json", out / "itineraries.csv", out / "unassigned.csv"]
     itineraries, unassigned = itineraries_frame(day), unassigned_frame(day)
     for frame in (itineraries, unassigned):
@@ -265,6 +297,10 @@ def write_tables(day: DayPlan, out: Path) -> list[Path]:
     write_json(plan_to_dict(day), paths[0])
     write_csv(itineraries, paths[1])
     write_csv(unassigned, paths[2])
+    # The same tables for Excel, where dispatchers live (issue 10 item 11).
+    paths += [out / "itineraries.xlsx", out / "unassigned.xlsx"]
+    write_xlsx(itineraries, paths[3], "itineraries")
+    write_xlsx(unassigned, paths[4], "unassigned")
     inputs = out / "inputs"
     inputs.mkdir(exist_ok=True)
     write_csv(visits_frame(day.visits), inputs / "visits.csv")
