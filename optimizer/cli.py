@@ -403,6 +403,7 @@ def _plan_horizon(args: argparse.Namespace, settings: Settings, first: dt.date) 
             agents_source=args.agents.name,
             keep=previous,
             published=args.keep_published if previous else 0,
+            previous_days={vid: day for vid, (day, _) in previous.items()},
         )
     paths = write_horizon(
         horizon,

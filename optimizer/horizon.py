@@ -92,6 +92,7 @@ def _expand(
     dates: Sequence[dt.date],
     open_dates: Sequence[dt.date],
     keep: Mapping[str, tuple[dt.date, str]],
+    stay: Mapping[str, dt.date],
 ) -> tuple[list[Visit], list[Agent]]:
     """Agent-day vehicles and visits whose skills confine them to their days.
 
@@ -123,7 +124,7 @@ def _expand(
             tags = {f"@from:{day}", f"@until:{day}", f"@agent:{agent_id}"}
             priority += top
         else:
-            allowed = _window(v, open_dates)
+            allowed = [stay[v.visit_id]] if v.visit_id in stay else _window(v, open_dates)
             tags = {f"@from:{allowed[0]}", f"@until:{allowed[-1]}"}
             if v.pinned_agent is not None:
                 tags.add(f"@agent:{v.pinned_agent}")
@@ -150,6 +151,7 @@ def plan_horizon(
     agents_source: str = "agents.csv",
     keep: Mapping[str, tuple[dt.date, str]] | None = None,
     published: int = 0,
+    previous_days: Mapping[str, dt.date] | None = None,
 ) -> HorizonPlan:
     """Plan ``dates`` at once; every visit ends on one day or unassigned with a reason.
 
@@ -226,8 +228,17 @@ def plan_horizon(
             if outside is not None:
                 reasons[v.visit_id] = outside
     candidates = [v for v in visits if v.visit_id not in reasons]
+    stay = {
+        v.visit_id: was
+        for v in candidates
+        if v.visit_id not in kept
+        and (was := (previous_days or {}).get(v.visit_id)) in open_dates
+        and was is not None
+        and v.allowed_on(was)
+        and any(a.works_on(was) and a.can_do(v) for a in agents)
+    }
     by_id = {v.visit_id: v for v in visits}
-    day_visits, day_agents = _expand(candidates, agents, dates, open_dates, kept)
+    day_visits, day_agents = _expand(candidates, agents, dates, open_dates, kept, stay)
     full = build_problem(day_visits, day_agents, travel)
     pre = precheck(full)
     pre_unassigned: dict[str, str] = {}
@@ -247,7 +258,7 @@ def plan_horizon(
             reasons[u.visit_id] = _drop_reason(by_id[u.visit_id], dates, u.reason)
         else:
             reasons[u.visit_id] = u.reason
-    by_day = reorder_days(whole.routes, agents, by_id, dates, fixed)
+    by_day = reorder_days(whole.routes, agents, by_id, dates, fixed, stay)
     placed: dict[str, HorizonEntry] = {}
     days = []
     for d in dates:
@@ -301,6 +312,7 @@ def reorder_days(
     by_id: Mapping[str, Visit],
     dates: Sequence[dt.date],
     fixed: Collection[dt.date] = (),
+    stay: Mapping[str, dt.date] | None = None,
 ) -> dict[dt.date, list[Route]]:
     """Each agent's day routes, moved between its working days for the soft day rules.
 
@@ -309,7 +321,8 @@ def reorder_days(
     route to another working day keeps it feasible whenever every visit in it is
     allowed on that day. Per agent, the permutation with the lowest (urgency,
     preference) cost wins; ties keep the solver's days. Travel does not change.
-    Routes on the ``fixed`` (published) days stay where they are.
+    Routes on the ``fixed`` (published) days stay where they are, and so do visits
+    held on their previous day (``stay``).
     """
     out: dict[dt.date, list[Route]] = {d: [] for d in dates}
     for agent in agents:
@@ -326,10 +339,10 @@ def reorder_days(
         work = list(own)
         current = [own[d] for d in work]
 
-        best, best_cost = current, _order_cost(work, current, by_id, dates)
-        if len(work) <= _MAX_PERMUTED_DAYS and sum(r is not None for r in current) > 1:
+        best, best_cost = current, _order_cost(work, current, by_id, dates, stay or {})
+        if len(work) <= _MAX_PERMUTED_DAYS and any(r is not None for r in current):
             for order in itertools.permutations(current):
-                c = _order_cost(work, order, by_id, dates)
+                c = _order_cost(work, order, by_id, dates, stay or {})
                 if c is not None and best_cost is not None and c < best_cost:
                     best, best_cost = list(order), c
         for d, r in zip(work, best, strict=True):
@@ -343,6 +356,7 @@ def _order_cost(
     order: Sequence[Route | None],
     by_id: Mapping[str, Visit],
     dates: Sequence[dt.date],
+    stay: Mapping[str, dt.date],
 ) -> tuple[int, int] | None:
     """Cost of giving ``order[k]`` to ``work[k]``; None when a date rule forbids it."""
     total = (0, 0)
@@ -350,7 +364,7 @@ def _order_cost(
         if r is None:
             continue
         vs = [by_id[s.visit_id] for s in r.stops]
-        if not all(v.allowed_on(d) for v in vs):
+        if not all(v.allowed_on(d) and stay.get(v.visit_id, d) == d for v in vs):
             return None
         c = day_cost(vs, d, dates)
         total = (total[0] + c[0], total[1] + c[1])

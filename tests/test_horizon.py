@@ -217,3 +217,20 @@ def test_published_days_keep_their_visits_and_take_no_others() -> None:
     )
     monday = hp.days[0].plan
     assert [s.visit_id for r in monday.routes for s in r.stops] == ["kept"]
+
+
+def test_a_rerun_keeps_visits_on_their_previous_open_day() -> None:
+    agent = make_agent("A1")
+    visits = [make_visit("V1", due_date=DAYS[2]), make_visit("V2", location=at(0, 2))]
+    travel = QUICK.travel.model()
+    fresh = plan_horizon(visits, [agent], QUICK, dates=DAYS, travel=travel)
+    assert fresh.entries[0].date == MON  # due inside the horizon: as early as possible
+    again = plan_horizon(
+        visits,
+        [agent],
+        QUICK,
+        dates=DAYS,
+        travel=travel,
+        previous_days={"V1": DAYS[2], "V2": DAYS[1]},
+    )
+    assert [e.date for e in again.entries] == [DAYS[2], DAYS[1]]

@@ -139,6 +139,7 @@ def run_horizon(
         travel=settings.travel.model(),
         keep=keep,
         published=1,
+        previous_days={vid: day for vid, (day, _) in keep.items()},
     )
     moved = sum(1 for e in again.entries if e.visit_id in keep and e.date != keep[e.visit_id][0])
     return HorizonResult(
