@@ -77,7 +77,9 @@ def _outside_reason(visit: Visit, dates: Sequence[dt.date], agents: Sequence[Age
     span = f"{allowed[0]} and {allowed[-1]}"
     if visit.pinned_agent is not None:
         pinned = next((a for a in agents if a.agent_id == visit.pinned_agent), None)
-        if pinned is not None and not any(pinned.works_on(d) for d in allowed):
+        if pinned is None:
+            return f"pinned to agent {visit.pinned_agent}, who is not in the agents file"
+        if not any(pinned.works_on(d) for d in allowed):
             return f"pinned to agent {pinned.agent_id}, who does not work between {span}"
         return None
     able = [a for a in agents if a.can_do(visit)]

@@ -98,9 +98,13 @@ def test_reason_names_the_due_date_when_time_runs_out() -> None:
 
 def test_pinned_agent_off_all_allowed_days() -> None:
     agents = [make_agent("A1"), make_agent("A2", days_off=DaySet(weekdays=frozenset({0})))]
-    visits = [make_visit("V1", pinned_agent="A2", due_date=MON)]
+    visits = [
+        make_visit("V1", pinned_agent="A2", due_date=MON),
+        make_visit("V2", pinned_agent="A9"),
+    ]
     hp = plan_horizon(visits, agents, QUICK, dates=DAYS, travel=QUICK.travel.model())
     assert hp.entries[0].reason == f"pinned to agent A2, who does not work between {MON} and {MON}"
+    assert hp.entries[1].reason == "pinned to agent A9, who is not in the agents file"
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
