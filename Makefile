@@ -47,6 +47,8 @@ bench: $(STAMP)
 	$(VENV)/bin/python -m optimizer.bench.slots
 	@echo "== geocoding: 1,000 cached addresses (bar: < 1 s) =="
 	$(VENV)/bin/python -m optimizer.bench.geocoding
+	@echo "== horizon: 5 days, 500 visits / 20 agents, against day by day (docs/benchmarks.md) =="
+	$(VENV)/bin/python -m optimizer.bench.horizon 500 20 2 20
 	@echo "== hostile input: 300 mutated sample files (no traceback, exit 0 or 2, nothing outside --out) =="
 	FIELDROUTE_FUZZ_EXAMPLES=300 $(VENV)/bin/python -m pytest tests/test_fuzz.py -q -p no:cacheprovider
 

@@ -58,6 +58,20 @@ def _parser() -> argparse.ArgumentParser:
         "--date",
         help="plan date YYYY-MM-DD (default: tomorrow in the configured time zone)",
     )
+    inputs.add_argument(
+        "--days",
+        type=int,
+        help="plan this many working days from --date at once ([horizon] workdays; "
+        "README 'Planning several days')",
+    )
+    inputs.add_argument(
+        "--keep-published",
+        type=int,
+        default=1,
+        metavar="K",
+        help="with --days: the first K days keep the visits and agents of the previous "
+        "run's horizon.json in --out (default 1; 0 re-plans every day)",
+    )
     inputs.add_argument("--config", type=Path, help="settings file (TOML); see README 'Settings'")
     out = plan.add_argument_group("output")
     out.add_argument(
@@ -355,6 +369,8 @@ def _plan(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     date = _plan_date(args.date, settings.timezone)
+    if args.days is not None:
+        return _plan_horizon(args, settings, date)
     out: Path = args.out or Path(settings.output_dir) / date.isoformat()
     given = [args.visits, args.agents, *([args.config] if args.config else [])]
     check_out_folder(out, inputs=given)
@@ -405,6 +421,83 @@ def _plan(args: argparse.Namespace) -> int:
             f"error: {len(day.plan.unassigned)} visits unassigned (--strict)",
             file=sys.stderr,
         )
+        return 4
+    return 0
+
+
+def _plan_horizon(args: argparse.Namespace, settings: Settings, first: dt.date) -> int:
+    from optimizer.datums import CoordSystem
+    from optimizer.geocoding import open_geocoder
+    from optimizer.horizon import horizon_dates, plan_horizon
+    from optimizer.inputs.load import read_inputs
+    from optimizer.outputs.export import write_calendars, write_horizon, write_notices
+    from optimizer.outputs.folder import check_out_folder
+    from optimizer.outputs.maps import save_maps
+    from optimizer.pipeline import travel_provider
+    from optimizer.reopen import read_published
+
+    if not 1 <= args.days <= 31:
+        msg = f"--days {args.days} is out of range; expected 1 to 31 working days"
+        raise ConfigurationError(msg)
+    dates = horizon_dates(first, args.days, settings.horizon.weekdays)
+    out: Path = args.out or Path(settings.output_dir) / f"{first.isoformat()}+{args.days}d"
+    check_out_folder(
+        out, inputs=[args.visits, args.agents, *([args.config] if args.config else [])]
+    )
+    inputs = read_inputs(
+        args.visits, args.agents, coord_system=CoordSystem.parse(settings.geocoder.coord_system)
+    )
+    if not 0 <= args.keep_published <= args.days:
+        msg = f"--keep-published {args.keep_published} is out of range; expected 0 to --days"
+        raise ConfigurationError(msg)
+    published_path = out / "horizon.json"
+    previous = read_published(published_path) if published_path.exists() else {}
+    travel = travel_provider(settings, None if args.quiet else _print_err)
+    with open_geocoder(settings.geocoder, offline=args.offline) as geocoder:
+        horizon = plan_horizon(
+            inputs.visits,
+            inputs.agents,
+            settings,
+            dates=dates,
+            travel=travel,
+            geocoder=geocoder,
+            agents_source=args.agents.name,
+            keep=previous,
+            published=args.keep_published if previous else 0,
+            previous_days={vid: day for vid, (day, _) in previous.items()},
+        )
+    paths = write_horizon(
+        horizon,
+        out,
+        renderers=[save_maps, write_calendars, write_notices],
+        timezone=settings.timezone,
+        share=args.share,
+        previous={vid: day for vid, (day, _) in previous.items()},
+    )
+    if not args.quiet:
+        for day in horizon.days:
+            print(
+                f"{day.plan.date}: {len(day.plan.assigned_ids)} visits in {len(day.plan.routes)} routes"
+            )
+        print(f"unassigned: {len(horizon.unassigned)} (reasons in horizon.csv)")
+        if previous:
+            moved = sum(
+                1
+                for e in horizon.entries
+                if e.visit_id in previous and e.date != previous[e.visit_id][0]
+            )
+            print(
+                f"{moved} of {len(previous)} previously planned visits changed day "
+                "(day_changed in horizon.csv: they need a new notice)"
+            )
+        print(f"Wrote {len(paths)} files to {out}/ :")
+    for p in paths:
+        if p.parent == out:
+            print(f"  {p}")
+    for day in horizon.days:
+        print(f"  {out / day.plan.date.isoformat()}/")
+    if args.strict and horizon.unassigned:
+        print(f"error: {len(horizon.unassigned)} visits unassigned (--strict)", file=sys.stderr)
         return 4
     return 0
 

@@ -14,14 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from optimizer.clock import format_hhmm
-from optimizer.day import DayPlan
+from optimizer.day import DayPlan, HorizonPlan
 from optimizer.domain import WEEKDAYS, Agent, Visit
 from optimizer.outputs.calendar import agent_calendar
 from optimizer.outputs.folder import (
@@ -389,5 +389,91 @@ def write_plan(
         written += write_tables(day, tmp)
         for render in renderers:
             written += render(day, tmp)
+        set_permissions(tmp, share=share)
+    return [out / p.relative_to(tmp) for p in written]
+
+
+HORIZON_COLUMNS = (
+    "visit_id",
+    "date",
+    "agent_id",
+    "start",
+    "status",
+    "reason",
+    "previous_date",
+    "day_changed",
+)
+
+
+def horizon_rows(
+    horizon: HorizonPlan, previous: Mapping[str, dt.date] | None = None
+) -> list[dict[str, Any]]:
+    """Every visit once, in input order: its day, agent and start, or why it has none.
+
+    With the ``previous`` run's days, a visit whose day changed is flagged: its
+    borrower may have been told the old day and needs a new notice.
+    """
+    before = previous or {}
+    rows = []
+    for e in horizon.entries:
+        old = before.get(e.visit_id)
+        rows.append(
+            {
+                "visit_id": e.visit_id,
+                "date": e.date.isoformat() if e.date else "",
+                "agent_id": e.agent_id or "",
+                "start": iso(e.date, e.start_s) if e.date and e.start_s is not None else "",
+                "status": "planned" if e.date else "unassigned",
+                "reason": e.reason or "",
+                "previous_date": old.isoformat() if old else "",
+                "day_changed": old is not None and old != e.date,
+            }
+        )
+    return rows
+
+
+def write_horizon(
+    horizon: HorizonPlan,
+    out: Path,
+    renderers: Sequence[Callable[[DayPlan, Path], list[Path]]] = (),
+    *,
+    timezone: str,
+    share: bool = False,
+    previous: Mapping[str, dt.date] | None = None,
+) -> list[Path]:
+    """One complete day folder per date plus horizon.json/csv, the whole swapped in at once.
+
+    ``previous`` (the last run's day per visit) adds the churn: visits moved to
+    another day, for new notices.
+    """
+    written: list[Path] = []
+    with staged_dir(out) as tmp:
+        for day in horizon.days:
+            folder = tmp / day.plan.date.isoformat()
+            written += write_plan(day, folder, renderers, share=share)
+        rows = horizon_rows(horizon, previous)
+        planned = sum(1 for r in rows if r["status"] == "planned")
+        moved = [r["visit_id"] for r in rows if r["day_changed"]]
+        doc = {
+            "first_date": horizon.dates[0].isoformat(),
+            "dates": [d.isoformat() for d in horizon.dates],
+            "timezone": timezone,
+            "summary": {
+                "visits": len(rows),
+                "planned": planned,
+                "unassigned": len(rows) - planned,
+                "per_day": {
+                    d.plan.date.isoformat(): len(d.plan.assigned_ids) for d in horizon.days
+                },
+                "previous_planned": len(previous or {}),
+                "day_changed": len(moved),
+                "churn": round(len(moved) / len(previous), 4) if previous else None,
+            },
+            "day_changed": moved,
+            "visits": rows,
+        }
+        write_json(doc, tmp / "horizon.json")
+        write_rows_csv(rows, HORIZON_COLUMNS, tmp / "horizon.csv")
+        written += [tmp / "horizon.json", tmp / "horizon.csv"]
         set_permissions(tmp, share=share)
     return [out / p.relative_to(tmp) for p in written]
