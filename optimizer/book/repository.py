@@ -681,9 +681,7 @@ def _check_unchanged(session: Session, snapshot: Snapshot) -> None:
     now_agents = dict(
         session.execute(
             select(AgentRow.id, AgentRow.version).where(AgentRow.active).with_for_update()
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     if now_agents != dict(snapshot.agent_versions):
         raise BookChanged
