@@ -83,7 +83,7 @@ def test_bad_file_exits_2_naming_row_and_column_and_changes_nothing(
         "V003,Borrower 3,13800000003,Road 3,30.66200,104.07200,09:00,25:00",
     )
     write(visits, text)
-    code, out, err = run(["book", "import", str(visits), "--db", book], capsys)
+    code, _out, err = run(["book", "import", str(visits), "--db", book], capsys)
     assert code == 2
     assert "visits.csv, row 4, column 'window_end'" in err
     assert "Traceback" not in err
@@ -98,7 +98,7 @@ def test_plan_book_matches_the_file_path_and_stores_versions(
     files_out, book_out = tmp_path / "files", tmp_path / "book"
     args = ["--date", "2026-12-01", "--config", str(config), "-q"]
     assert run(["plan", str(visits), str(agents), *args, "--out", str(files_out)], capsys)[0] == 0
-    code, out, err = run(["plan", "--book", "--db", book, *args, "--out", str(book_out)], capsys)
+    code, _out, err = run(["plan", "--book", "--db", book, *args, "--out", str(book_out)], capsys)
     assert code == 0, err
     names = sorted(p.relative_to(files_out).as_posix() for p in files_out.rglob("*"))
     assert names == sorted(p.relative_to(book_out).as_posix() for p in book_out.rglob("*"))
