@@ -8,6 +8,7 @@ day, and nothing planned past its due date without being flagged.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 import zoneinfo
 from collections import defaultdict
@@ -106,7 +107,7 @@ def test_ten_days_of_field_work(book_url: str, tmp_path: Path) -> None:
     last_day = FIRST + dt.timedelta(days=DAYS - 1)
     for vid, days in dates.items():
         days.sort()
-        assert all(b - a >= dt.timedelta(days=1) for a, b in zip(days, days[1:], strict=False)), vid
+        assert all(b - a >= dt.timedelta(days=1) for a, b in itertools.pairwise(days)), vid
         for d in days:
             window = [x for x in days if d - dt.timedelta(days=6) <= x <= d]
             assert len(window) <= 3, (vid, days)
