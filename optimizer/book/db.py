@@ -132,6 +132,8 @@ def open_book(url: URL, settings: BookSettings, *, create: bool = False) -> Book
         engine = create_engine(
             url,
             pool_pre_ping=True,
+            # psycopg's own executemany (pipelined) beats one huge multi-VALUES text
+            use_insertmanyvalues=False,
             connect_args={
                 "connect_timeout": max(1, int(min(timeout, 30))),
                 # a row lock held longer than this by another writer ends the wait
@@ -245,3 +247,16 @@ def actor() -> str:
         return f"os:{getpass.getuser()}"
     except (OSError, KeyError):
         return f"os:uid-{os.getuid()}"
+
+
+def empty_schema(url: str, name: str) -> str:
+    """A PostgreSQL URL whose search_path is a new, empty schema (benchmarks, tests)."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+            conn.exec_driver_sql(f"CREATE SCHEMA {name}")
+    finally:
+        engine.dispose()
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options=-csearch_path%3D{name}"

@@ -65,6 +65,15 @@ def _chunks[T](items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
         yield items[i : i + size]
 
 
+def _table(model: Any) -> Table:
+    """The Core table of a model: plain executemany, one statement per batch.
+
+    ORM bulk inserts split a batch by which columns are None, one statement per
+    split; many-row imports go through Core to keep one statement per batch.
+    """
+    return cast("Table", model.__table__)
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -248,7 +257,7 @@ def audit(
     ids = sorted(set(case_ids))
     for chunk in _chunks(ids, 5000):
         session.execute(
-            insert(AuditVisitRow), [{"event_id": event_id, "case_id": c} for c in chunk]
+            insert(_table(AuditVisitRow)), [{"event_id": event_id, "case_id": c} for c in chunk]
         )
 
 
@@ -359,10 +368,12 @@ def _upsert_visits(
         updates.append(change)
         touched.append(row.id)
     for chunk in _chunks(inserts, 5000):
-        ids = session.execute(insert(CaseRow).returning(CaseRow.id), list(chunk)).scalars().all()
-        touched += ids
+        session.execute(insert(_table(CaseRow)), list(chunk))
     for chunk in _chunks(updates, 5000):
         session.execute(update(CaseRow), list(chunk))
+    added = [row["visit_id"] for row in inserts]
+    for chunk in _chunks(added):
+        touched += session.scalars(select(CaseRow.id).where(CaseRow.visit_id.in_(chunk))).all()
     report = ImportReport(
         added=len(inserts),
         updated=len(updates),
@@ -655,7 +666,7 @@ def store_plan(
                 }
             )
         for chunk in _chunks(members, 5000):
-            session.execute(insert(PlanVisitRow), list(chunk))
+            session.execute(insert(_table(PlanVisitRow)), list(chunk))
         for chunk in _chunks(changes, 5000):
             session.execute(update(CaseRow), list(chunk))
         _note_held(session, snapshot)
@@ -693,7 +704,7 @@ def _note_held(session: Session, snapshot: Snapshot) -> None:
     A reason is derived from the case, so it never bumps ``version``; a case changed
     meanwhile keeps its own, newer state.
     """
-    table = cast("Table", CaseRow.__table__)
+    table = _table(CaseRow)
     statement = (
         update(table)
         .where(
@@ -848,7 +859,7 @@ def record_outcomes(
         if issues:
             raise InputError(issues)
         for chunk in _chunks(new_rows, 5000):
-            session.execute(insert(OutcomeRow), list(chunk))
+            session.execute(insert(_table(OutcomeRow)), list(chunk))
         changed = {r["case_id"] for r in new_rows}
         updates = []
         for vid, row in cases.items():
