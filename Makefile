@@ -45,6 +45,8 @@ bench: $(STAMP)
 	$(VENV)/bin/python -m optimizer.bench.slots
 	@echo "== geocoding: 1,000 cached addresses (bar: < 1 s) =="
 	$(VENV)/bin/python -m optimizer.bench.geocoding
+	@echo "== case book: import of 100,000 visits; plan --book overhead on 1,000 (bar: < 1 s), SQLite and PostgreSQL =="
+	$(VENV)/bin/python -m optimizer.bench.book
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
