@@ -47,6 +47,8 @@ bench: $(STAMP)
 	$(VENV)/bin/python -m optimizer.bench.slots
 	@echo "== geocoding: 1,000 cached addresses (bar: < 1 s) =="
 	$(VENV)/bin/python -m optimizer.bench.geocoding
+	@echo "== case book: import of 100,000 visits; plan --book overhead on 1,000 (bar: < 1 s), SQLite and PostgreSQL =="
+	$(VENV)/bin/python -m optimizer.bench.book
 	@echo "== horizon: 5 days, 500 visits / 20 agents, against day by day (docs/benchmarks.md) =="
 	$(VENV)/bin/python -m optimizer.bench.horizon 500 20 2 20
 	@echo "== hostile input: 300 mutated sample files (no traceback, exit 0 or 2, nothing outside --out) =="

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from optimizer import __version__
 from optimizer.errors import (
@@ -50,10 +50,18 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"fieldroute {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    plan = sub.add_parser("plan", help="plan a day from visits and agents files")
+    plan = sub.add_parser(
+        "plan", help="plan a day from visits and agents files, or from the case book (--book)"
+    )
     inputs = plan.add_argument_group("inputs")
-    inputs.add_argument("visits", type=Path, help="visits file (.csv or .xlsx)")
-    inputs.add_argument("agents", type=Path, help="agents file (.csv or .xlsx)")
+    inputs.add_argument("visits", type=Path, nargs="?", help="visits file (.csv or .xlsx)")
+    inputs.add_argument("agents", type=Path, nargs="?", help="agents file (.csv or .xlsx)")
+    inputs.add_argument(
+        "--book",
+        action="store_true",
+        help="plan the book's pending visits instead of files, and store the plan in it",
+    )
+    _db_option(inputs)
     inputs.add_argument(
         "--date",
         help="plan date YYYY-MM-DD (default: tomorrow in the configured time zone)",
@@ -129,6 +137,7 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--config", type=Path, help="settings file (TOML)")
 
     _add_replan_parsers(sub)
+    _add_book_parsers(sub)
 
     roads = sub.add_parser("roads", help="prepare road data for real travel times (OSRM)")
     roads_sub = roads.add_subparsers(dest="roads_command", required=True, metavar="ACTION")
@@ -286,6 +295,8 @@ def _run(args: argparse.Namespace) -> int:
         return _replan_or_slots(args)
     if args.command == "bench":
         return _bench(args)
+    if args.command == "book":
+        return _book(args)
     return 0
 
 
@@ -358,6 +369,21 @@ def _plan_date(text: str | None, timezone: str) -> dt.date:
 
 
 def _plan(args: argparse.Namespace) -> int:
+    if args.book:
+        if args.visits is not None or args.agents is not None:
+            msg = "plan --book reads visits and agents from the book; give no files with it"
+            raise ConfigurationError(msg)
+        return _plan_book(args)
+    if args.visits is None or args.agents is None:
+        msg = "plan needs a visits file and an agents file (or --book to plan from the case book)"
+        raise ConfigurationError(msg)
+    if args.db is not None:
+        msg = "--db names the case book; use it with --book"
+        raise ConfigurationError(msg)
+    return _plan_files(args)
+
+
+def _plan_files(args: argparse.Namespace) -> int:
     from optimizer.datums import CoordSystem
     from optimizer.geocoding import open_geocoder
     from optimizer.inputs.load import read_inputs
@@ -768,3 +794,339 @@ def _slots(args: argparse.Namespace, day: object) -> int:
     why = why_no_slot(day, int(args.duration * 60), skills, args.window_width * 60)
     print(format_slots(offer, why=why))
     return 0
+
+
+# --- the case book (issue 13) -----------------------------------------------------------
+
+
+def _db_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="the case book: a database URL or a SQLite file (default: FIELDROUTE_DB, "
+        "else [book] url, else fieldroute.db here)",
+    )
+
+
+def _add_book_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    book = sub.add_parser(
+        "book",
+        help="the case book: visits and their history in a database (see README 'Case book')",
+    )
+    book_sub = book.add_subparsers(dest="book_command", required=True, metavar="ACTION")
+    init = book_sub.add_parser("init", help="create the book, or upgrade its schema")
+    imp = book_sub.add_parser(
+        "import", help="add or update visits (by visit_id) and agents (by agent_id)"
+    )
+    imp.add_argument("visits", type=Path, nargs="?", help="visits file (.csv or .xlsx)")
+    imp.add_argument("--agents", type=Path, help="agents file (.csv or .xlsx)")
+    lst = book_sub.add_parser("list", help="the book's visits, where they stand and why")
+    lst.add_argument("--status", choices=[s.value for s in _statuses()], help="only this status")
+    lst.add_argument("--due-before", metavar="DATE", help="only visits due before DATE")
+    lst.add_argument(
+        "--attention", action="store_true", help="only visits on the dispatcher's attention list"
+    )
+    lst.add_argument("--csv", action="store_true", help="a header, then one row per visit")
+    outcomes = book_sub.add_parser("outcomes", help="record what happened at visits")
+    outcomes.add_argument("outcomes", type=Path, help="outcomes file (.csv or .xlsx)")
+    purge = book_sub.add_parser(
+        "purge", help="remove the personal data of cases closed before a date"
+    )
+    purge.add_argument("--closed-before", required=True, metavar="DATE", help="YYYY-MM-DD")
+    for parser in (init, imp, lst, outcomes, purge):
+        _db_option(parser)
+        parser.add_argument("--config", type=Path, help="settings file (TOML); see README")
+        parser.add_argument("-v", "--verbose", action="store_true", help="log each step")
+
+
+def _statuses() -> list[Any]:
+    from optimizer.book.rules import Status
+
+    return list(Status)
+
+
+def _date_option(name: str, text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        msg = f"{name} {text!r} is not a date; expected YYYY-MM-DD"
+        raise ConfigurationError(msg) from None
+
+
+def _open_book(args: argparse.Namespace, settings: Settings, *, create: bool = False) -> Any:
+    from optimizer.book.db import check_schema, open_book, resolve_url
+
+    book = open_book(resolve_url(args.db, settings.book), settings.book, create=create)
+    if not create:
+        check_schema(book)
+    return book
+
+
+def _actor(command: str) -> Any:
+    from optimizer.book.db import actor
+    from optimizer.book.repository import Actor
+
+    return Actor(actor(), command)
+
+
+def _book(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    action = args.book_command
+    if action == "init":
+        return _book_init(args, settings)
+    book = _open_book(args, settings)
+    try:
+        if action == "import":
+            return _book_import(args, settings, book)
+        if action == "list":
+            return _book_list(args, book)
+        if action == "outcomes":
+            return _book_outcomes(args, settings, book)
+        return _book_purge(args, settings, book)
+    finally:
+        book.close()
+
+
+def _book_init(args: argparse.Namespace, settings: Settings) -> int:
+    from optimizer.book.db import describe, upgrade
+
+    book = _open_book(args, settings, create=True)
+    try:
+        before, after = upgrade(book)
+    finally:
+        book.close()
+    where = describe(book.url)
+    if before == after:
+        print(f"The book at {where} is up to date (schema {after}).")
+    elif before is None:
+        print(f"Created the book at {where} (schema {after}).")
+    else:
+        print(f"Upgraded the book at {where} from schema {before} to {after}.")
+    return 0
+
+
+def _book_import(args: argparse.Namespace, settings: Settings, book: Any) -> int:
+    from optimizer.book.repository import import_file
+    from optimizer.datums import CoordSystem
+    from optimizer.errors import InputError
+    from optimizer.inputs.load import parse_agents, parse_visits, read_table
+
+    if args.visits is None and args.agents is None:
+        msg = "book import needs a visits file, an --agents file, or both"
+        raise ConfigurationError(msg)
+    coords = CoordSystem.parse(settings.geocoder.coord_system)
+    issues: list[Any] = []
+    visits: tuple[Any, ...] = ()
+    agents: tuple[Any, ...] = ()
+    if args.visits is not None:
+        try:
+            visits = parse_visits(read_table(args.visits), args.visits.name, coord_system=coords)
+        except InputError as err:
+            issues += err.issues
+    if args.agents is not None:
+        try:
+            agents = parse_agents(read_table(args.agents), args.agents.name, coord_system=coords)
+        except InputError as err:
+            issues += err.issues
+    if issues:
+        raise InputError(issues)
+    report = import_file(book, visits, agents, _actor("book import"))
+    if args.visits is not None:
+        print(f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged")
+    if args.agents is not None:
+        print(
+            f"agents: {report.agents_added} added, {report.agents_updated} updated, "
+            f"{report.agents_unchanged} unchanged"
+        )
+    for visit_id, status in report.not_reopened:
+        print(f"  {visit_id}: already {status}; sent again, not reopened")
+    for visit_id in report.address_corrected:
+        print(f"  {visit_id}: address corrected; back to pending")
+    for visit_id, date in report.planned_changed:
+        print(
+            f"  {visit_id}: changed while in the published plan of {date.isoformat()}; "
+            f"plan that date again (fieldroute plan --book --date {date.isoformat()})"
+        )
+    return 0
+
+
+def _book_list(args: argparse.Namespace, book: Any) -> int:
+    import csv
+
+    from optimizer.book.repository import list_cases
+    from optimizer.outputs.privacy import mask_phone, shorten_name
+
+    due_before = _date_option("--due-before", args.due_before) if args.due_before else None
+    cases = list_cases(
+        book,
+        _actor("book list"),
+        status=args.status,
+        due_before=due_before,
+        attention=args.attention,
+    )
+
+    def day(d: dt.date | None) -> str:
+        return d.isoformat() if d else ""
+
+    if args.csv:
+        columns = [
+            "visit_id", "borrower_id", "status", "due_date", "earliest_date", "preferred_days",
+            "attempts", "last_attempt_at", "last_outcome", "not_before", "planned_date",
+            "reason", "attention", "name", "phone", "address",
+        ]  # fmt: skip
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        for c in cases:
+            writer.writerow(
+                [
+                    c.visit_id, c.borrower_id, c.status, day(c.due_date), day(c.earliest_date),
+                    c.preferred_days, c.attempts,
+                    c.last_attempt_at.isoformat(timespec="minutes") if c.last_attempt_at else "",
+                    c.last_outcome, day(c.not_before), day(c.planned_date), c.reason,
+                    c.attention, shorten_name(c.name), mask_phone(c.phone), c.address,
+                ]
+            )  # fmt: skip
+        return 0
+    header = f"{'visit':<12} {'status':<9} {'due':<10} {'tries':>5}  {'last':<14} {'next':<10}  why"
+    print(header)
+    print("-" * len(header))
+    for c in cases:
+        why = c.attention or c.reason
+        if c.status == "planned" and c.planned_date and not why:
+            why = f"planned for {c.planned_date.isoformat()}"
+        print(
+            f"{c.visit_id:<12} {c.status:<9} {day(c.due_date):<10} {c.attempts:>5}  "
+            f"{c.last_outcome:<14} {day(c.not_before):<10}  {why}"
+        )
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(_count(c.status for c in cases).items()))
+    print(f"{len(cases)} visits" + (f": {counts}" if counts else ""))
+    return 0
+
+
+def _count(items: Any) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for item in items:
+        out[item] = out.get(item, 0) + 1
+    return out
+
+
+def _book_outcomes(args: argparse.Namespace, settings: Settings, book: Any) -> int:
+    from optimizer.book.outcomes import parse_outcomes
+    from optimizer.book.repository import record_outcomes
+    from optimizer.inputs.load import read_table
+
+    tz = zoneinfo.ZoneInfo(settings.timezone)
+    source = args.outcomes.name
+    outcomes = parse_outcomes(read_table(args.outcomes), source, tz)
+    report = record_outcomes(
+        book, outcomes, settings.compliance, tz, _actor("book outcomes"), source=source
+    )
+    recorded = sum(report.recorded.values())
+    kinds = ", ".join(f"{n} {k}" for k, n in sorted(report.recorded.items()))
+    print(f"{recorded} outcomes recorded" + (f" ({kinds})" if kinds else ""))
+    if report.already:
+        print(f"{report.already} already in the book (same visit, outcome and time): skipped")
+    for visit_id, why in report.attention:
+        print(f"  attention {visit_id}: {why}")
+    return 0
+
+
+def _book_purge(args: argparse.Namespace, settings: Settings, book: Any) -> int:
+    from optimizer.book.repository import purge_closed
+
+    before = _date_option("--closed-before", args.closed_before)
+    n = purge_closed(book, before, zoneinfo.ZoneInfo(settings.timezone), _actor("book purge"))
+    print(
+        f"Removed the personal data of {n} cases closed before {before.isoformat()}; "
+        "their anonymous history stays"
+    )
+    return 0
+
+
+def _plan_book(args: argparse.Namespace) -> int:
+    from optimizer.book.planning import plan_from_book
+    from optimizer.geocoding import open_geocoder
+    from optimizer.outputs.export import write_calendars, write_notices
+    from optimizer.outputs.folder import check_out_folder
+    from optimizer.outputs.maps import save_maps
+    from optimizer.outputs.summary import summary_table
+    from optimizer.pipeline import travel_provider
+
+    settings = _settings(args)
+    date = _plan_date(args.date, settings.timezone)
+    out: Path = args.out or Path(settings.output_dir) / date.isoformat()
+    check_out_folder(out)
+    book = _open_book(args, settings)
+    try:
+        travel = travel_provider(settings, None if args.quiet else _print_err)
+        progress = _Progress() if sys.stderr.isatty() and not args.quiet else None
+        with open_geocoder(settings.geocoder, offline=args.offline) as geocoder:
+            result = plan_from_book(
+                book,
+                settings,
+                date,
+                out,
+                _actor("plan --book"),
+                renderers=[save_maps, write_calendars, write_notices],
+                share=args.share,
+                travel=travel,
+                geocoder=geocoder,
+                on_progress=progress,
+            )
+        if progress is not None:
+            progress.done()
+    finally:
+        book.close()
+    snapshot = result.snapshot
+    held = _count(_held_kind(r) for r in snapshot.held.values())
+    if result.day is None or result.stored is None:
+        print(f"Nothing to plan on {date.isoformat()}: no pending visit may be visited that day.")
+        _print_held(held)
+        return 0
+    day, stored = result.day, result.stored
+    if not args.quiet:
+        print(summary_table(day))
+        print()
+        for visit_id, due in sorted(snapshot.overdue.items()):
+            routed = visit_id in day.plan.assigned_ids
+            verdict = "planned first" if routed else "NOT fitted, stays pending"
+            print(f"overdue: {visit_id} (due {due.isoformat()}): priority raised, {verdict}")
+        _print_held(held)
+        again = f" (planned {result.tries} times: the book changed meanwhile)" * (result.tries > 1)
+        print(
+            f"Stored in the book as plan {date.isoformat()} v{stored.version}, published: "
+            f"{stored.routed} planned, {stored.not_fitted} not fitted (stay pending){again}"
+        )
+        print(f"Wrote {len(result.paths)} files to {out}/ :")
+    for p in result.paths:
+        if p.parent.name != "notices":
+            print(f"  {p}")
+    notice_files = sum(p.parent.name == "notices" for p in result.paths)
+    if notice_files:
+        print(f"  {out / 'notices'}/ ({notice_files} notices, one per routed visit)")
+    if not settings.notices.desk_phone:
+        print(
+            "warning: notices name no dispatch desk number; set [notices] desk_phone in the config",
+            file=sys.stderr,
+        )
+    if args.strict and day.plan.unassigned:
+        print(f"error: {len(day.plan.unassigned)} visits unassigned (--strict)", file=sys.stderr)
+        return 4
+    return 0
+
+
+def _held_kind(reason: str) -> str:
+    """A held reason without its dates, to count alike reasons together."""
+    for cut in (" on ", " from ", " before ", " for ", " (", ":"):
+        if cut in reason:
+            reason = reason.split(cut, 1)[0]
+    return reason
+
+
+def _print_held(held: dict[str, int]) -> None:
+    if not held:
+        return
+    total = sum(held.values())
+    print(f"{total} open visits not due for planning today (see fieldroute book list):")
+    for why, n in sorted(held.items(), key=lambda kv: -kv[1]):
+        print(f"  {n:>5}  {why}")

@@ -120,6 +120,12 @@ def is_environment_fault(err: BaseException) -> bool:
     )
 
 
+class BookError(OptimizerError, OSError):
+    """The case book's database cannot be used: missing, unreachable, busy or too old."""
+
+    exit_code = 3
+
+
 class SolverError(OptimizerError, RuntimeError):
     """The routing solver returned no assignment or an unexpected status."""
 

@@ -6,7 +6,9 @@ the key, so a typo never silently does nothing. Command-line flags override the 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import tomllib
 import zoneinfo
 from collections.abc import Mapping
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from optimizer.clock import parse_hhmm
 from optimizer.domain import WEEKDAYS, Mode
 from optimizer.errors import ConfigurationError
 from optimizer.outputs.tiles import TILE_PROVIDERS
@@ -187,6 +190,106 @@ class ReplanSettings:
             raise ConfigurationError(msg)
 
 
+#: The book's file when no URL is given: ``fieldroute.db`` in the working folder.
+DEFAULT_BOOK_FILE = "fieldroute.db"
+
+
+@dataclass(frozen=True, slots=True)
+class BookSettings:
+    """Where the case book is and how writers wait for each other (``[book]``).
+
+    ``url`` is a database URL (``sqlite:///cases.db``, ``postgresql://user@host/db``) or
+    a plain file path, taken as SQLite; empty means ``fieldroute.db`` in the working
+    folder. ``--db`` and ``FIELDROUTE_DB`` come before it. A password never lives in the
+    file (it is copied beside every plan): use ``FIELDROUTE_DB`` or PostgreSQL's
+    ``~/.pgpass``.
+    """
+
+    url: str = ""
+    #: Seconds a writer waits for another writer's transaction before giving up.
+    busy_timeout_s: float = 30.0
+    #: How often a plan is made again when the book changed while it was being solved.
+    plan_retries: int = 3
+
+    def __post_init__(self) -> None:
+        if "://" in self.url and re.search(r"://[^/@]*:[^/@]*@", self.url):
+            msg = (
+                "book.url holds a password; it is not read from a file: set FIELDROUTE_DB "
+                "or use PostgreSQL's ~/.pgpass"
+            )
+            raise ConfigurationError(msg)
+        if not 0 < self.busy_timeout_s <= 3600:
+            msg = f"book.busy_timeout_s {self.busy_timeout_s!r} is out of range; expected seconds in (0, 3600]"
+            raise ConfigurationError(msg)
+        if not 1 <= self.plan_retries <= 20:
+            msg = f"book.plan_retries {self.plan_retries!r} is out of range; expected 1 to 20"
+            raise ConfigurationError(msg)
+
+
+@dataclass(frozen=True, slots=True)
+class ComplianceSettings:
+    """Contact rules the case book enforces (``[compliance]``).
+
+    Visits start only inside the contact hours and never on a holiday; a borrower gets
+    at most ``max_attempts_per_7_days`` visits at the door in any 7 days (the day and the
+    six before) and at least ``cooldown_days`` between two. The defaults are common
+    collection practice, not legal advice: the company's compliance team sets them.
+    """
+
+    contact_start: str = "08:00"
+    contact_end: str = "20:00"
+    #: Dates (YYYY-MM-DD) on which nobody is visited.
+    holidays: tuple[str, ...] = ()
+    max_attempts_per_7_days: int = 3
+    cooldown_days: int = 1
+
+    def __post_init__(self) -> None:
+        for name in ("contact_start", "contact_end"):
+            try:
+                parse_hhmm(str(getattr(self, name)))
+            except ValueError as err:
+                msg = f"compliance.{name} {getattr(self, name)!r} {err}"
+                raise ConfigurationError(msg) from None
+        if parse_hhmm(self.contact_end) <= parse_hhmm(self.contact_start):
+            msg = (
+                f"compliance.contact_end {self.contact_end!r} must be after "
+                f"contact_start {self.contact_start!r}"
+            )
+            raise ConfigurationError(msg)
+        # TOML gives a list, of dates or strings: hold sorted ISO strings (JSON-safe).
+        object.__setattr__(self, "holidays", tuple(sorted({_iso_date(d) for d in self.holidays})))
+        if not 1 <= self.max_attempts_per_7_days <= 50:
+            msg = f"compliance.max_attempts_per_7_days {self.max_attempts_per_7_days!r} is out of range; expected 1 to 50"
+            raise ConfigurationError(msg)
+        if not 0 <= self.cooldown_days <= 60:
+            msg = (
+                f"compliance.cooldown_days {self.cooldown_days!r} is out of range; expected 0 to 60"
+            )
+            raise ConfigurationError(msg)
+
+    @property
+    def contact_hours_s(self) -> tuple[int, int]:
+        """Contact hours in seconds since midnight."""
+        return parse_hhmm(self.contact_start), parse_hhmm(self.contact_end)
+
+    @property
+    def holiday_dates(self) -> frozenset[dt.date]:
+        return frozenset(dt.date.fromisoformat(d) for d in self.holidays)
+
+
+def _iso_date(value: object) -> str:
+    if isinstance(value, dt.datetime):
+        msg = f"compliance.holidays: {value!r} is a date-time; expected a date YYYY-MM-DD"
+        raise ConfigurationError(msg)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    try:
+        return dt.date.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        msg = f"compliance.holidays: {value!r} is not a date; expected YYYY-MM-DD"
+        raise ConfigurationError(msg) from None
+
+
 @dataclass(frozen=True, slots=True)
 class HorizonSettings:
     """Planning several days (``[horizon]``): which weekdays count as working days.
@@ -306,6 +409,8 @@ class Settings:
     geocoder: GeocoderSettings = field(default_factory=GeocoderSettings)
     roads: RoadsSettings = field(default_factory=RoadsSettings)
     maps: MapSettings = field(default_factory=MapSettings)
+    book: BookSettings = field(default_factory=BookSettings)
+    compliance: ComplianceSettings = field(default_factory=ComplianceSettings)
     horizon: HorizonSettings = field(default_factory=HorizonSettings)
 
     def __post_init__(self) -> None:
@@ -380,6 +485,8 @@ _SECTIONS: dict[str, Any] = {
     "geocoder": GeocoderSettings,
     "roads": RoadsSettings,
     "maps": MapSettings,
+    "book": BookSettings,
+    "compliance": ComplianceSettings,
     "horizon": HorizonSettings,
 }
 
