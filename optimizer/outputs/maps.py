@@ -8,7 +8,6 @@ Popups carry ids, windows and times, never borrowers' names or phones.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -22,6 +21,7 @@ from optimizer.day import DayPlan
 from optimizer.domain import GeoPoint, Visit
 from optimizer.outputs.agent_page import MapFragment, agent_page
 from optimizer.outputs.assets import inline_assets
+from optimizer.outputs.escaping import html_text, layer_name, popup_html, tooltip_html
 from optimizer.outputs.tiles import OSM_ATTRIBUTION, TileProvider, tile_provider
 from optimizer.plan import Route
 
@@ -46,6 +46,19 @@ ATTRIBUTION = "© OpenStreetMap contributors"
 def _html(fmap: folium.Map) -> Any:
     """The page's <body> element, where legends and side panels go."""
     return cast(Any, fmap.get_root()).html
+
+
+def _popup(markup: str) -> folium.Popup:
+    """A popup from :func:`~optimizer.outputs.escaping.popup_html` markup, inserted as is.
+
+    Passing an element (not a string) keeps folium from re-processing the escaped text.
+    """
+    return folium.Popup(folium.Html(markup, script=True), max_width=260)
+
+
+def _tooltip(text: str) -> folium.Tooltip:
+    """A tooltip whose text is shown, never run (folium puts it in a template literal)."""
+    return folium.Tooltip(tooltip_html(text))
 
 
 def colour(k: int) -> str:
@@ -109,16 +122,18 @@ def _add_route(
         v = visits[s.visit_id]
         assert v.location is not None
         line.append(_ll(day, v.location))
-        popup = (
-            f"<b>{html.escape(s.visit_id)}</b> ({html.escape(v.visit_type or 'visit')})<br>"
-            f"agent {html.escape(route.agent_id)}, stop {s.seq}<br>"
-            f"window {_window_text(v)}<br>planned start {hm(s.start_s)}, until {hm(s.end_s)}"
+        popup = popup_html(
+            s.visit_id,
+            f"agent {route.agent_id}, stop {s.seq}",
+            f"window {_window_text(v)}",
+            f"planned start {hm(s.start_s)}, until {hm(s.end_s)}",
+            note=f"({v.visit_type or 'visit'})",
         )
         marker = folium.Marker(
             _ll(day, v.location),
             icon=_number_icon(s.seq, fill),
-            popup=folium.Popup(popup, max_width=260),
-            tooltip=f"{s.visit_id} {hm(s.start_s)}",
+            popup=_popup(popup),
+            tooltip=_tooltip(f"{s.visit_id} {hm(s.start_s)}"),
         )
         marker.add_to(layer)
         markers[str(s.seq)] = marker.get_name()
@@ -130,8 +145,10 @@ def _add_route(
     start_marker = folium.Marker(
         _ll(day, start),
         icon=_number_icon("S", "#222"),
-        tooltip=f"{route.agent_id} start {hm(route.depart_s)}"
-        + (f", end {hm(route.return_s)}" if end == start else ""),
+        tooltip=_tooltip(
+            f"{route.agent_id} start {hm(route.depart_s)}"
+            + (f", end {hm(route.return_s)}" if end == start else "")
+        ),
     )
     start_marker.add_to(layer)
     markers["S"] = markers["E"] = start_marker.get_name()
@@ -139,7 +156,7 @@ def _add_route(
         end_marker = folium.Marker(
             _ll(day, end),
             icon=_number_icon("E", "#222"),
-            tooltip=f"{route.agent_id} end {hm(route.return_s)}",
+            tooltip=_tooltip(f"{route.agent_id} end {hm(route.return_s)}"),
         )
         end_marker.add_to(layer)
         markers["E"] = end_marker.get_name()
@@ -162,7 +179,9 @@ def overview_map(day: DayPlan, roads: Roads | None = None) -> folium.Map:
         route = plan.route_of(agent.agent_id)
         if route is None:
             continue
-        layer = folium.FeatureGroup(name=f"{agent.agent_id} ({len(route.stops)} visits)")
+        layer = folium.FeatureGroup(
+            name=layer_name(f"{agent.agent_id} ({len(route.stops)} visits)")
+        )
         _add_route(layer, route, day, colour(k))
         layer.add_to(fmap)
         legend.append(
@@ -172,7 +191,7 @@ def overview_map(day: DayPlan, roads: Roads | None = None) -> folium.Map:
             )
         )
     visits = {v.visit_id: v for v in day.visits}
-    grey = folium.FeatureGroup(name=f"unassigned ({len(plan.unassigned)})")
+    grey = folium.FeatureGroup(name=layer_name(f"unassigned ({len(plan.unassigned)})"))
     for u in plan.unassigned:
         v = visits[u.visit_id]
         if v.location is None:
@@ -183,11 +202,10 @@ def overview_map(day: DayPlan, roads: Roads | None = None) -> folium.Map:
             color=UNASSIGNED_COLOUR,
             fill=True,
             fill_opacity=0.7,
-            popup=folium.Popup(
-                f"<b>{html.escape(u.visit_id)}</b> unassigned<br>window {_window_text(v)}<br>{html.escape(u.reason)}",
-                max_width=260,
+            popup=_popup(
+                popup_html(u.visit_id, f"window {_window_text(v)}", u.reason, note="unassigned")
             ),
-            tooltip=f"{u.visit_id} unassigned",
+            tooltip=_tooltip(f"{u.visit_id} unassigned"),
         ).add_to(grey)
     grey.add_to(fmap)
     legend.append((UNASSIGNED_COLOUR, f"unassigned: {len(plan.unassigned)}"))
@@ -198,14 +216,14 @@ def overview_map(day: DayPlan, roads: Roads | None = None) -> folium.Map:
 
 def _legend_html(day: DayPlan, rows: list[tuple[str, str]]) -> str:
     items = "".join(
-        f'<div><span style="display:inline-block;width:12px;height:12px;background:{c};margin-right:6px"></span>{html.escape(t)}</div>'
+        f'<div><span style="display:inline-block;width:12px;height:12px;background:{c};margin-right:6px"></span>{html_text(t)}</div>'
         for c, t in rows
     )
     return (
         '<div style="position:fixed;bottom:48px;left:12px;z-index:1000;background:#fff;padding:8px 10px;'
         'border-radius:6px;box-shadow:0 1px 4px rgba(0,0,0,.4);font:12px sans-serif;max-height:45vh;overflow:auto">'
         f"<b>FieldRoute plan {day.plan.date.isoformat()}</b>{items}"
-        f'<div style="color:#666;margin-top:4px">{html.escape(str(day.plan.travel.get("note", day.plan.travel.get("model", ""))))}</div></div>'
+        f'<div style="color:#666;margin-top:4px">{html_text(day.plan.travel.get("note", day.plan.travel.get("model", "")))}</div></div>'
     )
 
 
@@ -249,7 +267,7 @@ def agent_route_map(
             brk = folium.Marker(
                 _ll(day, where),
                 icon=_number_icon("B", "#b8860b"),
-                tooltip=f"break {hm(route.break_start_s)}-{hm(route.break_end_s)}",
+                tooltip=_tooltip(f"break {hm(route.break_start_s)}-{hm(route.break_end_s)}"),
             )
             brk.add_to(fmap)
             markers["B"] = brk.get_name()
