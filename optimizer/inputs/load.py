@@ -18,7 +18,7 @@ from optimizer import clock as timeparse
 from optimizer.datums import CoordSystem, to_wgs84
 from optimizer.domain import Agent, BreakRule, DaySet, GeoPoint, Mode, TimeWindow, Visit
 from optimizer.errors import InputError, Issue
-from optimizer.inputs.schema import AGENT_COLUMNS, VISIT_COLUMNS, Column
+from optimizer.inputs.schema import AGENT_COLUMNS, VISIT_COLUMNS, Column, starts_like_formula
 
 T = TypeVar("T")
 DEFAULT_DURATION_MIN = "30"
@@ -71,10 +71,23 @@ def read_table(path: Path) -> pd.DataFrame:
         except pd.errors.ParserError as err:
             problem = f"is not a valid CSV file ({str(err).strip().splitlines()[-1]})"
             raise InputError([Issue(source, None, None, None, problem)]) from None
+        frame = frame.map(restore_cell)
     frame = frame.fillna("")
     frame.columns = [str(c).strip() for c in frame.columns]
     frame.index = pd.RangeIndex(2, 2 + len(frame))
     return frame
+
+
+def restore_cell(value: object) -> object:
+    """Undo :func:`optimizer.outputs.export.neutralise_cell`: ``'=1+1`` reads as ``=1+1``.
+
+    A spreadsheet never stores that apostrophe itself (typed in Excel it only marks the
+    cell as text), so in a CSV it is the mark our writer added; the rule is exact both
+    ways, and re-reading a plan's ``inputs/`` gives back the values written.
+    """
+    if isinstance(value, str) and value.startswith("'") and starts_like_formula(value[1:]):
+        return value[1:]
+    return value
 
 
 def _decode(raw: bytes) -> str:
