@@ -146,6 +146,9 @@ def load_template(settings: NoticeSettings, lang: str) -> str:
         except OSError as err:
             msg = f"notices.template {str(path)!r} cannot be read ({err.strerror})"
             raise ConfigurationError(msg) from None
+        except UnicodeDecodeError as err:
+            msg = f"notices.template {str(path)!r} is not UTF-8 text ({err.reason} at byte {err.start}); save it as UTF-8"
+            raise ConfigurationError(msg) from None
         source = str(path)
     else:
         raw = (resources.files("optimizer") / "templates" / f"notice.{lang}.txt").read_text(
