@@ -153,8 +153,26 @@ class NoticeSettings:
     window_min: int = 60
     desk_phone: str = ""
     template: str = ""
+    #: Neutral wording of document names by language (``[notices.documents.zh]``,
+    #: ``"征信报告" = "个人资料"``), over the packaged table in optimizer.outputs.notices.
+    documents: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        table = self.documents
+        ok = isinstance(table, Mapping) and all(
+            lang in LANGS
+            and isinstance(names, Mapping)
+            and all(
+                isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in names.items()
+            )
+            for lang, names in table.items()
+        )
+        if not ok:
+            msg = (
+                "notices.documents must hold one table per language (zh, en) mapping "
+                "document names to non-empty neutral wording"
+            )
+            raise ConfigurationError(msg)
         if self.lang not in LANGS:
             msg = f"notices.lang {self.lang!r} is unknown; options are: {', '.join(LANGS)}"
             raise ConfigurationError(msg)
