@@ -6,7 +6,10 @@ spreadsheet row (header = 1) and the column, then raised once as an InputError.
 
 from __future__ import annotations
 
+import csv
 import io
+import re
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,9 +62,12 @@ def read_table(path: Path) -> pd.DataFrame:
                     )
                 ]
             )
+        if path.suffix.lower() != ".txt":
+            _check_field_counts(text, source)
         try:
             frame = pd.read_csv(
                 io.StringIO(text),
+                index_col=False,
                 dtype=str,
                 keep_default_na=False,
                 skip_blank_lines=False,
@@ -76,6 +82,26 @@ def read_table(path: Path) -> pd.DataFrame:
     frame.columns = [str(c).strip() for c in frame.columns]
     frame.index = pd.RangeIndex(2, 2 + len(frame))
     return frame
+
+
+def _check_field_counts(text: str, source: str) -> None:
+    """Rows with more fields than the header, named before pandas guesses.
+
+    Left alone, pandas takes one extra field on the first data row as a sign that the
+    first column is an index, shifts every row and reports hundreds of wrong cells.
+    """
+    issues: list[Issue] = []
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""))
+        header = next(reader, [])
+        for row, record in enumerate(reader, start=2):
+            if len(record) > len(header):
+                problem = f"has {len(record)} fields, the header {len(header)}; expected one field per column (a stray comma?)"
+                issues.append(Issue(source, row, None, None, problem))
+    except csv.Error:
+        return  # pandas reports what the csv module could not read
+    if issues:
+        raise InputError(issues)
 
 
 def restore_cell(value: object) -> object:
@@ -202,17 +228,29 @@ def _check_columns(frame: pd.DataFrame, columns: Sequence[Column], source: str) 
     return issues
 
 
+_INVISIBLE = re.compile(r"[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+
+def id_key(text: str) -> str:
+    """How two ids compare: ``V0001``, ``v0001``, ``Ｖ０００１`` and ``V0001`` with a
+    zero-width space look the same to a person, so they are the same id."""
+    folded = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).casefold()
+    return " ".join(folded.split())
+
+
 def _unique_id(reader: _RowReader, column: str, seen: dict[str, int]) -> str:
     value = reader.text(column)
+    key = id_key(value)
     if not value:
         reader.problem(column, "is empty; expected a unique id")
-    elif value in seen:
+    elif key in seen:
         reader.problem(
             column,
-            f"is a duplicate id (first seen on row {seen[value]}); expected unique ids",
+            f"is a duplicate id (first seen on row {seen[key]}; ids differing only by "
+            "case, width or invisible characters are the same); expected unique ids",
         )
     else:
-        seen[value] = reader.row
+        seen[key] = reader.row
     return value
 
 

@@ -1,0 +1,45 @@
+"""Diagnostics that point at the real problem (issue 11, item 11)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from optimizer.errors import InputError
+from optimizer.inputs.load import parse_visits, read_table
+from tests.helpers import ROOT
+
+TINY = ROOT / "data" / "tiny" / "visits.csv"
+
+
+def _lines(tmp_path: Path, edit: dict[int, str]) -> Path:
+    lines = TINY.read_text(encoding="utf-8-sig").splitlines()
+    for k, text in edit.items():
+        lines[k] = text
+    path = tmp_path / "visits.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("line", [1, 4])
+def test_an_extra_field_is_named_on_its_row(line: int, tmp_path: Path) -> None:
+    original = TINY.read_text(encoding="utf-8-sig").splitlines()
+    path = _lines(tmp_path, {line: original[line] + ",x"})
+    with pytest.raises(InputError) as err:
+        read_table(path)
+    header = len(original[0].split(","))
+    assert [(i.row, i.column) for i in err.value.issues] == [(line + 1, None)]
+    assert f"has {header + 1} fields, the header {header}" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "twin", ["v0001", "Ｖ０００１", "V0001\u200b", "V\u200c0001", "V0001\ufeff"]
+)
+def test_ids_that_look_the_same_are_duplicates(twin: str, tmp_path: Path) -> None:
+    original = TINY.read_text(encoding="utf-8-sig").splitlines()
+    path = _lines(tmp_path, {2: twin + original[2][len("V0002") :]})
+    with pytest.raises(InputError) as err:
+        parse_visits(read_table(path), path.name)
+    assert [(i.row, i.column) for i in err.value.issues] == [(3, "visit_id")]
+    assert "duplicate id (first seen on row 2" in str(err.value)
