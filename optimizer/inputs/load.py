@@ -20,7 +20,7 @@ import pandas as pd
 from optimizer import clock as timeparse
 from optimizer.datums import CoordSystem, to_wgs84
 from optimizer.domain import Agent, BreakRule, DaySet, GeoPoint, Mode, TimeWindow, Visit
-from optimizer.errors import InputError, Issue
+from optimizer.errors import InputError, Issue, looks_personal
 from optimizer.inputs.schema import AGENT_COLUMNS, VISIT_COLUMNS, Column, starts_like_formula
 
 T = TypeVar("T")
@@ -124,6 +124,10 @@ def _decode(raw: bytes) -> str:
         return raw.decode("gb18030", errors="replace")
 
 
+#: Columns of both files that hold personal data: never whole in an error line.
+PERSONAL_COLUMNS = frozenset({"name", "phone", "address", "start_address", "end_address"})
+
+
 class _RowReader:
     """Reads one row's cells, recording an Issue for every bad one."""
 
@@ -145,7 +149,8 @@ class _RowReader:
 
     def problem(self, column: str, problem: str, *, value: str | None = None) -> None:
         shown = self.text(column) if value is None else value
-        self.issues.append(Issue(self.source, self.row, column, shown, problem))
+        personal = column in PERSONAL_COLUMNS or looks_personal(shown)
+        self.issues.append(Issue(self.source, self.row, column, shown, problem, personal))
 
     def parsed(self, column: str, parser: Callable[[str], T], default: T) -> T:
         text = self.text(column)

@@ -43,3 +43,33 @@ def test_ids_that_look_the_same_are_duplicates(twin: str, tmp_path: Path) -> Non
         parse_visits(read_table(path), path.name)
     assert [(i.row, i.column) for i in err.value.issues] == [(3, "visit_id")]
     assert "duplicate id (first seen on row 2" in str(err.value)
+
+
+def _swapped(tmp_path: Path, a: str, b: str) -> Path:
+    lines = TINY.read_text(encoding="utf-8-sig").splitlines()
+    header = lines[0].split(",")
+    i, j = header.index(a), header.index(b)
+    header[i], header[j] = header[j], header[i]
+    return _lines(tmp_path, {0: ",".join(header)})
+
+
+@pytest.mark.parametrize(
+    ("a", "b"), [("address", "window_start"), ("phone", "window_end"), ("name", "lat")]
+)
+def test_swapped_columns_do_not_print_personal_data(a: str, b: str, tmp_path: Path) -> None:
+    path = _swapped(tmp_path, a, b)
+    with pytest.raises(InputError) as err:
+        parse_visits(read_table(path), path.name)
+    message = str(err.value)
+    for text in TINY.read_text(encoding="utf-8-sig").splitlines()[1:]:
+        cells = text.split(",")
+        for personal in cells[1:4]:  # name, phone, address
+            assert personal not in message
+    assert "characters)" in message  # shown as a prefix and a length
+
+
+def test_plain_values_are_still_quoted_whole(tmp_path: Path) -> None:
+    original = TINY.read_text(encoding="utf-8-sig").splitlines()
+    path = _lines(tmp_path, {1: original[1].replace("14:30", "25:61")})
+    with pytest.raises(InputError, match="'25:61' is not a time of day"):
+        parse_visits(read_table(path), path.name)
