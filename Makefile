@@ -26,6 +26,8 @@ demo: $(STAMP)
 	@echo
 	@echo "Done. Open maps/2026-12-01/overview.html (dispatcher) and maps/2026-12-01/agent-A01.html (an agent's day);"
 	@echo "the road-time day is in maps/2026-12-02/. Plans, itineraries and notices are beside them."
+	@echo "To run fieldroute yourself (README), activate the venv first: source $(VENV)/bin/activate"
+	@echo "(or type $(VENV)/bin/fieldroute instead of fieldroute)."
 
 test: lint typecheck
 	$(VENV)/bin/python -m pytest

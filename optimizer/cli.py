@@ -17,11 +17,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from optimizer import __version__
 from optimizer.errors import ConfigurationError, InputError, OptimizerError
 from optimizer.settings import Settings
 from optimizer.travel.base import ROAD_PROFILES
+
+if TYPE_CHECKING:
+    from optimizer.day import DayPlan
+    from optimizer.domain import GeoPoint
 
 logger = logging.getLogger("optimizer")
 
@@ -52,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     out.add_argument(
         "--lang",
         choices=("zh", "en"),
-        help="language of the borrower notices (default: notices.lang in the config, zh)",
+        help="language of the agent pages, overview map, calendars and borrower notices (default: notices.lang in the config, zh)",
     )
     out.add_argument(
         "--share",
@@ -361,9 +366,13 @@ def _roads_build(args: argparse.Namespace) -> int:
     print(f"Road data ready in {time.monotonic() - started:.1f} s:")
     for path in built:
         print(f"  {path}")
+    # Paths in a TOML file are read from the file's folder, which is not known here:
+    # absolute paths work wherever the snippet is pasted.
+    extract, folder = args.extract.resolve().as_posix(), args.out.resolve().as_posix()
     print(
-        "To plan on road times, name it in fieldroute.toml:\n"
-        f'  [roads]\n  extract = "{args.extract}"\n  dir = "{args.out}"\n'
+        "To plan on road times, name it in fieldroute.toml (absolute paths, so they hold "
+        "wherever that file lives):\n"
+        f'  [roads]\n  extract = "{extract}"\n  dir = "{folder}"\n'
         f"  profiles = [{', '.join(repr(p).replace(chr(39), chr(34)) for p in profiles)}]"
     )
     return 0
@@ -442,13 +451,18 @@ def _add_replan_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     rp.add_argument("--time-limit", type=float, help="seconds of search (default [replan] 5)")
     sp = sub.add_parser("slots", help="windows that can still be promised to a new borrower")
     sp.add_argument("plan_json", type=Path, help="plan.json of a plan folder")
-    sp.add_argument("--lat", type=float, required=True)
-    sp.add_argument("--lon", type=float, required=True)
+    where = sp.add_mutually_exclusive_group(required=True)
+    where.add_argument(
+        "--address", help="the borrower's address, located as `plan` does ([geocoder])"
+    )
+    where.add_argument("--lat", type=float, help="WGS-84 latitude of the borrower (with --lon)")
+    sp.add_argument("--lon", type=float, help="WGS-84 longitude of the borrower (with --lat)")
     sp.add_argument("--duration", type=float, required=True, help="minutes on site")
     sp.add_argument("--skills", default="", help="required skills, ';'-separated")
     sp.add_argument("--window-width", type=int, default=60, help="minutes (default 60)")
     sp.add_argument("--now", help="HH:MM: offer only windows from now on")
     sp.add_argument("--date", help="YYYY-MM-DD; must match the plan's date when given")
+    _geocoding_options(sp)
 
 
 def _hhmm_option(name: str, text: str | None) -> int | None:
@@ -543,20 +557,54 @@ def _replan(args: argparse.Namespace, day: object) -> int:
     return 0
 
 
+def _slot_location(args: argparse.Namespace, day: DayPlan) -> GeoPoint:
+    """The new borrower's point: --lat/--lon, or --address located as `plan` does."""
+    from optimizer.domain import GeoPoint
+    from optimizer.geocoding import open_geocoder
+    from optimizer.geocoding.resolve import Place, locate_places
+
+    if args.address is None:
+        if args.lon is None:
+            msg = "--lat needs --lon (or give --address)"
+            raise ConfigurationError(msg)
+        try:
+            return GeoPoint(args.lat, args.lon)
+        except ValueError as err:
+            raise ConfigurationError(f"--lat/--lon: {err}") from None
+    if args.lon is not None:
+        msg = "--lon goes with --lat, not with --address"
+        raise ConfigurationError(msg)
+    geo = day.settings.geocoder
+    bases = [p for a in day.agents for p in (a.start, a.end_point) if p is not None]
+    with open_geocoder(geo, offline=args.offline) as geocoder:
+        outcomes, _ = locate_places(
+            [Place("--address", args.address)],
+            geocoder,
+            accept_coarse=geo.accept_coarse or args.accept_coarse,
+            service_bbox=geo.service_bbox,
+            service_radius_km=geo.service_radius_km,
+            bases=bases,
+        )
+    outcome = outcomes["--address"]
+    if outcome.point is None:
+        msg = f"--address: {outcome.reason}"
+        raise ConfigurationError(msg)
+    return outcome.point
+
+
 def _slots(args: argparse.Namespace, day: object) -> int:
     from optimizer.clock import parse_list
     from optimizer.day import DayPlan
-    from optimizer.domain import GeoPoint
-    from optimizer.slots import format_slots, offer_slots, why_no_slot
+    from optimizer.slots import format_slots, offer_slots, outside_service_area, why_no_slot
 
     assert isinstance(day, DayPlan)
     if args.date is not None and _plan_date(args.date, day.plan.timezone) != day.plan.date:
         msg = f"--date {args.date} is not the plan's date {day.plan.date.isoformat()}"
         raise ConfigurationError(msg)
-    try:
-        location = GeoPoint(args.lat, args.lon)
-    except ValueError as err:
-        raise ConfigurationError(f"--lat/--lon: {err}") from None
+    location = _slot_location(args, day)
+    if (outside := outside_service_area(day, location)) is not None:
+        msg = f"{'--address' if args.address else '--lat/--lon'}: {outside}"
+        raise ConfigurationError(msg)
     if not 0 < args.duration <= 24 * 60 or not 0 < args.window_width <= 24 * 60:
         msg = "--duration and --window-width must be minutes in (0, 1440]"
         raise ConfigurationError(msg)

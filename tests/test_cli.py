@@ -153,3 +153,45 @@ def test_rerun_replaces_the_folder_whole(tmp_path: Path) -> None:
     assert main(args) == 0
     assert not (out / "stale.txt").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]
+
+
+@pytest.fixture(scope="module")
+def tiny_plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("tiny") / "plan"
+    tiny = ROOT / "data" / "tiny"
+    args = ["plan", str(tiny / "visits.csv"), str(tiny / "agents.csv"), "--date", "2026-12-01"]
+    assert main([*args, "--time-limit", "1", "--out", str(out), "-q"]) == 0
+    return out / "plan.json"
+
+
+def test_slots_refuses_a_point_outside_the_service_area(
+    tiny_plan: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 10 item 8: Beijing against a Chengdu plan is a typo, not "cannot fit"."""
+    code = main(["slots", str(tiny_plan), "--lat", "39.91", "--lon", "116.40", "--duration", "45"])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out == ""
+    assert "error: --lat/--lon: (39.91, 116.4) lies outside the service area" in err
+    assert "cannot fit" not in err and "Traceback" not in err
+    inside = ["slots", str(tiny_plan), "--lat", "30.66", "--lon", "104.07", "--duration", "30"]
+    assert main(inside) == 0
+    assert "window" in capsys.readouterr().out
+
+
+def test_slots_takes_an_address_located_as_plan_does(
+    tiny_plan: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)  # the plan's settings name data/gazetteer.csv
+    by_address = ["slots", str(tiny_plan), "--address", "Chengdu 春熙路 243号", "--duration", "30"]
+    assert main(by_address) == 0
+    shown = capsys.readouterr().out
+    # the gazetteer puts that address at 30.660863,104.0951: the same answer as by point
+    by_point = ["slots", str(tiny_plan), "--lat", "30.660863", "--lon", "104.0951"]
+    assert main([*by_point, "--duration", "30"]) == 0
+    assert capsys.readouterr().out == shown
+    unknown = ["slots", str(tiny_plan), "--address", "Nowhere Lane 1", "--duration", "30"]
+    assert main(unknown) == 2
+    assert (
+        "error: --address: address not geocoded: not found by gazetteer" in capsys.readouterr().err
+    )

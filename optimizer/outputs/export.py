@@ -256,10 +256,26 @@ def neutralise_cell(value: object) -> object:
     return value
 
 
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every text cell passed through :func:`neutralise_cell`."""
+    return frame.map(neutralise_cell)
+
+
+def write_xlsx(frame: pd.DataFrame, path: Path, sheet: str) -> None:
+    """One sheet for Excel, header frozen, cells neutralised by :func:`neutralise_cell`."""
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        neutralise_frame(frame).to_excel(writer, sheet_name=sheet, index=False, freeze_panes=(1, 0))
+        book = writer.sheets[sheet]
+        for k, name in enumerate(frame.columns):
+            longest = max([len(str(name)), *(len(str(v)) for v in frame[name])])
+            letter = book.cell(row=1, column=k + 1).column_letter
+            book.column_dimensions[letter].width = min(60, longest + 2)
+
+
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """Every CSV for a person goes through here: cells neutralised, UTF-8 with BOM."""
     # utf-8-sig: Excel opens it with the right characters (Chinese names, addresses).
-    frame.map(neutralise_cell).to_csv(path, index=False, encoding="utf-8-sig")
+    neutralise_frame(frame).to_csv(path, index=False, encoding="utf-8-sig")
 
 
 def write_rows_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str], path: Path) -> None:
@@ -272,7 +288,7 @@ def write_json(doc: dict[str, Any], path: Path) -> None:
 
 
 def write_tables(day: DayPlan, out: Path) -> list[Path]:
-    """plan.json, itineraries.csv, unassigned.csv and inputs/ into ``out``."""
+    """plan.json, itineraries and unassigned (.csv and .xlsx) and inputs/ into ``out``."""
     paths = [out / "plan.json", out / "itineraries.csv", out / "unassigned.csv"]
     itineraries, unassigned = itineraries_frame(day), unassigned_frame(day)
     for frame in (itineraries, unassigned):
@@ -280,6 +296,10 @@ def write_tables(day: DayPlan, out: Path) -> list[Path]:
     write_json(plan_to_dict(day), paths[0])
     write_csv(itineraries, paths[1])
     write_csv(unassigned, paths[2])
+    # The same tables for Excel, where dispatchers live (issue 10 item 11).
+    paths += [out / "itineraries.xlsx", out / "unassigned.xlsx"]
+    write_xlsx(itineraries, paths[3], "itineraries")
+    write_xlsx(unassigned, paths[4], "unassigned")
     inputs = out / "inputs"
     inputs.mkdir(exist_ok=True)
     write_csv(visits_frame(day.visits), inputs / "visits.csv")

@@ -22,6 +22,7 @@ from optimizer.domain import GeoPoint, Visit
 from optimizer.outputs.agent_page import MapFragment, agent_page
 from optimizer.outputs.assets import inline_assets
 from optimizer.outputs.escaping import html_text, layer_name, popup_html, tooltip_html
+from optimizer.outputs.labels import Labels, labels, travel_note
 from optimizer.outputs.tiles import OSM_ATTRIBUTION, TileProvider, tile_provider
 from optimizer.plan import Route
 
@@ -103,8 +104,12 @@ def _number_icon(n: int | str, fill: str) -> folium.DivIcon:
     )
 
 
-def _window_text(v: Visit) -> str:
-    return f"{hm(v.window.start_s)}-{hm(v.window.end_s)}" if v.window else "any time"
+def _t(day: DayPlan) -> Labels:
+    return labels(day.settings.notices.lang)
+
+
+def _window_text(v: Visit, t: Labels) -> str:
+    return f"{hm(v.window.start_s)}-{hm(v.window.end_s)}" if v.window else t("any_time")
 
 
 def _add_route(
@@ -117,6 +122,7 @@ def _add_route(
     start, end = agent.start, agent.end_point
     assert start is not None  # routed agents are located
     assert end is not None
+    t = _t(day)
     line = [_ll(day, start)]
     for s in route.stops:
         v = visits[s.visit_id]
@@ -124,10 +130,10 @@ def _add_route(
         line.append(_ll(day, v.location))
         popup = popup_html(
             s.visit_id,
-            f"agent {route.agent_id}, stop {s.seq}",
-            f"window {_window_text(v)}",
-            f"planned start {hm(s.start_s)}, until {hm(s.end_s)}",
-            note=f"({v.visit_type or 'visit'})",
+            t("popup_stop", agent=route.agent_id, seq=s.seq),
+            t("popup_window", window=_window_text(v, t)),
+            t("popup_planned", start=hm(s.start_s), end=hm(s.end_s)),
+            note=f"({t.visit_type(v.visit_type)})",
         )
         marker = folium.Marker(
             _ll(day, v.location),
@@ -146,8 +152,12 @@ def _add_route(
         _ll(day, start),
         icon=_number_icon("S", "#222"),
         tooltip=_tooltip(
-            f"{route.agent_id} start {hm(route.depart_s)}"
-            + (f", end {hm(route.return_s)}" if end == start else "")
+            t(
+                "tooltip_start_end" if end == start else "tooltip_start",
+                agent=route.agent_id,
+                time=hm(route.depart_s),
+                back=hm(route.return_s),
+            )
         ),
     )
     start_marker.add_to(layer)
@@ -156,7 +166,7 @@ def _add_route(
         end_marker = folium.Marker(
             _ll(day, end),
             icon=_number_icon("E", "#222"),
-            tooltip=_tooltip(f"{route.agent_id} end {hm(route.return_s)}"),
+            tooltip=_tooltip(t("tooltip_end", agent=route.agent_id, time=hm(route.return_s))),
         )
         end_marker.add_to(layer)
         markers["E"] = end_marker.get_name()
@@ -174,24 +184,31 @@ def overview_map(day: DayPlan, roads: Roads | None = None) -> folium.Map:
     if not routed:
         points += [v.location for v in day.visits if v.location is not None]
     fmap = _base_map(day, points, roads)
+    t = _t(day)
     legend = []
     for k, agent in enumerate(day.agents):
         route = plan.route_of(agent.agent_id)
         if route is None:
             continue
         layer = folium.FeatureGroup(
-            name=layer_name(f"{agent.agent_id} ({len(route.stops)} visits)")
+            name=layer_name(t("layer_route", agent=agent.agent_id, count=len(route.stops)))
         )
         _add_route(layer, route, day, colour(k))
         layer.add_to(fmap)
         legend.append(
             (
                 colour(k),
-                f"{agent.agent_id}: {len(route.stops)} visits, {hm(route.depart_s)}-{hm(route.return_s)}",
+                t(
+                    "legend_route",
+                    agent=agent.agent_id,
+                    count=len(route.stops),
+                    depart=hm(route.depart_s),
+                    back=hm(route.return_s),
+                ),
             )
         )
     visits = {v.visit_id: v for v in day.visits}
-    grey = folium.FeatureGroup(name=layer_name(f"unassigned ({len(plan.unassigned)})"))
+    grey = folium.FeatureGroup(name=layer_name(t("layer_unassigned", count=len(plan.unassigned))))
     for u in plan.unassigned:
         v = visits[u.visit_id]
         if v.location is None:
@@ -203,12 +220,17 @@ def overview_map(day: DayPlan, roads: Roads | None = None) -> folium.Map:
             fill=True,
             fill_opacity=0.7,
             popup=_popup(
-                popup_html(u.visit_id, f"window {_window_text(v)}", u.reason, note="unassigned")
+                popup_html(
+                    u.visit_id,
+                    t("popup_window", window=_window_text(v, t)),
+                    u.reason,
+                    note=t("popup_unassigned"),
+                )
             ),
-            tooltip=_tooltip(f"{u.visit_id} unassigned"),
+            tooltip=_tooltip(t("tooltip_unassigned", visit=u.visit_id)),
         ).add_to(grey)
     grey.add_to(fmap)
-    legend.append((UNASSIGNED_COLOUR, f"unassigned: {len(plan.unassigned)}"))
+    legend.append((UNASSIGNED_COLOUR, t("legend_unassigned", count=len(plan.unassigned))))
     folium.LayerControl(collapsed=False).add_to(fmap)
     _html(fmap).add_child(folium.Element(_legend_html(day, legend)))
     return fmap
@@ -216,14 +238,16 @@ def overview_map(day: DayPlan, roads: Roads | None = None) -> folium.Map:
 
 def _legend_html(day: DayPlan, rows: list[tuple[str, str]]) -> str:
     items = "".join(
-        f'<div><span style="display:inline-block;width:12px;height:12px;background:{c};margin-right:6px"></span>{html_text(t)}</div>'
-        for c, t in rows
+        f'<div><span style="display:inline-block;width:12px;height:12px;background:{c};margin-right:6px"></span>{html_text(text)}</div>'
+        for c, text in rows
     )
+    t = _t(day)
+    note = travel_note(day.plan.travel, {a.mode for a in day.agents}, t)
     return (
         '<div style="position:fixed;bottom:48px;left:12px;z-index:1000;background:#fff;padding:8px 10px;'
         'border-radius:6px;box-shadow:0 1px 4px rgba(0,0,0,.4);font:12px sans-serif;max-height:45vh;overflow:auto">'
-        f"<b>FieldRoute plan {day.plan.date.isoformat()}</b>{items}"
-        f'<div style="color:#666;margin-top:4px">{html_text(day.plan.travel.get("note", day.plan.travel.get("model", "")))}</div></div>'
+        f"<b>{html_text(t('plan_title', date=day.plan.date.isoformat()))}</b>{items}"
+        f'<div style="color:#666;margin-top:4px">{html_text(note)}</div></div>'
     )
 
 
@@ -267,7 +291,11 @@ def agent_route_map(
             brk = folium.Marker(
                 _ll(day, where),
                 icon=_number_icon("B", "#b8860b"),
-                tooltip=_tooltip(f"break {hm(route.break_start_s)}-{hm(route.break_end_s)}"),
+                tooltip=_tooltip(
+                    _t(day)(
+                        "tooltip_break", start=hm(route.break_start_s), end=hm(route.break_end_s)
+                    )
+                ),
             )
             brk.add_to(fmap)
             markers["B"] = brk.get_name()
@@ -291,6 +319,7 @@ def map_fragment(fmap: folium.Map, markers: dict[str, str], fill: str) -> MapFra
         map_var=fmap.get_name(),
         markers=dict(markers),
         colour=fill,
+        tiles=any(isinstance(child, folium.TileLayer) for child in fmap._children.values()),
     )
 
 
