@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 #: What a spreadsheet runs as a formula when a CSV cell starts with it.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def starts_like_formula(text: str) -> bool:
     """Whether a CSV cell needs a leading ``'`` so that a spreadsheet shows it as text.
 
     Cells starting with ``= + - @``, a tab or CR, after any leading apostrophes, do
-    (the apostrophes count, so that adding and removing one is exact both ways). A
-    plain number such as ``-0.5`` (a western longitude) is left alone: spreadsheets
-    read it as the number it is.
+    (the apostrophes count, so that adding and removing one is exact both ways).
+    Numbers are written as numbers, not text, so a longitude of -0.5 is never touched.
     """
-    rest = text.lstrip("'")
-    if not rest.startswith(FORMULA_START):
-        return False
-    return not (rest == text and _PLAIN_NUMBER.fullmatch(text))
+    return text.lstrip("'").startswith(FORMULA_START)
 
 
 @dataclass(frozen=True, slots=True)
