@@ -49,7 +49,7 @@ def read_table(path: Path) -> pd.DataFrame:
             problem = f"is not a readable .xlsx workbook ({type(err).__name__})"
             raise InputError([Issue(source, None, None, None, problem)]) from None
     else:
-        text = _decode(raw)
+        text = _decode(raw, source)
         if not text.strip():
             raise InputError(
                 [
@@ -116,12 +116,55 @@ def restore_cell(value: object) -> object:
     return value
 
 
-def _decode(raw: bytes) -> str:
-    """UTF-8 (with or without BOM) first; else GB18030, a superset of GBK that Excel in China writes."""
+_SURROGATE = re.compile(r"[\udc80-\udcff]")
+
+
+def _decode(raw: bytes, source: str) -> str:
+    """UTF-8 (with or without BOM) first; else GB18030, a superset of GBK that Excel in China writes.
+
+    Decided by the evidence: a file with valid UTF-8 text and some rows that are not
+    (one row pasted from a GBK export, a Latin-1 ``é``, a file cut mid-character) is
+    UTF-8 with bad rows, named as input errors. Decoding it whole as GB18030 would turn
+    every other name and address into mojibake, silently.
+    """
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
+        pass
+    utf8 = bad = 0
+    for line in raw.splitlines():
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8-sig")
+            utf8 += 1
+        except UnicodeDecodeError:
+            bad += 1
+    if utf8 <= bad:  # mostly not UTF-8: a GBK/GB18030 file, as Excel in China writes
         return raw.decode("gb18030", errors="replace")
+    text = raw.decode("utf-8-sig", errors="surrogateescape")
+    issues = []
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""))
+        header = next(reader, [])
+        if any(_SURROGATE.search(h) for h in header):
+            issues.append(Issue(source, 1, None, None, _NOT_UTF8))
+        for row, record in enumerate(reader, start=2):
+            for k, cell in enumerate(record):
+                if _SURROGATE.search(cell):
+                    column = header[k] if k < len(header) else None
+                    issues.append(Issue(source, row, column, None, _NOT_UTF8))
+    except csv.Error:
+        pass
+    if not issues:
+        issues.append(Issue(source, None, None, None, _NOT_UTF8))
+    raise InputError(issues)
+
+
+_NOT_UTF8 = (
+    "is not UTF-8 text although the rest of the file is (pasted from a GBK or Latin-1 "
+    "source, or the file is cut short?); re-type it or save the whole file as 'CSV UTF-8'"
+)
 
 
 #: Columns of both files that hold personal data: never whole in an error line.

@@ -73,3 +73,31 @@ def test_plain_values_are_still_quoted_whole(tmp_path: Path) -> None:
     path = _lines(tmp_path, {1: original[1].replace("14:30", "25:61")})
     with pytest.raises(InputError, match="'25:61' is not a time of day"):
         parse_visits(read_table(path), path.name)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "徐桂".encode("gbk"),
+        "café".encode("latin-1"),
+        "科华".encode()[:-1],  # cut in the middle of a character
+    ],
+)
+def test_a_utf8_file_with_a_bad_row_names_that_row(bad: bytes, tmp_path: Path) -> None:
+    lines = TINY.read_bytes().splitlines()
+    first = lines[3].split(b",")
+    first[1] = bad
+    lines[3] = b",".join(first)
+    path = tmp_path / "visits.csv"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    with pytest.raises(InputError) as err:
+        read_table(path)
+    assert [(i.row, i.column) for i in err.value.issues] == [(4, "name")]
+    assert "not UTF-8" in str(err.value)
+
+
+def test_a_whole_gbk_file_is_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "visits.csv"
+    path.write_bytes(TINY.read_text(encoding="utf-8-sig").encode("gb18030"))
+    frame = read_table(path)
+    assert frame.loc[2, "name"] == "徐桂"
