@@ -24,7 +24,7 @@ demo: $(STAMP)
 	$(VENV)/bin/fieldroute plan data/visits.csv data/agents.csv --config data/fieldroute.toml --date 2026-12-01 --time-limit 10 --out maps/2026-12-01
 	$(VENV)/bin/fieldroute plan data/liechtenstein/visits.csv data/liechtenstein/agents.csv --config data/liechtenstein/fieldroute.toml --date 2026-12-02 --time-limit 10 --out maps/2026-12-02
 	@echo
-	@echo "Done. Open maps/2026-12-01/overview.html (dispatcher) and maps/2026-12-01/agent-A01.html (an agent's day);"
+	@echo "Done. Open maps/2026-12-01/overview.html (dispatcher) and maps/2026-12-01/agent-A01-5ghnqbl26f.html (an agent's day);"
 	@echo "the road-time day is in maps/2026-12-02/. Plans, itineraries and notices are beside them."
 	@echo "To run fieldroute yourself (README), activate the venv first: source $(VENV)/bin/activate"
 	@echo "(or type $(VENV)/bin/fieldroute instead of fieldroute)."
@@ -47,6 +47,10 @@ bench: $(STAMP)
 	$(VENV)/bin/python -m optimizer.bench.slots
 	@echo "== geocoding: 1,000 cached addresses (bar: < 1 s) =="
 	$(VENV)/bin/python -m optimizer.bench.geocoding
+	@echo "== horizon: 5 days, 500 visits / 20 agents, against day by day (docs/benchmarks.md) =="
+	$(VENV)/bin/python -m optimizer.bench.horizon 500 20 2 20
+	@echo "== hostile input: 300 mutated sample files (no traceback, exit 0 or 2, nothing outside --out) =="
+	FIELDROUTE_FUZZ_EXAMPLES=300 $(VENV)/bin/python -m pytest tests/test_fuzz.py -q -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

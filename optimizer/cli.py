@@ -1,7 +1,10 @@
 """Command line: ``fieldroute plan visits.csv agents.csv [--date ...]``.
 
 The only module that prints and exits. Exit codes: 0 ok; 1 internal error (a bug);
-2 bad input or settings; 3 geocoding or road-data service; 4 solver returned nothing.
+2 bad input or settings; 3 geocoding or road-data service; 4 solver returned nothing;
+5 the machine stopped the run (disk full, folder not writable ...); 130 Ctrl-C;
+143 SIGTERM (129 SIGHUP). SIGTERM and SIGHUP are turned into the same exception path
+as Ctrl-C, so the staging folder and the solver's worker are cleaned up either way.
 """
 
 from __future__ import annotations
@@ -10,17 +13,26 @@ import argparse
 import datetime as dt
 import logging
 import math
+import signal
 import sys
+import threading
 import time
 import zoneinfo
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from optimizer import __version__
-from optimizer.errors import ConfigurationError, InputError, OptimizerError
+from optimizer.errors import (
+    ConfigurationError,
+    EnvironmentFaultError,
+    InputError,
+    OptimizerError,
+    is_environment_fault,
+)
 from optimizer.settings import Settings
 from optimizer.travel.base import ROAD_PROFILES
 
@@ -46,6 +58,20 @@ def _parser() -> argparse.ArgumentParser:
     inputs.add_argument(
         "--date",
         help="plan date YYYY-MM-DD (default: tomorrow in the configured time zone)",
+    )
+    inputs.add_argument(
+        "--days",
+        type=int,
+        help="plan this many working days from --date at once ([horizon] workdays; "
+        "README 'Planning several days')",
+    )
+    inputs.add_argument(
+        "--keep-published",
+        type=int,
+        default=1,
+        metavar="K",
+        help="with --days: the first K days keep the visits and agents of the previous "
+        "run's horizon.json in --out (default 1; 0 re-plans every day)",
     )
     inputs.add_argument("--config", type=Path, help="settings file (TOML); see README 'Settings'")
     out = plan.add_argument_group("output")
@@ -222,35 +248,87 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
-        if args.command == "plan":
-            return _plan(args)
-        if args.command == "roads":
-            return _roads_build(args)
-        if args.command == "geocode":
-            return _geocode(args)
-        if args.command == "gazetteer":
-            return _gazetteer_build(args)
-        if args.command in ("replan", "slots"):
-            return _replan_or_slots(args)
-        if args.command == "bench":
-            return _bench(args)
+        with _signals_as_interrupts():
+            return _run(args)
     except (InputError, ConfigurationError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except OptimizerError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
+    except _Terminated as err:
+        print(f"terminated ({signal.Signals(err.signum).name})", file=sys.stderr)
+        return 128 + err.signum
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except Exception:
-        logger.exception("unexpected error")
+    except OSError as err:
+        if not is_environment_fault(err):
+            return _bug()
         print(
-            "error: FieldRoute stopped on an unexpected error; this is a bug, please report it with the log above",
+            f"error: {EnvironmentFaultError.from_os(err, 'stopped by the machine')}",
             file=sys.stderr,
         )
-        return 1
+        return EnvironmentFaultError.exit_code
+    except Exception:
+        return _bug()
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "plan":
+        return _plan(args)
+    if args.command == "roads":
+        return _roads_build(args)
+    if args.command == "geocode":
+        return _geocode(args)
+    if args.command == "gazetteer":
+        return _gazetteer_build(args)
+    if args.command in ("replan", "slots"):
+        return _replan_or_slots(args)
+    if args.command == "bench":
+        return _bench(args)
     return 0
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where the program is, as Ctrl-C raises KeyboardInterrupt.
+
+    A KeyboardInterrupt subclass, so every cleanup written for Ctrl-C (the staging
+    folder, the solver's worker) runs for a plain ``kill`` too.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_terminated(signum: int, _frame: object) -> None:
+    # One is enough: a second signal must not interrupt the cleanup the first started.
+    signal.signal(signum, signal.SIG_IGN)
+    raise _Terminated(signum)
+
+
+@contextmanager
+def _signals_as_interrupts() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+    caught = (signal.SIGTERM, signal.SIGHUP)
+    previous = {s: signal.signal(s, _raise_terminated) for s in caught}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _bug() -> int:
+    logger.exception("unexpected error")
+    print(
+        "error: FieldRoute stopped on an unexpected error; this is a bug, please report it with the log above",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -285,7 +363,7 @@ def _plan(args: argparse.Namespace) -> int:
     from optimizer.geocoding import open_geocoder
     from optimizer.inputs.load import read_inputs
     from optimizer.outputs.export import write_calendars, write_notices, write_plan
-    from optimizer.outputs.folder import check_writable
+    from optimizer.outputs.folder import check_out_folder
     from optimizer.outputs.maps import save_maps
     from optimizer.outputs.summary import summary_table
     from optimizer.pipeline import plan_day, travel_provider
@@ -297,11 +375,11 @@ def _plan(args: argparse.Namespace) -> int:
         where = f"{args.config}: " if args.config else ""
         msg = f"{where}[plan] output_dir {settings.output_dir!r} is a file; expected a folder"
         raise ConfigurationError(msg)
+    if args.days is not None:
+        return _plan_horizon(args, settings, date)
     out: Path = args.out or Path(settings.output_dir) / date.isoformat()
-    try:
-        check_writable(out)
-    except PermissionError as err:
-        raise ConfigurationError(str(err)) from None
+    given = [args.visits, args.agents, *([args.config] if args.config else [])]
+    check_out_folder(out, inputs=given)
     inputs = read_inputs(
         args.visits, args.agents, coord_system=CoordSystem.parse(settings.geocoder.coord_system)
     )
@@ -349,6 +427,83 @@ def _plan(args: argparse.Namespace) -> int:
             f"error: {len(day.plan.unassigned)} visits unassigned (--strict)",
             file=sys.stderr,
         )
+        return 4
+    return 0
+
+
+def _plan_horizon(args: argparse.Namespace, settings: Settings, first: dt.date) -> int:
+    from optimizer.datums import CoordSystem
+    from optimizer.geocoding import open_geocoder
+    from optimizer.horizon import horizon_dates, plan_horizon
+    from optimizer.inputs.load import read_inputs
+    from optimizer.outputs.export import write_calendars, write_horizon, write_notices
+    from optimizer.outputs.folder import check_out_folder
+    from optimizer.outputs.maps import save_maps
+    from optimizer.pipeline import travel_provider
+    from optimizer.reopen import read_published
+
+    if not 1 <= args.days <= 31:
+        msg = f"--days {args.days} is out of range; expected 1 to 31 working days"
+        raise ConfigurationError(msg)
+    dates = horizon_dates(first, args.days, settings.horizon.weekdays)
+    out: Path = args.out or Path(settings.output_dir) / f"{first.isoformat()}+{args.days}d"
+    check_out_folder(
+        out, inputs=[args.visits, args.agents, *([args.config] if args.config else [])]
+    )
+    inputs = read_inputs(
+        args.visits, args.agents, coord_system=CoordSystem.parse(settings.geocoder.coord_system)
+    )
+    if not 0 <= args.keep_published <= args.days:
+        msg = f"--keep-published {args.keep_published} is out of range; expected 0 to --days"
+        raise ConfigurationError(msg)
+    published_path = out / "horizon.json"
+    previous = read_published(published_path) if published_path.exists() else {}
+    travel = travel_provider(settings, None if args.quiet else _print_err)
+    with open_geocoder(settings.geocoder, offline=args.offline) as geocoder:
+        horizon = plan_horizon(
+            inputs.visits,
+            inputs.agents,
+            settings,
+            dates=dates,
+            travel=travel,
+            geocoder=geocoder,
+            agents_source=args.agents.name,
+            keep=previous,
+            published=args.keep_published if previous else 0,
+            previous_days={vid: day for vid, (day, _) in previous.items()},
+        )
+    paths = write_horizon(
+        horizon,
+        out,
+        renderers=[save_maps, write_calendars, write_notices],
+        timezone=settings.timezone,
+        share=args.share,
+        previous={vid: day for vid, (day, _) in previous.items()},
+    )
+    if not args.quiet:
+        for day in horizon.days:
+            print(
+                f"{day.plan.date}: {len(day.plan.assigned_ids)} visits in {len(day.plan.routes)} routes"
+            )
+        print(f"unassigned: {len(horizon.unassigned)} (reasons in horizon.csv)")
+        if previous:
+            moved = sum(
+                1
+                for e in horizon.entries
+                if e.visit_id in previous and e.date != previous[e.visit_id][0]
+            )
+            print(
+                f"{moved} of {len(previous)} previously planned visits changed day "
+                "(day_changed in horizon.csv: they need a new notice)"
+            )
+        print(f"Wrote {len(paths)} files to {out}/ :")
+    for p in paths:
+        if p.parent == out:
+            print(f"  {p}")
+    for day in horizon.days:
+        print(f"  {out / day.plan.date.isoformat()}/")
+    if args.strict and horizon.unassigned:
+        print(f"error: {len(horizon.unassigned)} visits unassigned (--strict)", file=sys.stderr)
         return 4
     return 0
 
@@ -490,7 +645,7 @@ def _replan(args: argparse.Namespace, day: object) -> int:
     from optimizer.day import DayPlan
     from optimizer.inputs.events import read_events
     from optimizer.outputs.export import write_calendars, write_notices, write_plan, write_rows_csv
-    from optimizer.outputs.folder import check_writable
+    from optimizer.outputs.folder import check_out_folder
     from optimizer.outputs.maps import save_maps
     from optimizer.replan import changed_routes, changes_rows, diff_text, replan
 
@@ -509,10 +664,9 @@ def _replan(args: argparse.Namespace, day: object) -> int:
     out: Path = args.out or args.plan_json.parent.with_name(
         f"{args.plan_json.parent.name}-replan-{args.now.replace(':', '')}"
     )
-    try:
-        check_writable(out)
-    except PermissionError as err:
-        raise ConfigurationError(str(err)) from None
+    plan_folder = args.plan_json.parent
+    given = [args.plan_json, plan_folder / "inputs", *([args.events] if args.events else [])]
+    check_out_folder(out, inputs=given)
     solver = None
     if args.time_limit is not None:
         try:

@@ -7,6 +7,7 @@ once, so a dispatcher mends the spreadsheet in one pass.
 
 from __future__ import annotations
 
+import errno
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -105,6 +106,47 @@ class RoadDataError(OptimizerError, OSError):
     """Road data is missing, unreadable or cannot be built."""
 
     exit_code = 3
+
+
+class EnvironmentFaultError(OptimizerError, OSError):
+    """The machine stopped the run: disk full, a folder not writable, a read-only file
+    system, no file handles left. Neither the input's fault nor a bug: the message says
+    what failed and where, so that whoever runs FieldRoute can mend the machine."""
+
+    exit_code = 5
+
+    @classmethod
+    def from_os(cls, err: OSError, doing: str) -> EnvironmentFaultError:
+        """``"<doing>: <what the OS said> (<file>)"`` from an OS error."""
+        where = f" ({err.filename})" if err.filename is not None else ""
+        return cls(f"{doing}: {err.strerror or err}{where}")
+
+
+#: errno values that mean the machine, not FieldRoute or its input, stopped a run.
+ENVIRONMENT_ERRNOS = frozenset(
+    code
+    for code in (
+        errno.ENOSPC,
+        getattr(errno, "EDQUOT", errno.ENOSPC),
+        errno.EFBIG,
+        errno.EROFS,
+        errno.EACCES,
+        errno.EPERM,
+        errno.EIO,
+        errno.EMFILE,
+        errno.ENFILE,
+        errno.ENOMEM,
+    )
+)
+
+
+def is_environment_fault(err: BaseException) -> bool:
+    """True for an OS error of the machine (disk full, permissions ...), not of FieldRoute."""
+    return (
+        isinstance(err, OSError)
+        and not isinstance(err, OptimizerError)
+        and err.errno in ENVIRONMENT_ERRNOS
+    )
 
 
 class SolverError(OptimizerError, RuntimeError):

@@ -170,6 +170,7 @@ def solve_and_verify(
         time_limit_s=settings.solver.time_limit_s,
         wall_s=round(assignment.wall_s, 2),
         objective=assignment.objective,
+        lost_searches=assignment.lost_searches,
     )
     plan = build_plan(
         problem,

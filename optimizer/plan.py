@@ -74,6 +74,8 @@ class SolverInfo:
     time_limit_s: float
     wall_s: float
     objective: int = 0
+    #: Searches that gave nothing this run, with why (optimizer.solve.parallel).
+    lost_searches: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

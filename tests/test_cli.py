@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from optimizer.cli import main
+from optimizer.outputs.folder import agent_file
 from tests.helpers import DATA_DIR, ROOT
 from tests.inputs.test_load import BAD_CASES, _paths
 
@@ -41,7 +42,7 @@ def test_plan_sample_day_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixtur
         "settings.json",
     }
     for route in doc["routes"]:
-        assert (out / f"agent-{route['agent_id']}.html").exists()
+        assert (out / agent_file(route["agent_id"], "html")).exists()
     reasons = {u["reason"] for u in doc["unassigned"]}
     assert "no agent has the skill(s): notary" in reasons
     assert any(r.startswith("address not geocoded") for r in reasons)
@@ -136,8 +137,6 @@ def test_settings_change_the_plan(tmp_path: Path) -> None:
 def test_rerun_replaces_the_folder_whole(tmp_path: Path) -> None:
     ok = DATA_DIR / "ok"
     out = tmp_path / "o"
-    out.mkdir()
-    (out / "stale.txt").write_text("old", encoding="utf-8")
     args = [
         "plan",
         str(ok / "visits.csv"),
@@ -151,8 +150,110 @@ def test_rerun_replaces_the_folder_whole(tmp_path: Path) -> None:
         "-q",
     ]
     assert main(args) == 0
+    # A plan folder of an earlier run (its marker says so) is replaced whole, extras too.
+    (out / "stale.txt").write_text("old", encoding="utf-8")
+    assert main(args) == 0
     assert not (out / "stale.txt").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]
+
+
+def test_plan_days_writes_a_folder_per_day_and_the_horizon(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    visits = tmp_path / "visits.csv"
+    visits.write_text(
+        "visit_id,lat,lon,duration_min,due_date,earliest_date\n"
+        "V1,30.66,104.07,30,2026-12-01,\n"
+        "V2,30.67,104.08,30,,2026-12-03\n"
+        "V3,30.65,104.06,30,,2026-12-20\n"
+        "V4,30.66,104.09,30,2026-12-02,\n",
+        encoding="utf-8",
+    )
+    agents = tmp_path / "agents.csv"
+    agents.write_text(
+        "agent_id,start_lat,start_lon,shift_start,shift_end,days_off\n"
+        "A1,30.66,104.06,08:00,17:00,2026-12-01\n"
+        "A2,30.66,104.06,08:00,17:00,wed\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "week"
+    args = ["plan", str(visits), str(agents), "--days", "3", "--date", "2026-12-01"]
+    code = main([*args, "--time-limit", "1", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == [
+        "2026-12-01",
+        "2026-12-02",
+        "2026-12-03",
+        "horizon.csv",
+        "horizon.json",
+    ]
+    for day in ("2026-12-01", "2026-12-02", "2026-12-03"):
+        doc = json.loads((out / day / "plan.json").read_text(encoding="utf-8"))
+        assert doc["date"] == day
+        assert (out / day / "overview.html").exists()
+    rows = {
+        r["visit_id"]: r
+        for r in json.loads((out / "horizon.json").read_text(encoding="utf-8"))["visits"]
+    }
+    assert list(rows) == ["V1", "V2", "V3", "V4"]
+    assert (rows["V1"]["date"], rows["V1"]["agent_id"]) == ("2026-12-01", "A2")  # A1 is off
+    assert (rows["V2"]["date"], rows["V2"]["agent_id"]) == ("2026-12-03", "A1")  # A2 off Wed
+    assert rows["V3"]["status"] == "unassigned"
+    assert rows["V3"]["reason"] == "earliest date after the horizon"
+    assert rows["V4"]["date"] in ("2026-12-01", "2026-12-02")
+    assert (out / "horizon.csv").read_text(encoding="utf-8-sig").startswith("visit_id,date,")
+
+
+def test_plan_days_out_of_range_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["plan", str(ROOT / "data/tiny/visits.csv"), str(ROOT / "data/tiny/agents.csv")]
+    out = tmp_path / "never"
+    assert main([*args, "--days", "0", "--out", str(out)]) == 2
+    assert "--days 0" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_plan_days_rerun_keeps_the_published_day_and_measures_churn(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    visits = tmp_path / "visits.csv"
+    rows = [f"V{k},30.6{k},104.0{k},60,,\n" for k in range(1, 9)]
+    visits.write_text(
+        "visit_id,lat,lon,duration_min,due_date,earliest_date\n" + "".join(rows), encoding="utf-8"
+    )
+    agents = tmp_path / "agents.csv"
+    agents.write_text(
+        "agent_id,start_lat,start_lon,shift_start,shift_end\nA1,30.64,104.04,08:00,12:00\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "week"
+    args = ["plan", str(visits), str(agents), "--days", "3", "--date", "2026-12-01"]
+    args += ["--time-limit", "1", "--out", str(out)]
+    assert main(args) == 0
+    first = json.loads((out / "horizon.json").read_text(encoding="utf-8"))
+    day1 = {r["visit_id"] for r in first["visits"] if r["date"] == "2026-12-01"}
+    assert day1 and first["summary"]["churn"] is None
+    capsys.readouterr()
+    assert main(args) == 0
+    assert "previously planned visits changed day" in capsys.readouterr().out
+    second = json.loads((out / "horizon.json").read_text(encoding="utf-8"))
+    assert {r["visit_id"] for r in second["visits"] if r["date"] == "2026-12-01"} == day1
+    moved = [r["visit_id"] for r in second["visits"] if r["day_changed"]]
+    assert second["day_changed"] == moved
+    assert second["summary"]["churn"] == round(len(moved) / first["summary"]["planned"], 4)
+    assert not set(moved) & day1
+
+
+def test_plan_days_unreadable_previous_horizon_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "week"
+    out.mkdir()
+    (out / "horizon.json").write_text("{not json", encoding="utf-8")
+    args = ["plan", str(ROOT / "data/tiny/visits.csv"), str(ROOT / "data/tiny/agents.csv")]
+    assert main([*args, "--days", "2", "--date", "2026-12-01", "--out", str(out)]) == 2
+    assert "cannot read the published horizon" in capsys.readouterr().err
 
 
 @pytest.fixture(scope="module")

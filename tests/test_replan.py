@@ -7,6 +7,7 @@ from optimizer.clock import arrival_window
 from optimizer.domain import TimeWindow
 from optimizer.inputs.events import Event, EventKind
 from optimizer.outputs.export import write_plan
+from optimizer.outputs.folder import agent_file, notice_file
 from optimizer.reopen import open_plan
 from optimizer.replan import replan
 from optimizer.verify import check_plan
@@ -168,10 +169,10 @@ def test_cli_replan_rewrites_only_what_changed(tmp_path, capsys):
     changed = changed_routes(day.plan, again.plan)
     assert changed  # the cancelled visit's route changed
     assert {p.name for p in out.glob("agent-*.html")} == {
-        f"agent-{a}.html" for a in changed if again.plan.route_of(a)
+        agent_file(a, "html") for a in changed if again.plan.route_of(a)
     }
     assert {p.name for p in out.glob("agent-*.ics")} == {
-        f"agent-{a}.ics" for a in changed if again.plan.route_of(a)
+        agent_file(a, "ics") for a in changed if again.plan.route_of(a)
     }
     with (out / "changes.csv").open(encoding="utf-8-sig") as fh:
         notify = {
@@ -180,5 +181,5 @@ def test_cli_replan_rewrites_only_what_changed(tmp_path, capsys):
     with (out / "notices.csv").open(encoding="utf-8-sig") as fh:
         noticed = {r["visit_id"] for r in csv.DictReader(fh)}
     assert noticed == notify
-    assert {p.stem for p in (out / "notices").glob("*.txt")} <= notify
+    assert {p.name for p in (out / "notices").glob("*.txt")} <= {notice_file(v) for v in notify}
     assert "the others stand as they were" in capsys.readouterr().out

@@ -15,9 +15,10 @@ import datetime as dt
 import zoneinfo
 from typing import TYPE_CHECKING
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vText
 
 from optimizer.clock import format_hhmm
+from optimizer.outputs.folder import safe_name
 from optimizer.outputs.labels import labels
 from optimizer.outputs.privacy import Audience, visit_view
 
@@ -43,13 +44,17 @@ def agent_calendar(day: DayPlan, agent_id: str, *, stamp: dt.datetime | None = N
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     t = labels(day.settings.notices.lang)
-    cal.add("x-wr-calname", t("calendar_name", agent=agent_id, date=day.plan.date.isoformat()))
+    # An X- property is written raw unless given as text: vText escapes a newline in the id.
+    name = t("calendar_name", agent=agent_id, date=day.plan.date.isoformat())
+    cal.add("x-wr-calname", vText(name))
     route = day.plan.route_of(agent_id)
     visits = {v.visit_id: v for v in day.visits}
     for stop in route.stops if route is not None else ():
         v = visit_view(visits[stop.visit_id], Audience.AGENT)
         event = Event()
-        event.add("uid", f"{day.plan.date.isoformat()}-{agent_id}-{v['visit_id']}@fieldroute")
+        # Ids are data: the UID (a bare content line, not escaped text) takes their safe names.
+        uid = f"{safe_name(agent_id)}-{safe_name(v['visit_id'])}"
+        event.add("uid", f"{day.plan.date.isoformat()}-{uid}@fieldroute")
         event.add("dtstamp", stamp)
         event.add("dtstart", _at(day.plan.date, stop.start_s, tz))
         event.add("dtend", _at(day.plan.date, stop.end_s, tz))

@@ -13,18 +13,25 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Collection, Sequence
+import re
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from optimizer.clock import format_hhmm
-from optimizer.day import DayPlan
+from optimizer.day import DayPlan, HorizonPlan
 from optimizer.domain import WEEKDAYS, Agent, Visit
 from optimizer.inputs.schema import starts_like_formula
 from optimizer.outputs.calendar import agent_calendar
-from optimizer.outputs.folder import set_permissions, staged_dir
+from optimizer.outputs.folder import (
+    agent_file,
+    notice_file,
+    set_permissions,
+    staged_dir,
+    unique_names,
+)
 from optimizer.outputs.notices import build_notices, load_template
 from optimizer.outputs.privacy import Audience, check_columns
 from optimizer.plan import Plan, Route
@@ -76,6 +83,7 @@ def plan_to_dict(day: DayPlan) -> dict[str, Any]:
             "status": plan.solver.status,
             "time_limit_s": plan.solver.time_limit_s,
             "wall_s": plan.solver.wall_s,
+            "lost_searches": list(plan.solver.lost_searches),
         },
         "travel": dict(plan.travel),
         "summary": doc_summary,
@@ -261,10 +269,23 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.map(neutralise_cell)
 
 
+#: Control characters XML 1.0 cannot hold (openpyxl refuses them): shown as U+FFFD.
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _xml_safe(value: object) -> object:
+    return _XML_ILLEGAL.sub("\ufffd", value) if isinstance(value, str) else value
+
+
 def write_xlsx(frame: pd.DataFrame, path: Path, sheet: str) -> None:
-    """One sheet for Excel, header frozen, cells neutralised by :func:`neutralise_cell`."""
+    """One sheet for Excel, header frozen, cells neutralised by :func:`neutralise_cell`.
+
+    An id or text with a NUL or another control character (a careless export) is
+    shown with U+FFFD there: an .xlsx cannot hold it, and the CSV keeps it exact.
+    """
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        neutralise_frame(frame).to_excel(writer, sheet_name=sheet, index=False, freeze_panes=(1, 0))
+        cells = neutralise_frame(frame).map(_xml_safe)
+        cells.to_excel(writer, sheet_name=sheet, index=False, freeze_panes=(1, 0))
         book = writer.sheets[sheet]
         for k, name in enumerate(frame.columns):
             longest = max([len(str(name)), *(len(str(v)) for v in frame[name])])
@@ -309,19 +330,19 @@ def write_tables(day: DayPlan, out: Path) -> list[Path]:
 
 
 def write_calendars(day: DayPlan, out: Path, agents: Collection[str] | None = None) -> list[Path]:
-    """agent-<agent_id>.ics for every agent with a route (or only ``agents``)."""
+    """agent-<safe name>.ics for every agent with a route (or only ``agents``)."""
     paths = []
     for route in day.plan.routes:
         if agents is not None and route.agent_id not in agents:
             continue
-        path = out / f"agent-{route.agent_id}.ics"
+        path = out / agent_file(route.agent_id, "ics")
         path.write_bytes(agent_calendar(day, route.agent_id))
         paths.append(path)
     return paths
 
 
 def write_notices(day: DayPlan, out: Path, visits: Collection[str] | None = None) -> list[Path]:
-    """notices.csv (every visit, or only ``visits``) and notices/<visit_id>.txt (routed ones)."""
+    """notices.csv (every visit, or only ``visits``) and notices/<safe name>.txt (routed ones)."""
     lang = day.settings.notices.lang
     notices = build_notices(day, load_template(day.settings.notices, lang), lang=lang)
     if visits is not None:
@@ -334,7 +355,7 @@ def write_notices(day: DayPlan, out: Path, visits: Collection[str] | None = None
     write_csv(frame, paths[0])
     for n in notices:
         if n.text:
-            path = folder / f"{n.visit_id}.txt"
+            path = folder / notice_file(n.visit_id)
             path.write_text(n.text + "\n", encoding="utf-8")
             paths.append(path)
     return paths
@@ -347,15 +368,111 @@ def write_plan(
     *,
     share: bool = False,
 ) -> list[Path]:
-    """Write every output atomically; returns the final paths.
+    """Write every output into a staging folder, then swap it in whole; the final paths.
 
-    The staging folder is created 0700 (mkdtemp), so nothing in it is readable by
-    others before the permissions are set and the folder is moved into place.
+    See :mod:`optimizer.outputs.folder`: files are private from their creation, and a
+    failure or a signal leaves ``out`` as it was.
+
+    Raises
+    ------
+    ConfigurationError
+        If ``out`` is a folder FieldRoute did not write.
+    EnvironmentFaultError
+        If the machine stops the write (disk full, read-only ...), naming the file.
     """
+    # File names come from ids (optimizer.outputs.folder.safe_name): check them distinct.
+    unique_names(a.agent_id for a in day.agents)
+    unique_names(v.visit_id for v in day.visits)
     written: list[Path] = []
     with staged_dir(out) as tmp:
         written += write_tables(day, tmp)
         for render in renderers:
             written += render(day, tmp)
+        set_permissions(tmp, share=share)
+    return [out / p.relative_to(tmp) for p in written]
+
+
+HORIZON_COLUMNS = (
+    "visit_id",
+    "date",
+    "agent_id",
+    "start",
+    "status",
+    "reason",
+    "previous_date",
+    "day_changed",
+)
+
+
+def horizon_rows(
+    horizon: HorizonPlan, previous: Mapping[str, dt.date] | None = None
+) -> list[dict[str, Any]]:
+    """Every visit once, in input order: its day, agent and start, or why it has none.
+
+    With the ``previous`` run's days, a visit whose day changed is flagged: its
+    borrower may have been told the old day and needs a new notice.
+    """
+    before = previous or {}
+    rows = []
+    for e in horizon.entries:
+        old = before.get(e.visit_id)
+        rows.append(
+            {
+                "visit_id": e.visit_id,
+                "date": e.date.isoformat() if e.date else "",
+                "agent_id": e.agent_id or "",
+                "start": iso(e.date, e.start_s) if e.date and e.start_s is not None else "",
+                "status": "planned" if e.date else "unassigned",
+                "reason": e.reason or "",
+                "previous_date": old.isoformat() if old else "",
+                "day_changed": old is not None and old != e.date,
+            }
+        )
+    return rows
+
+
+def write_horizon(
+    horizon: HorizonPlan,
+    out: Path,
+    renderers: Sequence[Callable[[DayPlan, Path], list[Path]]] = (),
+    *,
+    timezone: str,
+    share: bool = False,
+    previous: Mapping[str, dt.date] | None = None,
+) -> list[Path]:
+    """One complete day folder per date plus horizon.json/csv, the whole swapped in at once.
+
+    ``previous`` (the last run's day per visit) adds the churn: visits moved to
+    another day, for new notices.
+    """
+    written: list[Path] = []
+    with staged_dir(out) as tmp:
+        for day in horizon.days:
+            folder = tmp / day.plan.date.isoformat()
+            written += write_plan(day, folder, renderers, share=share)
+        rows = horizon_rows(horizon, previous)
+        planned = sum(1 for r in rows if r["status"] == "planned")
+        moved = [r["visit_id"] for r in rows if r["day_changed"]]
+        doc = {
+            "first_date": horizon.dates[0].isoformat(),
+            "dates": [d.isoformat() for d in horizon.dates],
+            "timezone": timezone,
+            "summary": {
+                "visits": len(rows),
+                "planned": planned,
+                "unassigned": len(rows) - planned,
+                "per_day": {
+                    d.plan.date.isoformat(): len(d.plan.assigned_ids) for d in horizon.days
+                },
+                "previous_planned": len(previous or {}),
+                "day_changed": len(moved),
+                "churn": round(len(moved) / len(previous), 4) if previous else None,
+            },
+            "day_changed": moved,
+            "visits": rows,
+        }
+        write_json(doc, tmp / "horizon.json")
+        write_rows_csv(rows, HORIZON_COLUMNS, tmp / "horizon.csv")
+        written += [tmp / "horizon.json", tmp / "horizon.csv"]
         set_permissions(tmp, share=share)
     return [out / p.relative_to(tmp) for p in written]

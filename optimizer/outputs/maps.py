@@ -22,6 +22,7 @@ from optimizer.domain import GeoPoint, Visit
 from optimizer.outputs.agent_page import MapFragment, agent_page
 from optimizer.outputs.assets import inline_assets
 from optimizer.outputs.escaping import html_text, layer_name, popup_html, tooltip_html
+from optimizer.outputs.folder import agent_file
 from optimizer.outputs.labels import Labels, labels, travel_note
 from optimizer.outputs.tiles import OSM_ATTRIBUTION, TileProvider, tile_provider
 from optimizer.plan import Route
@@ -324,7 +325,7 @@ def map_fragment(fmap: folium.Map, markers: dict[str, str], fill: str) -> MapFra
 
 
 def save_maps(day: DayPlan, out: Path, agents: Collection[str] | None = None) -> list[Path]:
-    """overview.html and agent-<agent_id>.html (the itinerary page) per routed agent.
+    """overview.html and agent-<safe name>.html (the itinerary page) per routed agent.
 
     ``agents`` limits the pages to those agents (a re-plan rewrites only what changed).
 
@@ -339,7 +340,7 @@ def save_maps(day: DayPlan, out: Path, agents: Collection[str] | None = None) ->
     for route in day.plan.routes:
         if agents is not None and route.agent_id not in agents:
             continue
-        path = out / f"agent-{route.agent_id}.html"
+        path = out / agent_file(route.agent_id, "html")
         fmap, markers = agent_route_map(day, route.agent_id, roads)
         fragment = map_fragment(fmap, markers, colour(index[route.agent_id]))
         page = agent_page(day, route.agent_id, fragment)

@@ -46,3 +46,5 @@ class Assignment:
     status: str
     objective: int
     wall_s: float
+    #: Searches that gave nothing (failed, crashed, overran the deadline), with why.
+    lost_searches: tuple[str, ...] = ()

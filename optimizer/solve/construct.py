@@ -363,21 +363,29 @@ class Insertion:
             self._refresh(a)
         return True
 
-    def build(self) -> tuple[tuple[int, ...], ...]:
-        self.fill()
+    def build(self, stop: Callable[[], bool] | None = None) -> tuple[tuple[int, ...], ...]:
+        self.fill(stop=stop)
         return self.visits()
 
 
 def regret_routes(
-    problem: RoutingProblem, *, regret_k: int = 3, priority_weight_s: int = 3600
+    problem: RoutingProblem,
+    *,
+    regret_k: int = 3,
+    priority_weight_s: int = 3600,
+    stop: Callable[[], bool] | None = None,
 ) -> tuple[tuple[int, ...], ...]:
-    """Visit indices per agent (agent order), built by priority-first regret insertion."""
+    """Visit indices per agent (agent order), built by priority-first regret insertion.
+
+    ``stop`` is asked between insertions: when it says so, the routes built so far
+    are returned (valid, with fewer visits).
+    """
     if regret_k < 1:
         msg = f"Expected regret_k >= 1, got {regret_k}."
         raise ValueError(msg)
     if not problem.agents or not problem.num_visits:
         return tuple(() for _ in problem.agents)
-    return Insertion(problem, regret_k, priority_weight_s).build()
+    return Insertion(problem, regret_k, priority_weight_s).build(stop)
 
 
 #: (regret_k, priority_weight_s) of the starts :func:`regret_starts` builds; chosen on
@@ -397,12 +405,22 @@ def route_travel_s(problem: RoutingProblem, routes: tuple[tuple[int, ...], ...])
 
 
 def regret_starts(
-    problem: RoutingProblem, variants: tuple[tuple[int, int], ...] = START_VARIANTS
+    problem: RoutingProblem,
+    variants: tuple[tuple[int, int], ...] = START_VARIANTS,
+    *,
+    stop: Callable[[], bool] | None = None,
 ) -> list[tuple[tuple[int, ...], ...]]:
-    """One start per variant, best first: most served priority, then least travel."""
+    """One start per variant, best first: most served priority, then least travel.
+
+    With ``stop`` (a deadline), at least one start comes back and no variant is begun
+    once it says so: on a large day under CPU pressure the builds alone can outlast
+    the search's budget.
+    """
     starts: list[tuple[tuple[int, ...], ...]] = []
     for k, w in variants:
-        routes = regret_routes(problem, regret_k=k, priority_weight_s=w)
+        if starts and stop is not None and stop():
+            break
+        routes = regret_routes(problem, regret_k=k, priority_weight_s=w, stop=stop)
         if routes not in starts:
             starts.append(routes)
 

@@ -138,8 +138,13 @@ def improve(
     *,
     max_iterations: int | None = None,
     settings: LnsSettings | None = None,
+    strict_deadline: bool = False,
 ) -> LnsResult:
     """Ruin-and-recreate from ``routes`` (visit indices per agent) until ``deadline``.
+
+    ``strict_deadline`` also asks the clock in the first fill and inside every local
+    search (optimizer.solve.parallel's worker: it must end at the deadline however
+    loaded the machine); without it those run to the end, as the main search expects.
 
     Never returns routes worse than ``routes`` (served priority, then travel); returns
     them unchanged when they do not fit construct's model (e.g. a break taken while
@@ -154,7 +159,13 @@ def improve(
     if not ins.load(start):
         prio = sum(problem.visits[i].priority for r in start for i in r)
         return LnsResult(start, prio, _travel(problem, start), 0, 0)
-    ins.fill(1)  # cheap: whatever still fits goes in
+
+    def stop() -> bool:
+        return time.time() >= deadline
+
+    clock = stop if max_iterations is None else None
+    strict = clock if strict_deadline else None
+    ins.fill(1, stop=strict)  # cheap: whatever still fits goes in
     current = ins.snapshot()
     cur_energy = search.energy()
     best = current
@@ -168,20 +179,17 @@ def improve(
     iterations = improvements = 0
     ls = LocalSearch(ins) if cfg.local_search else None
     if ls is not None:
-        ls.run(range(len(ins.routes)))
+        ls.run(range(len(ins.routes)), stop=strict)
         current = ins.snapshot()
         cur_energy = search.energy()
         best = current
         best_key = (ins.served_priority(), -ins.travel_s())
 
-    def stop() -> bool:
-        return time.time() >= deadline
-
     while (max_iterations is None or iterations < max_iterations) and not stop():
         iterations += 1
         search.ruin()
         k = int(search.rng.integers(1, 5))
-        if not ins.fill(k, stop=stop if max_iterations is None else None):
+        if not ins.fill(k, stop=clock):
             break
         touched = [
             a
@@ -193,7 +201,7 @@ def improve(
             ins.restore(current)
             continue
         if ls is not None:
-            ls.run(touched)
+            ls.run(touched, stop=strict)
         energy = search.energy()
         frac = (
             min(1.0, (time.time() - began) / span)

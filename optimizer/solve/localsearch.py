@@ -13,7 +13,7 @@ agents on different travel modes (2-opt*). Pure and deterministic.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -97,14 +97,26 @@ class LocalSearch:
         order = np.argsort(per_route, kind="stable")[:PARTNERS]
         return [ids[k] for k in order] + empty[:1]
 
-    def run(self, touched: Iterable[int], *, inter: bool = True) -> int:
-        """Improve routes ``touched`` (agent indices) until no move helps; moves made."""
+    def run(
+        self,
+        touched: Iterable[int],
+        *,
+        inter: bool = True,
+        stop: Callable[[], bool] | None = None,
+    ) -> int:
+        """Improve routes ``touched`` (agent indices) until no move helps; moves made.
+
+        ``stop`` (a deadline) is asked before each route and each move; the routes are
+        valid whenever it ends the run.
+        """
         routes = self.ins.routes
         todo = [a for a in dict.fromkeys(touched) if self._movable(routes[a])]
         moves = 0
         while todo:
+            if stop is not None and stop():
+                break
             a = todo.pop()
-            while self._intra(a):
+            while (stop is None or not stop()) and self._intra(a):
                 moves += 1
             if not inter or len(routes[a].nodes) <= 2:
                 continue

@@ -16,14 +16,16 @@ No OR-Tools import here: each worker calls :func:`optimizer.solve.ortools.solve`
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
+import os
 import pickle
+import signal
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from optimizer.errors import SolverError
@@ -50,7 +52,8 @@ ALTERNATIVE_START = {
 #: Seed of the worker's ruin-and-recreate (the main search's fallback uses 0).
 LNS_WORKER_SEED = 1
 #: Seconds the parent waits for a worker beyond the shared deadline before giving up.
-_GRACE_S = 5.0
+GRACE_S = 5.0
+_PR_SET_PDEATHSIG = 1
 
 
 def worker_settings(settings: SolverSettings) -> SolverSettings:
@@ -67,33 +70,70 @@ def worker_settings(settings: SolverSettings) -> SolverSettings:
 
 
 def lns_search(problem: RoutingProblem, settings: SolverSettings, deadline: float) -> Assignment:
-    """The default second search: ruin-and-recreate (optimizer.solve.lns) from the regret start."""
+    """The default second search: ruin-and-recreate (optimizer.solve.lns) from the regret start.
+
+    Every long step asks the clock (the start's insertions, each local-search move, each
+    ruin-and-recreate step), so the search ends at ``deadline`` on its own, however
+    loaded the machine, with the best routes found by then.
+    """
     began = time.perf_counter()
-    start = regret_starts(problem)[0]
-    result = improve(problem, start, deadline, seed=LNS_WORKER_SEED)
+
+    def stop() -> bool:
+        return time.time() >= deadline
+
+    start = regret_starts(problem, stop=stop)[0]
+    result = improve(problem, start, deadline, seed=LNS_WORKER_SEED, strict_deadline=True)
     return lns_assignment(problem, result.routes, settings, time.perf_counter() - began)
 
 
 def worker_main() -> None:
-    """``python -m optimizer.solve.parallel``: read (problem, settings, deadline), write a result.
+    """``python -m optimizer.solve.parallel PARENT_PID``: (problem, settings, deadline) on
+    stdin, the pickled result (or the failure as text) on stdout.
 
     A fresh interpreter rather than fork (unsafe once numpy/OR-Tools threads exist) or
-    multiprocessing spawn (which re-imports the caller's ``__main__``).
+    multiprocessing spawn (which re-imports the caller's ``__main__``). The result goes
+    back over the pipe, so there is no temporary file for anyone to leave behind, and
+    the worker dies with its parent (:func:`_die_with_parent`).
     """
+    _die_with_parent(int(sys.argv[1]))
+    # Ctrl-C reaches the whole process group; the parent handles it and ends the worker.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    results = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything a library prints goes to stderr, never into the result
     problem, settings, deadline = pickle.load(sys.stdin.buffer)
     try:
-        budget = max(0.2, deadline - time.time())
         result: Assignment | str
         if settings.second_search == "lns":
             result = lns_search(problem, settings, deadline)
         else:
+            budget = max(0.2, deadline - time.time())
             result = solve(problem, replace(settings, time_limit_s=budget))
     except Exception as err:  # reported to the parent, which keeps its own plan
         result = f"{type(err).__name__}: {err}"
-    out = Path(sys.argv[1])
-    tmp = out.with_suffix(".part")
-    tmp.write_bytes(pickle.dumps(result))
-    tmp.replace(out)
+    with contextlib.suppress(BrokenPipeError):  # the parent gave up on us
+        results.write(pickle.dumps(result))
+        results.close()
+
+
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel kill this process when ``parent`` dies (Linux ``PR_SET_PDEATHSIG``).
+
+    Chosen over a thread watching a pipe from the parent: OR-Tools holds the GIL for its
+    whole search, so no Python thread (nor a Python signal handler) runs until it returns;
+    the kernel's SIGKILL needs neither. The parent may already be gone before the
+    ``prctl``: then the parent id has changed, and the worker leaves at once. Elsewhere
+    (no prctl) the worker still ends at the deadline on its own.
+    """
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(0)
+
+
+def worker_command() -> list[str]:
+    """The worker's command line (tests replace it with a worker that misbehaves)."""
+    return [sys.executable, "-m", "optimizer.solve.parallel", str(os.getpid())]
 
 
 def solve_parallel(
@@ -108,35 +148,41 @@ def solve_parallel(
     a different start. Runs with a ``solution_limit`` (tests, quick checks) and
     problems with fewer than two visits stay single-process: they are deterministic
     or too small to gain.
+
+    A search that fails, crashes or gives no answer by the deadline plus a grace is not
+    dropped silently: it is logged as a warning and named in the result's
+    ``lost_searches`` (plan.json's solver info). Whatever ends this call (a result, an
+    error, Ctrl-C, SIGTERM), the worker is ended and waited for.
     """
     if settings.workers <= 1 or settings.solution_limit is not None or problem.num_visits < 2:
         return solve(problem, settings, on_progress=on_progress)
     began = time.perf_counter()
     deadline = time.time() + settings.time_limit_s
-    with tempfile.TemporaryDirectory(prefix="fieldroute-") as tmp:
-        result_path = Path(tmp) / "result.pickle"
-        other = subprocess.Popen(
-            [sys.executable, "-m", "optimizer.solve.parallel", str(result_path)],
-            stdin=subprocess.PIPE,
-        )
+    second = f"second search ({settings.second_search})"
+    lost: list[str] = []
+    mine: Assignment | None = None
+    theirs: Assignment | None = None
+    other = subprocess.Popen(worker_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
         try:
             if other.stdin is not None:
                 pickle.dump((problem, worker_settings(settings), deadline), other.stdin)
                 other.stdin.close()
         except BrokenPipeError:
-            logger.info("second search did not start")
+            pass  # it died at once: reported below by its exit code
+        other.stdin = None
         mine, failure = _solve_here(problem, settings, on_progress)
-        theirs: Assignment | str | None = None
-        try:
-            other.wait(timeout=max(0.0, deadline - time.time()) + _GRACE_S)
-        except subprocess.TimeoutExpired:
+        if mine is None:
+            lost.append(f"first search (ortools) failed: {failure}")
+        theirs, why = _collect(other, deadline)
+        if why is not None:
+            lost.append(f"{second} {why}")
+    finally:
+        if other.poll() is None:
             other.kill()
-            other.wait()
-        if result_path.exists():
-            theirs = pickle.loads(result_path.read_bytes())
-    if isinstance(theirs, str):
-        logger.info("second search failed: %s", theirs)
-        theirs = None
+        other.wait()
+    for reason in lost:
+        logger.warning("%s; the plan comes from the other search", reason)
     if mine is None and theirs is None:
         raise failure or SolverError("both searches failed")
     best = min((a for a in (mine, theirs) if a is not None), key=lambda a: a.objective)
@@ -146,7 +192,30 @@ def solve_parallel(
         theirs.objective if theirs else None,
         "first" if best is mine else "second",
     )
-    return replace(best, wall_s=time.perf_counter() - began)
+    return replace(best, wall_s=time.perf_counter() - began, lost_searches=tuple(lost))
+
+
+def _collect(
+    other: subprocess.Popen[bytes], deadline: float
+) -> tuple[Assignment | None, str | None]:
+    """The worker's result, or None and why there is none."""
+    try:
+        data, _ = other.communicate(timeout=max(0.0, deadline - time.time()) + GRACE_S)
+    except subprocess.TimeoutExpired:
+        other.kill()
+        other.communicate()
+        return None, f"gave no result {GRACE_S:g} s after the deadline and was stopped"
+    if not data:
+        return None, f"ended with exit code {other.returncode} and no result"
+    try:
+        result = pickle.loads(data)  # our own child, over our own pipe
+    except (pickle.UnpicklingError, EOFError, ValueError) as err:
+        return None, f"sent an unreadable result ({type(err).__name__})"
+    if isinstance(result, str):
+        return None, f"failed: {result}"
+    if not isinstance(result, Assignment):
+        return None, f"sent a {type(result).__name__}, not a plan"
+    return result, None
 
 
 def _solve_here(

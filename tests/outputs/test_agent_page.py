@@ -15,6 +15,7 @@ from optimizer.domain import Mode
 from optimizer.outputs.agent_page import agent_page
 from optimizer.outputs.calendar import agent_calendar
 from optimizer.outputs.export import plan_to_dict, write_calendars, write_plan
+from optimizer.outputs.folder import agent_file
 from optimizer.outputs.maps import save_maps
 from optimizer.settings import NoticeSettings
 from tests.helpers import make_day
@@ -68,7 +69,7 @@ def parse(html: str) -> Cards:
 def test_one_card_per_stop_in_order_with_plan_json_times(day: DayPlan, out: Path) -> None:
     doc = plan_to_dict(day)
     for route in doc["routes"]:
-        page = parse((out / f"agent-{route['agent_id']}.html").read_text(encoding="utf-8"))
+        page = parse((out / agent_file(route["agent_id"], "html")).read_text(encoding="utf-8"))
         assert [c["visit_id"] for c in page.cards] == [s["visit_id"] for s in route["stops"]]
         assert [c["seq"] for c in page.cards] == [str(s["seq"]) for s in route["stops"]]
         for card, stop in zip(page.cards, route["stops"], strict=True):
@@ -80,14 +81,14 @@ def test_one_card_per_stop_in_order_with_plan_json_times(day: DayPlan, out: Path
 
 
 def test_start_break_end_in_time_line(day: DayPlan, out: Path) -> None:
-    a1 = parse((out / "agent-A1.html").read_text(encoding="utf-8"))
+    a1 = parse((out / agent_file("A1", "html")).read_text(encoding="utf-8"))
     assert a1.kinds[0] == "start"
     assert a1.kinds[-1] == "end"
     assert a1.kinds.count("break") == (day.plan.route_of("A1").break_start_s is not None)  # type: ignore[union-attr]
 
 
 def test_every_card_has_call_and_four_navigation_links(out: Path) -> None:
-    page = parse((out / "agent-A1.html").read_text(encoding="utf-8"))
+    page = parse((out / agent_file("A1", "html")).read_text(encoding="utf-8"))
     for card in page.cards:
         assert card["btn call"].startswith("tel:139")
         assert card["btn nav amap"].startswith("https://uri.amap.com/navigation?")
@@ -122,7 +123,7 @@ def test_navigation_follows_the_agents_mode_from_the_previous_place(day: DayPlan
 
 
 def test_page_is_self_contained(out: Path) -> None:
-    html = (out / "agent-A1.html").read_text(encoding="utf-8")
+    html = (out / agent_file("A1", "html")).read_text(encoding="utf-8")
     page = parse(html)
     assert page.scripts_with_src == []
     assert page.links == []
@@ -134,7 +135,7 @@ def test_page_is_self_contained(out: Path) -> None:
 
 
 def test_map_markers_numbered_like_cards(day: DayPlan, out: Path) -> None:
-    html = (out / "agent-A1.html").read_text(encoding="utf-8")
+    html = (out / agent_file("A1", "html")).read_text(encoding="utf-8")
     route = day.plan.route_of("A1")
     assert route is not None
     for s in route.stops:
@@ -172,7 +173,7 @@ def test_calendar_parses_with_one_event_per_visit(day: DayPlan, out: Path) -> No
     doc = plan_to_dict(day)
     types = {v.visit_id: v.visit_type for v in day.visits}
     for route in doc["routes"]:
-        cal = Calendar.from_ical((out / f"agent-{route['agent_id']}.ics").read_bytes())
+        cal = Calendar.from_ical((out / agent_file(route["agent_id"], "ics")).read_bytes())
         events = cal.walk("VEVENT")
         assert len(events) == len(route["stops"])
         assert len({str(e["UID"]) for e in events}) == len(events)

@@ -7,6 +7,7 @@ from pathlib import Path
 import folium
 
 from optimizer.day import DayPlan
+from optimizer.outputs.folder import agent_file
 from optimizer.outputs.maps import agent_map, overview_map, save_maps
 
 
@@ -49,5 +50,5 @@ def test_agent_map_shows_only_that_agent(small_day: DayPlan) -> None:
 def test_save_maps_writes_one_page_per_route(small_day: DayPlan, tmp_path: Path) -> None:
     paths = save_maps(small_day, tmp_path)
     assert {p.name for p in paths} == {"overview.html"} | {
-        f"agent-{r.agent_id}.html" for r in small_day.plan.routes
+        agent_file(r.agent_id, "html") for r in small_day.plan.routes
     }

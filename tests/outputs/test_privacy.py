@@ -21,6 +21,7 @@ from optimizer.outputs.export import (
     write_notices,
     write_plan,
 )
+from optimizer.outputs.folder import agent_file, notice_file
 from optimizer.outputs.maps import save_maps
 from optimizer.outputs.privacy import (
     AGENT_POLICY,
@@ -66,7 +67,7 @@ def outputs(out: Path, audience: Audience, day: DayPlan) -> dict[str, str]:
     if audience is Audience.DISPATCHER:
         names = ["plan.json", "itineraries.csv", "unassigned.csv", "overview.html"]
     elif audience is Audience.AGENT:
-        names = [f"agent-{r.agent_id}.{ext}" for r in day.plan.routes for ext in ("html", "ics")]
+        names = [agent_file(r.agent_id, ext) for r in day.plan.routes for ext in ("html", "ics")]
     else:
         names = [str(p.relative_to(out)) for p in (out / "notices").iterdir()]
     return {n: (out / n).read_text(encoding="utf-8-sig") for n in names}
@@ -126,7 +127,7 @@ def test_agent_outputs_hold_nothing_of_other_routes(day: DayPlan, out: Path) -> 
         others = [v for vid, v in visits.items() if vid not in own]
         assert others
         for ext in ("html", "ics"):
-            text = unfold((out / f"agent-{agent_id}.{ext}").read_text(encoding="utf-8"))
+            text = unfold((out / agent_file(agent_id, ext)).read_text(encoding="utf-8"))
             for v in others:
                 for value in (v.visit_id, v.phone, v.address, v.name):
                     assert value not in text, f"{value} of {v.visit_id} in agent-{agent_id}.{ext}"
@@ -151,7 +152,7 @@ def test_agent_outputs_keep_phones_whole_and_id_numbers_out(day: DayPlan, out: P
     view = visit_view(day.visits[0], Audience.AGENT)
     assert view["phone"] == day.visits[0].phone
     assert "extra" not in view
-    html = (out / "agent-A1.html").read_text(encoding="utf-8")
+    html = (out / agent_file("A1", "html")).read_text(encoding="utf-8")
     assert "tel:13900000101" in html
     assert "510100198001010101" not in html
     assert "98765101.55" not in html
@@ -241,7 +242,7 @@ def test_cli_logs_and_output_carry_no_personal_data(
         assert a.name not in said
         assert a.phone not in said
     assert "warning: notices name no dispatch desk number" in captured.err
-    notice = (tmp_path / "out" / "notices" / "V101.txt").read_text(encoding="utf-8")
+    notice = (tmp_path / "out" / "notices" / notice_file("V101")).read_text(encoding="utf-8")
     assert notice.startswith("Hello")
 
 
@@ -266,4 +267,4 @@ def test_cli_share_flag(day: DayPlan, tmp_path: Path) -> None:
         ]
     )
     assert code == 0
-    assert stat.S_IMODE((tmp_path / "out" / "agent-A1.html").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "out" / agent_file("A1", "html")).stat().st_mode) == 0o644
