@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import math
 import signal
 import sys
 import threading
@@ -395,6 +396,11 @@ def _plan_files(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     date = _plan_date(args.date, settings.timezone)
+    output_dir = Path(settings.output_dir)
+    if args.out is None and output_dir.exists() and not output_dir.is_dir():
+        where = f"{args.config}: " if args.config else ""
+        msg = f"{where}[plan] output_dir {settings.output_dir!r} is a file; expected a folder"
+        raise ConfigurationError(msg)
     if args.days is not None:
         return _plan_horizon(args, settings, date)
     out: Path = args.out or Path(settings.output_dir) / date.isoformat()
@@ -782,16 +788,19 @@ def _slots(args: argparse.Namespace, day: object) -> int:
     if not 0 < args.duration <= 24 * 60 or not 0 < args.window_width <= 24 * 60:
         msg = "--duration and --window-width must be minutes in (0, 1440]"
         raise ConfigurationError(msg)
+    if args.duration * 60 < 1:
+        msg = f"--duration {args.duration:g} is under a second; expected minutes on site, e.g. 30"
+        raise ConfigurationError(msg)
     offer = offer_slots(
         day,
         location,
-        int(args.duration * 60),
+        math.ceil(args.duration * 60),
         frozenset(parse_list(args.skills)),
         window_width_s=args.window_width * 60,
         now_s=_hhmm_option("--now", args.now),
     )
     skills = frozenset(parse_list(args.skills))
-    why = why_no_slot(day, int(args.duration * 60), skills, args.window_width * 60)
+    why = why_no_slot(day, math.ceil(args.duration * 60), skills, args.window_width * 60)
     print(format_slots(offer, why=why))
     return 0
 

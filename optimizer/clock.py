@@ -7,6 +7,7 @@ with file, row and column.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 
 from optimizer.domain import WEEKDAYS, DaySet, TimeWindow
@@ -55,13 +56,27 @@ def parse_minutes(text: str, *, allow_zero: bool = False) -> int:
     return int(-(-value * 60 // 1))
 
 
-def parse_int(text: str, *, minimum: int) -> int:
-    """A whole number ``>= minimum``; ``"2.0"`` is accepted as 2 (Excel writes that)."""
+#: Largest whole number an input cell may hold (priority, demand, capacity, max_visits).
+#: The solver multiplies priorities by a day's seconds and sums them in 64 bits;
+#: a billion keeps every such sum far from overflow, and catches a phone number
+#: pasted into a number column.
+MAX_WHOLE = 1_000_000_000
+
+
+def parse_int(text: str, *, minimum: int, maximum: int = MAX_WHOLE) -> int:
+    """A whole number in ``[minimum, maximum]``; ``"2.0"`` is accepted as 2 (Excel writes that).
+
+    ``inf``, ``nan``, ``1e400`` and numbers past ``maximum`` are refused here, at the
+    edge, rather than overflowing in numpy or OR-Tools later.
+    """
     try:
         value = float(text)
     except ValueError:
         msg = f"is not a whole number; expected a whole number >= {minimum}"
         raise ValueError(msg) from None
+    if not math.isfinite(value) or value > maximum:
+        msg = f"is too large or not finite; expected a whole number from {minimum} to {maximum:,}"
+        raise ValueError(msg)
     if value != int(value) or value < minimum:
         msg = f"is not valid; expected a whole number >= {minimum}"
         raise ValueError(msg)

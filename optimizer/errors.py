@@ -8,8 +8,9 @@ once, so a dispatcher mends the spreadsheet in one pass.
 from __future__ import annotations
 
 import errno
+import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 MAX_ISSUES_SHOWN = 50
 
@@ -25,8 +26,11 @@ class Issue:
     source: str
     row: int | None
     column: str | None
-    value: str | None
+    value: str | None = field(repr=False)
     problem: str
+    #: The value is personal data (a name, phone or address, or shaped like one): the
+    #: message shows its first characters and its length only (:func:`mask_value`).
+    personal: bool = False
 
     def __str__(self) -> str:
         where = [self.source]
@@ -34,8 +38,33 @@ class Issue:
             where.append(f"row {self.row}")
         if self.column is not None:
             where.append(f"column '{self.column}'")
-        value = f"{self.value!r} " if self.value not in (None, "") else ""
+        if self.value in (None, ""):
+            value = ""
+        elif self.personal:
+            value = f"{mask_value(self.value)} "
+        else:
+            value = f"{self.value!r} "
         return f"{', '.join(where)}: {value}{self.problem}"
+
+
+_DIGIT_RUN = re.compile(r"\d(?:[\s\-().]*\d){6,}")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def looks_personal(value: str) -> bool:
+    """Whether a cell could be a name, phone or address, whatever its column says.
+
+    With columns swapped, an address sits under ``window_start``: a run of seven or
+    more digits (phones, ID numbers), Chinese characters, or two words or more count.
+    """
+    return bool(_DIGIT_RUN.search(value) or _CJK.search(value) or len(_WORD.findall(value)) >= 2)
+
+
+def mask_value(value: str) -> str:
+    """A personal value as error lines show it: its first characters and its length."""
+    keep = max(1, min(3, len(value) // 4))
+    return f"{value[:keep]!r}… ({len(value)} characters)"
 
 
 class OptimizerError(Exception):

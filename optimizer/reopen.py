@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import zoneinfo
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from optimizer.day import DayPlan
+from optimizer.domain import MAX_TIME_S
 from optimizer.errors import ConfigurationError, InputError, Issue
 from optimizer.inputs.load import read_inputs
 from optimizer.pipeline import travel_provider
@@ -32,23 +34,14 @@ def open_plan(plan_json: Path) -> DayPlan:
     """
     folder = plan_json.parent
     inputs = folder / "inputs"
-    try:
-        doc = json.loads(plan_json.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(
-            [Issue(plan_json.name, None, None, None, f"file not found: {plan_json}")]
-        ) from None
-    except (OSError, json.JSONDecodeError) as err:
-        text = f"is not a readable plan.json ({err})"
-        raise InputError([Issue(plan_json.name, None, None, None, text)]) from None
+    doc = _read_json(plan_json, plan_json.name)
     settings_path = inputs / "settings.json"
-    try:
-        settings = Settings.from_dict(
-            json.loads(settings_path.read_text(encoding="utf-8")), source=str(settings_path)
-        )
-    except FileNotFoundError:
+    if not settings_path.exists():
         text = f"file not found: {settings_path}; a plan folder keeps its inputs in inputs/"
-        raise InputError([Issue("settings.json", None, None, None, text)]) from None
+        raise InputError([Issue("settings.json", None, None, None, text)])
+    settings = Settings.from_dict(
+        _read_json(settings_path, "settings.json"), source=str(settings_path)
+    )
     data = read_inputs(inputs / "visits.csv", inputs / "agents.csv")
     located = [v for v in data.visits if v.location is not None]
     problem = build_problem(located, data.agents, travel_provider(settings))
@@ -56,16 +49,58 @@ def open_plan(plan_json: Path) -> DayPlan:
     return DayPlan(plan, data.visits, data.agents, problem, settings)
 
 
+def _read_json(path: Path, name: str) -> dict[str, Any]:
+    """A JSON object from ``path``, or one InputError naming the file and what is wrong.
+
+    A plan folder is copied, mailed and hand-edited: a file that is not UTF-8, not JSON,
+    nested past reason or not an object is bad input (exit 2), never a traceback.
+    """
+
+    def refuse(text: str) -> InputError:
+        return InputError([Issue(name, None, None, None, text)])
+
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise refuse(f"file not found: {path}") from None
+    except OSError as err:
+        raise refuse(f"cannot be read ({err.strerror})") from None
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as err:
+        raise refuse(f"is not UTF-8 text ({err.reason} at byte {err.start})") from None
+    except json.JSONDecodeError as err:
+        raise refuse(f"is not valid JSON ({err})") from None
+    except RecursionError:
+        raise refuse("is nested too deeply to be a FieldRoute file") from None
+    if not isinstance(doc, dict):
+        raise refuse(f"holds a JSON {type(doc).__name__}; expected an object")
+    return doc
+
+
+def _timezone(name: object) -> str:
+    try:
+        zoneinfo.ZoneInfo(str(name))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        msg = f"timezone {name!r} is unknown; expected an IANA name such as 'Asia/Shanghai'"
+        raise ValueError(msg) from None
+    return str(name)
+
+
 def _seconds(date: dt.date, text: str) -> int:
     moment = dt.datetime.fromisoformat(text)
-    return int((moment - dt.datetime.combine(date, dt.time())).total_seconds())
+    seconds = int((moment - dt.datetime.combine(date, dt.time())).total_seconds())
+    if not 0 <= seconds <= MAX_TIME_S:
+        msg = f"time {text!r} is not on the plan date {date.isoformat()}"
+        raise ValueError(msg)
+    return seconds
 
 
 def plan_from_dict(doc: Mapping[str, Any], problem: RoutingProblem, *, source: str) -> Plan:
     """Pure: the plan.json document -> :class:`Plan`, legs recomputed from ``problem``."""
     try:
         return _plan_from_dict(doc, problem)
-    except (KeyError, TypeError, ValueError) as err:
+    except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as err:
         text = f"is not a FieldRoute plan ({type(err).__name__}: {err})"
         raise InputError([Issue(source, None, None, None, text)]) from None
 
@@ -110,7 +145,7 @@ def _plan_from_dict(doc: Mapping[str, Any], problem: RoutingProblem) -> Plan:
     solver = doc.get("solver", {})
     return Plan(
         date=date,
-        timezone=str(doc["timezone"]),
+        timezone=_timezone(doc["timezone"]),
         routes=tuple(routes),
         unassigned=tuple(Unassigned(u["visit_id"], u["reason"]) for u in doc["unassigned"]),
         solver=SolverInfo(

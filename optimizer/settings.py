@@ -29,6 +29,10 @@ from optimizer.travel.straight import (
     StraightLineModel,
 )
 
+#: Largest cost a setting may name, in seconds of travel (a week): the solver adds
+#: such costs up in 64 bits, and anything larger is a typo.
+MAX_COST_S = 7 * 24 * 3600
+
 
 @dataclass(frozen=True, slots=True)
 class TravelSettings:
@@ -152,8 +156,26 @@ class NoticeSettings:
     window_min: int = 60
     desk_phone: str = ""
     template: str = ""
+    #: Neutral wording of document names by language (``[notices.documents.zh]``,
+    #: ``"征信报告" = "个人资料"``), over the packaged table in optimizer.outputs.notices.
+    documents: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        table = self.documents
+        ok = isinstance(table, Mapping) and all(
+            lang in LANGS
+            and isinstance(names, Mapping)
+            and all(
+                isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in names.items()
+            )
+            for lang, names in table.items()
+        )
+        if not ok:
+            msg = (
+                "notices.documents must hold one table per language (zh, en) mapping "
+                "document names to non-empty neutral wording"
+            )
+            raise ConfigurationError(msg)
         if self.lang not in LANGS:
             msg = f"notices.lang {self.lang!r} is unknown; options are: {', '.join(LANGS)}"
             raise ConfigurationError(msg)
@@ -182,8 +204,8 @@ class ReplanSettings:
 
     def __post_init__(self) -> None:
         for name in ("agent_change_cost_s", "told_window_cost_per_s"):
-            if getattr(self, name) < 0:
-                msg = f"replan.{name} {getattr(self, name)!r} must be >= 0"
+            if not 0 <= getattr(self, name) <= MAX_COST_S:
+                msg = f"replan.{name} {getattr(self, name)!r} is out of range; expected 0 to {MAX_COST_S}"
                 raise ConfigurationError(msg)
         if not 0 < self.time_limit_s <= 24 * 3600:
             msg = f"replan.time_limit_s {self.time_limit_s!r} is out of range; expected seconds > 0"
@@ -371,8 +393,8 @@ class GeocoderSettings:
             msg = f"geocoder.coord_system {self.coord_system!r} is unknown; options are: {', '.join(COORD_SYSTEMS)}"
             raise ConfigurationError(msg)
         for name in ("min_delay_s", "error_wait_s"):
-            if getattr(self, name) < 0:
-                msg = f"geocoder.{name} {getattr(self, name)!r} must be >= 0"
+            if not 0 <= getattr(self, name) <= 3600:
+                msg = f"geocoder.{name} {getattr(self, name)!r} is out of range; expected 0 to 3600 seconds"
                 raise ConfigurationError(msg)
         if not 0 < self.timeout_s <= 300:
             msg = f"geocoder.timeout_s {self.timeout_s!r} is out of range; expected 0 < seconds <= 300"
@@ -428,6 +450,15 @@ class Settings:
         except FileNotFoundError:
             msg = f"{path}: config file not found"
             raise ConfigurationError(msg) from None
+        except IsADirectoryError:
+            msg = f"{path}: is a folder; expected a settings file (TOML)"
+            raise ConfigurationError(msg) from None
+        except UnicodeDecodeError as err:
+            msg = f"{path}: is not UTF-8 text ({err.reason} at byte {err.start}); save it as UTF-8"
+            raise ConfigurationError(msg) from None
+        except OSError as err:
+            msg = f"{path}: config file cannot be read ({err.strerror})"
+            raise ConfigurationError(msg) from None
         except tomllib.TOMLDecodeError as err:
             msg = f"{path}: not valid TOML ({err})"
             raise ConfigurationError(msg) from None
@@ -452,7 +483,7 @@ class Settings:
             travel = _travel(travel_raw)
             built = {name: _SECTIONS[name](**raw) for name, raw in sections.items()}
             return cls(travel=travel, **built, **plan_raw)
-        except (TypeError, ValueError) as err:  # ConfigurationError is a ValueError
+        except (TypeError, ValueError, OverflowError) as err:  # ConfigurationError is a ValueError
             msg = f"{source}: {err}"
             raise ConfigurationError(msg) from None
 
@@ -539,7 +570,7 @@ def _mode_profile(
         if "speed_kmh" in raw:
             return ModeProfile.from_speed(float(raw["speed_kmh"]), overhead, float(detour))
         return ModeProfile(float(raw.get("s_per_km", base.s_per_km)), overhead)
-    except (TypeError, ValueError) as err:
+    except (TypeError, ValueError, OverflowError) as err:
         msg = f"[travel.{mode.value}] {err}"
         raise ConfigurationError(msg) from None
 

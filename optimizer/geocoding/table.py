@@ -60,6 +60,12 @@ def _read_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
     except UnicodeDecodeError as err:
         problem = f"is not UTF-8 text ({err.reason}); save it from Excel as 'CSV UTF-8'"
         raise InputError([Issue(path.name, None, None, None, problem)]) from None
+    except IsADirectoryError:
+        problem = "is a folder; expected a visits file (.csv)"
+        raise InputError([Issue(path.name, None, None, None, problem)]) from None
+    except OSError as err:
+        problem = f"cannot be read ({err.strerror})"
+        raise InputError([Issue(path.name, None, None, None, problem)]) from None
 
 
 def _given_point(

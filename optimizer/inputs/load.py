@@ -6,7 +6,10 @@ spreadsheet row (header = 1) and the column, then raised once as an InputError.
 
 from __future__ import annotations
 
+import csv
 import io
+import re
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +20,8 @@ import pandas as pd
 from optimizer import clock as timeparse
 from optimizer.datums import CoordSystem, to_wgs84
 from optimizer.domain import Agent, BreakRule, DaySet, GeoPoint, Mode, TimeWindow, Visit
-from optimizer.errors import InputError, Issue
-from optimizer.inputs.schema import AGENT_COLUMNS, VISIT_COLUMNS, Column
+from optimizer.errors import InputError, Issue, looks_personal
+from optimizer.inputs.schema import AGENT_COLUMNS, VISIT_COLUMNS, Column, starts_like_formula
 
 T = TypeVar("T")
 DEFAULT_DURATION_MIN = "30"
@@ -46,7 +49,7 @@ def read_table(path: Path) -> pd.DataFrame:
             problem = f"is not a readable .xlsx workbook ({type(err).__name__})"
             raise InputError([Issue(source, None, None, None, problem)]) from None
     else:
-        text = _decode(raw)
+        text = _decode(raw, source)
         if not text.strip():
             raise InputError(
                 [
@@ -59,9 +62,12 @@ def read_table(path: Path) -> pd.DataFrame:
                     )
                 ]
             )
+        if path.suffix.lower() != ".txt":
+            _check_field_counts(text, source)
         try:
             frame = pd.read_csv(
                 io.StringIO(text),
+                index_col=False,
                 dtype=str,
                 keep_default_na=False,
                 skip_blank_lines=False,
@@ -71,18 +77,98 @@ def read_table(path: Path) -> pd.DataFrame:
         except pd.errors.ParserError as err:
             problem = f"is not a valid CSV file ({str(err).strip().splitlines()[-1]})"
             raise InputError([Issue(source, None, None, None, problem)]) from None
+        frame = frame.map(restore_cell)
     frame = frame.fillna("")
     frame.columns = [str(c).strip() for c in frame.columns]
     frame.index = pd.RangeIndex(2, 2 + len(frame))
     return frame
 
 
-def _decode(raw: bytes) -> str:
-    """UTF-8 (with or without BOM) first; else GB18030, a superset of GBK that Excel in China writes."""
+def _check_field_counts(text: str, source: str) -> None:
+    """Rows with more fields than the header, named before pandas guesses.
+
+    Left alone, pandas takes one extra field on the first data row as a sign that the
+    first column is an index, shifts every row and reports hundreds of wrong cells.
+    """
+    issues: list[Issue] = []
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""))
+        header = next(reader, [])
+        for row, record in enumerate(reader, start=2):
+            if len(record) > len(header):
+                problem = f"has {len(record)} fields, the header {len(header)}; expected one field per column (a stray comma?)"
+                issues.append(Issue(source, row, None, None, problem))
+    except csv.Error:
+        return  # pandas reports what the csv module could not read
+    if issues:
+        raise InputError(issues)
+
+
+def restore_cell(value: object) -> object:
+    """Undo :func:`optimizer.outputs.export.neutralise_cell`: ``'=1+1`` reads as ``=1+1``.
+
+    A spreadsheet never stores that apostrophe itself (typed in Excel it only marks the
+    cell as text), so in a CSV it is the mark our writer added; the rule is exact both
+    ways, and re-reading a plan's ``inputs/`` gives back the values written.
+    """
+    if isinstance(value, str) and value.startswith("'") and starts_like_formula(value[1:]):
+        return value[1:]
+    return value
+
+
+_SURROGATE = re.compile(r"[\udc80-\udcff]")
+
+
+def _decode(raw: bytes, source: str) -> str:
+    """UTF-8 (with or without BOM) first; else GB18030, a superset of GBK that Excel in China writes.
+
+    Decided by the evidence: a file with valid UTF-8 text and some rows that are not
+    (one row pasted from a GBK export, a Latin-1 ``é``, a file cut mid-character) is
+    UTF-8 with bad rows, named as input errors. Decoding it whole as GB18030 would turn
+    every other name and address into mojibake, silently.
+    """
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
+        pass
+    utf8 = bad = 0
+    for line in raw.splitlines():
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8-sig")
+            utf8 += 1
+        except UnicodeDecodeError:
+            bad += 1
+    if utf8 <= bad:  # mostly not UTF-8: a GBK/GB18030 file, as Excel in China writes
         return raw.decode("gb18030", errors="replace")
+    text = raw.decode("utf-8-sig", errors="surrogateescape")
+    issues = []
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""))
+        header = next(reader, [])
+        if any(_SURROGATE.search(h) for h in header):
+            issues.append(Issue(source, 1, None, None, _NOT_UTF8))
+        for row, record in enumerate(reader, start=2):
+            for k, cell in enumerate(record):
+                if _SURROGATE.search(cell):
+                    column = header[k] if k < len(header) else None
+                    issues.append(Issue(source, row, column, None, _NOT_UTF8))
+    except csv.Error:
+        pass
+    if not issues:
+        issues.append(Issue(source, None, None, None, _NOT_UTF8))
+    raise InputError(issues)
+
+
+_NOT_UTF8 = (
+    "is not UTF-8 text although the rest of the file is (pasted from a GBK or Latin-1 "
+    "source, or the file is cut short?); re-type it or save the whole file as 'CSV UTF-8'"
+)
+
+
+#: Columns of both files that hold personal data: never whole in an error line.
+PERSONAL_COLUMNS = frozenset({"name", "phone", "address", "start_address", "end_address"})
 
 
 class _RowReader:
@@ -106,7 +192,8 @@ class _RowReader:
 
     def problem(self, column: str, problem: str, *, value: str | None = None) -> None:
         shown = self.text(column) if value is None else value
-        self.issues.append(Issue(self.source, self.row, column, shown, problem))
+        personal = column in PERSONAL_COLUMNS or looks_personal(shown)
+        self.issues.append(Issue(self.source, self.row, column, shown, problem, personal))
 
     def parsed(self, column: str, parser: Callable[[str], T], default: T) -> T:
         text = self.text(column)
@@ -189,17 +276,29 @@ def _check_columns(frame: pd.DataFrame, columns: Sequence[Column], source: str) 
     return issues
 
 
+_INVISIBLE = re.compile(r"[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+
+def id_key(text: str) -> str:
+    """How two ids compare: ``V0001``, ``v0001``, ``Ｖ０００１`` and ``V0001`` with a
+    zero-width space look the same to a person, so they are the same id."""
+    folded = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).casefold()
+    return " ".join(folded.split())
+
+
 def _unique_id(reader: _RowReader, column: str, seen: dict[str, int]) -> str:
     value = reader.text(column)
+    key = id_key(value)
     if not value:
         reader.problem(column, "is empty; expected a unique id")
-    elif value in seen:
+    elif key in seen:
         reader.problem(
             column,
-            f"is a duplicate id (first seen on row {seen[value]}); expected unique ids",
+            f"is a duplicate id (first seen on row {seen[key]}; ids differing only by "
+            "case, width or invisible characters are the same); expected unique ids",
         )
     else:
-        seen[value] = reader.row
+        seen[key] = reader.row
     return value
 
 

@@ -4,6 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: What a spreadsheet runs as a formula when a CSV cell starts with it.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def starts_like_formula(text: str) -> bool:
+    """Whether a CSV cell needs a leading ``'`` so that a spreadsheet shows it as text.
+
+    Cells starting with ``= + - @``, a tab or CR, after any leading apostrophes, do
+    (the apostrophes count, so that adding and removing one is exact both ways).
+    Numbers are written as numbers, not text, so a longitude of -0.5 is never touched.
+    """
+    return text.lstrip("'").startswith(FORMULA_START)
+
 
 @dataclass(frozen=True, slots=True)
 class Column:

@@ -28,6 +28,7 @@ from optimizer.clock import format_hhmm
 from optimizer.datums import wgs84_to_bd09, wgs84_to_gcj02
 from optimizer.domain import GeoPoint, Mode
 from optimizer.outputs.assets import leaflet_css, leaflet_js
+from optimizer.outputs.escaping import page_environment
 from optimizer.outputs.labels import Labels, labels, travel_note
 from optimizer.outputs.privacy import Audience, agent_view, visit_view
 
@@ -210,13 +211,7 @@ def timeline(day: DayPlan, route: Route, t: Labels | None = None) -> list[dict[s
 
 
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("optimizer", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    return page_environment(jinja2.PackageLoader("optimizer", "templates"))
 
 
 def agent_page(day: DayPlan, agent_id: str, fragment: MapFragment | None = None) -> str:

@@ -23,6 +23,7 @@ import pandas as pd
 from optimizer.clock import format_hhmm
 from optimizer.day import DayPlan, HorizonPlan
 from optimizer.domain import WEEKDAYS, Agent, Visit
+from optimizer.inputs.schema import starts_like_formula
 from optimizer.outputs.calendar import agent_calendar
 from optimizer.outputs.folder import (
     agent_file,
@@ -250,18 +251,15 @@ def agents_frame(agents: Sequence[Agent]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-#: A cell starting with one of these is a formula (or becomes one) in Excel and LibreOffice.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
 def neutralise_cell(value: object) -> object:
-    """A text cell that a spreadsheet would run as a formula, made plain text with ``'``.
+    """A cell as a spreadsheet must show it: text that would run as a formula gets a ``'``.
 
-    Names, addresses and reasons come from input files anyone may have typed into; a
-    value such as ``=HYPERLINK(...)`` must reach the dispatcher as text, never run.
-    Numbers and other values pass unchanged.
+    Every CSV we write is opened in Excel by a dispatcher; a cell such as
+    ``=HYPERLINK(...)`` or ``+cmd|...`` from the lending system's export must stay text.
+    The loader removes the ``'`` again (:func:`optimizer.inputs.load.restore_cell`), so
+    re-reading ``inputs/`` is lossless. Numbers and other types pass unchanged.
     """
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if isinstance(value, str) and starts_like_formula(value):
         return "'" + value
     return value
 
@@ -296,8 +294,9 @@ def write_xlsx(frame: pd.DataFrame, path: Path, sheet: str) -> None:
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """Every CSV for a person goes through here: cells neutralised, UTF-8 with BOM."""
     # utf-8-sig: Excel opens it with the right characters (Chinese names, addresses).
-    frame.to_csv(path, index=False, encoding="utf-8-sig")
+    neutralise_frame(frame).to_csv(path, index=False, encoding="utf-8-sig")
 
 
 def write_rows_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str], path: Path) -> None:
@@ -353,7 +352,7 @@ def write_notices(day: DayPlan, out: Path, visits: Collection[str] | None = None
     paths = [out / "notices.csv"]
     columns = ["visit_id", "phone", "lang", "window_start", "window_end", "text", "status"]
     frame = pd.DataFrame([[getattr(n, c) for c in columns] for n in notices], columns=columns)
-    frame.to_csv(paths[0], index=False, encoding="utf-8-sig")
+    write_csv(frame, paths[0])
     for n in notices:
         if n.text:
             path = folder / notice_file(n.visit_id)

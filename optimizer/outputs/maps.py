@@ -8,7 +8,6 @@ Popups carry ids, windows and times, never borrowers' names or phones.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -22,6 +21,7 @@ from optimizer.day import DayPlan
 from optimizer.domain import GeoPoint, Visit
 from optimizer.outputs.agent_page import MapFragment, agent_page
 from optimizer.outputs.assets import inline_assets
+from optimizer.outputs.escaping import html_text, layer_name, popup_html, tooltip_html
 from optimizer.outputs.folder import agent_file
 from optimizer.outputs.labels import Labels, labels, travel_note
 from optimizer.outputs.tiles import OSM_ATTRIBUTION, TileProvider, tile_provider
@@ -48,6 +48,19 @@ ATTRIBUTION = "© OpenStreetMap contributors"
 def _html(fmap: folium.Map) -> Any:
     """The page's <body> element, where legends and side panels go."""
     return cast(Any, fmap.get_root()).html
+
+
+def _popup(markup: str) -> folium.Popup:
+    """A popup from :func:`~optimizer.outputs.escaping.popup_html` markup, inserted as is.
+
+    Passing an element (not a string) keeps folium from re-processing the escaped text.
+    """
+    return folium.Popup(folium.Html(markup, script=True), max_width=260)
+
+
+def _tooltip(text: str) -> folium.Tooltip:
+    """A tooltip whose text is shown, never run (folium puts it in a template literal)."""
+    return folium.Tooltip(tooltip_html(text))
 
 
 def colour(k: int) -> str:
@@ -116,17 +129,18 @@ def _add_route(
         v = visits[s.visit_id]
         assert v.location is not None
         line.append(_ll(day, v.location))
-        popup = (
-            f"<b>{html.escape(s.visit_id)}</b> ({html.escape(t.visit_type(v.visit_type))})<br>"
-            f"{html.escape(t('popup_stop', agent=route.agent_id, seq=s.seq))}<br>"
-            f"{html.escape(t('popup_window', window=_window_text(v, t)))}<br>"
-            f"{html.escape(t('popup_planned', start=hm(s.start_s), end=hm(s.end_s)))}"
+        popup = popup_html(
+            s.visit_id,
+            t("popup_stop", agent=route.agent_id, seq=s.seq),
+            t("popup_window", window=_window_text(v, t)),
+            t("popup_planned", start=hm(s.start_s), end=hm(s.end_s)),
+            note=f"({t.visit_type(v.visit_type)})",
         )
         marker = folium.Marker(
             _ll(day, v.location),
             icon=_number_icon(s.seq, fill),
-            popup=folium.Popup(popup, max_width=260),
-            tooltip=f"{s.visit_id} {hm(s.start_s)}",
+            popup=_popup(popup),
+            tooltip=_tooltip(f"{s.visit_id} {hm(s.start_s)}"),
         )
         marker.add_to(layer)
         markers[str(s.seq)] = marker.get_name()
@@ -138,11 +152,13 @@ def _add_route(
     start_marker = folium.Marker(
         _ll(day, start),
         icon=_number_icon("S", "#222"),
-        tooltip=t(
-            "tooltip_start_end" if end == start else "tooltip_start",
-            agent=route.agent_id,
-            time=hm(route.depart_s),
-            back=hm(route.return_s),
+        tooltip=_tooltip(
+            t(
+                "tooltip_start_end" if end == start else "tooltip_start",
+                agent=route.agent_id,
+                time=hm(route.depart_s),
+                back=hm(route.return_s),
+            )
         ),
     )
     start_marker.add_to(layer)
@@ -151,7 +167,7 @@ def _add_route(
         end_marker = folium.Marker(
             _ll(day, end),
             icon=_number_icon("E", "#222"),
-            tooltip=t("tooltip_end", agent=route.agent_id, time=hm(route.return_s)),
+            tooltip=_tooltip(t("tooltip_end", agent=route.agent_id, time=hm(route.return_s))),
         )
         end_marker.add_to(layer)
         markers["E"] = end_marker.get_name()
@@ -176,7 +192,7 @@ def overview_map(day: DayPlan, roads: Roads | None = None) -> folium.Map:
         if route is None:
             continue
         layer = folium.FeatureGroup(
-            name=t("layer_route", agent=agent.agent_id, count=len(route.stops))
+            name=layer_name(t("layer_route", agent=agent.agent_id, count=len(route.stops)))
         )
         _add_route(layer, route, day, colour(k))
         layer.add_to(fmap)
@@ -193,7 +209,7 @@ def overview_map(day: DayPlan, roads: Roads | None = None) -> folium.Map:
             )
         )
     visits = {v.visit_id: v for v in day.visits}
-    grey = folium.FeatureGroup(name=t("layer_unassigned", count=len(plan.unassigned)))
+    grey = folium.FeatureGroup(name=layer_name(t("layer_unassigned", count=len(plan.unassigned))))
     for u in plan.unassigned:
         v = visits[u.visit_id]
         if v.location is None:
@@ -204,13 +220,15 @@ def overview_map(day: DayPlan, roads: Roads | None = None) -> folium.Map:
             color=UNASSIGNED_COLOUR,
             fill=True,
             fill_opacity=0.7,
-            popup=folium.Popup(
-                f"<b>{html.escape(u.visit_id)}</b> {html.escape(t('popup_unassigned'))}<br>"
-                f"{html.escape(t('popup_window', window=_window_text(v, t)))}<br>"
-                f"{html.escape(u.reason)}",
-                max_width=260,
+            popup=_popup(
+                popup_html(
+                    u.visit_id,
+                    t("popup_window", window=_window_text(v, t)),
+                    u.reason,
+                    note=t("popup_unassigned"),
+                )
             ),
-            tooltip=t("tooltip_unassigned", visit=u.visit_id),
+            tooltip=_tooltip(t("tooltip_unassigned", visit=u.visit_id)),
         ).add_to(grey)
     grey.add_to(fmap)
     legend.append((UNASSIGNED_COLOUR, t("legend_unassigned", count=len(plan.unassigned))))
@@ -221,7 +239,7 @@ def overview_map(day: DayPlan, roads: Roads | None = None) -> folium.Map:
 
 def _legend_html(day: DayPlan, rows: list[tuple[str, str]]) -> str:
     items = "".join(
-        f'<div><span style="display:inline-block;width:12px;height:12px;background:{c};margin-right:6px"></span>{html.escape(text)}</div>'
+        f'<div><span style="display:inline-block;width:12px;height:12px;background:{c};margin-right:6px"></span>{html_text(text)}</div>'
         for c, text in rows
     )
     t = _t(day)
@@ -229,8 +247,8 @@ def _legend_html(day: DayPlan, rows: list[tuple[str, str]]) -> str:
     return (
         '<div style="position:fixed;bottom:48px;left:12px;z-index:1000;background:#fff;padding:8px 10px;'
         'border-radius:6px;box-shadow:0 1px 4px rgba(0,0,0,.4);font:12px sans-serif;max-height:45vh;overflow:auto">'
-        f"<b>{html.escape(t('plan_title', date=day.plan.date.isoformat()))}</b>{items}"
-        f'<div style="color:#666;margin-top:4px">{html.escape(note)}</div></div>'
+        f"<b>{html_text(t('plan_title', date=day.plan.date.isoformat()))}</b>{items}"
+        f'<div style="color:#666;margin-top:4px">{html_text(note)}</div></div>'
     )
 
 
@@ -274,8 +292,10 @@ def agent_route_map(
             brk = folium.Marker(
                 _ll(day, where),
                 icon=_number_icon("B", "#b8860b"),
-                tooltip=_t(day)(
-                    "tooltip_break", start=hm(route.break_start_s), end=hm(route.break_end_s)
+                tooltip=_tooltip(
+                    _t(day)(
+                        "tooltip_break", start=hm(route.break_start_s), end=hm(route.break_end_s)
+                    )
                 ),
             )
             brk.add_to(fmap)

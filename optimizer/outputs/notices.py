@@ -18,10 +18,14 @@ import datetime as dt
 import logging
 import re
 import string
+import unicodedata
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import opencc
 
 from optimizer.clock import arrival_window, format_hhmm
 from optimizer.errors import ConfigurationError
@@ -44,8 +48,11 @@ PLACEHOLDERS = (
 )
 STATUS_NOTICE = "notice"
 STATUS_NEW_APPOINTMENT = "needs_new_appointment"
+#: A notice that would still carry a forbidden word: not written, the run says why.
+STATUS_WITHHELD = "withheld_wording"
 
-#: Words no notice may contain (matched case-insensitively, also inside longer words).
+#: Words no notice may contain, in their normalised form (:func:`neutral_form`:
+#: NFKC, case folded, traditional script folded to simplified), also inside longer words.
 FORBIDDEN = (
     "debt",
     "arrear",
@@ -57,17 +64,62 @@ FORBIDDEN = (
     "repay",
     "delinquen",
     "default",
+    "mortgage",
+    "credit",
+    "lend",
+    "borrow",
+    "instalment",
+    "installment",
+    "collateral",
+    "pawn",
+    "lien",
+    "bailiff",
     "债",
     "欠",
     "逾期",
     "催",
     "贷",
     "还款",
+    "借款",
+    "借据",
+    "借条",
+    "抵押",
+    "征信",
+    "信用",
+    "分期",
+    "典当",
+    "利息",
+    "本金",
+    "违约",
+    "按揭",
+    "透支",
+    "罚息",
+    "清收",
 )
-# English words match from a word start ("owe" in "owed", not in "power").
+# English words match from a word start ("owe" in "owed", not in "power"); a Chinese
+# character before one counts as a start ("请准备loan").
 _FORBIDDEN_RE = re.compile(
-    "|".join((r"\b" if w.isascii() else "") + re.escape(w) for w in FORBIDDEN), re.IGNORECASE
+    "|".join((r"(?<![a-z0-9])" if w.isascii() else "") + re.escape(w) for w in FORBIDDEN)
 )
+_CJK_FORBIDDEN_RE = re.compile("|".join(re.escape(w) for w in FORBIDDEN if not w.isascii()))
+#: Characters that do not show: zero-width spaces and joiners, the BOM, soft hyphens.
+_INVISIBLE = re.compile(r"[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+
+@cache
+def _to_simplified() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def neutral_form(text: str) -> str:
+    """``text`` as the wording check reads it: what a phone shows, in one spelling.
+
+    NFKC folds full-width ``ｌｏａｎ`` to ``loan``; invisible characters are dropped;
+    case is folded; traditional characters (``貸``, ``還``) become simplified (OpenCC).
+    """
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).casefold()
+    return str(_to_simplified().convert(text))
+
 
 #: Neutral wording of each visit type; unknown types get the ``""`` entry, so a
 #: dispatcher's internal type name is never echoed to the borrower.
@@ -127,8 +179,22 @@ class Notice:
 
 
 def forbidden_words(text: str) -> list[str]:
-    """The forbidden words found in ``text`` (empty when it is neutral)."""
-    return [m.group(0) for m in _FORBIDDEN_RE.finditer(text)]
+    """The forbidden words found in ``text`` (empty when it is neutral), as listed.
+
+    Chinese words are also found across spaces and punctuation put between their
+    characters (``贷 款``).
+    """
+    form = neutral_form(text)
+    # Quote the text as written where the folding kept its length (plain ASCII does).
+    shown = text if len(form) == len(text) else form
+    found = [shown[m.start() : m.end()] for m in _FORBIDDEN_RE.finditer(form)]
+    squeezed = "".join(c for c in form if c.isalnum())
+    found += [
+        m.group(0)
+        for m in _CJK_FORBIDDEN_RE.finditer(squeezed)
+        if m.group(0) not in map(neutral_form, found)
+    ]
+    return found
 
 
 def load_template(settings: NoticeSettings, lang: str) -> str:
@@ -145,6 +211,9 @@ def load_template(settings: NoticeSettings, lang: str) -> str:
             raw = path.read_text(encoding="utf-8")
         except OSError as err:
             msg = f"notices.template {str(path)!r} cannot be read ({err.strerror})"
+            raise ConfigurationError(msg) from None
+        except UnicodeDecodeError as err:
+            msg = f"notices.template {str(path)!r} is not UTF-8 text ({err.reason} at byte {err.start}); save it as UTF-8"
             raise ConfigurationError(msg) from None
         source = str(path)
     else:
@@ -171,14 +240,34 @@ def _date_text(date: dt.date, lang: str) -> str:
     return f"{date.month}月{date.day}日" if lang == "zh" else date.strftime("%d %b").lstrip("0")
 
 
-def _documents_text(visit_id: str, documents: tuple[str, ...], lang: str) -> str:
-    names = DOCUMENTS[lang]
+def document_table(settings: NoticeSettings, lang: str) -> dict[str, str]:
+    """Neutral document names for ``lang``: the packaged table, then ``[notices.documents]``.
+
+    Keys are compared in :func:`neutral_form`, so case, width and script do not matter.
+
+    Raises
+    ------
+    ConfigurationError
+        A configured neutral wording itself holds a forbidden word.
+    """
+    table = {neutral_form(k): v for k, v in DOCUMENTS[lang].items()}
+    for name, wording in settings.documents.get(lang, {}).items():
+        if bad := forbidden_words(wording):
+            msg = f"notices.documents.{lang}: {wording!r} is not neutral; found {bad[0]!r}"
+            raise ConfigurationError(msg)
+        table[neutral_form(name.strip())] = wording
+    return table
+
+
+def _documents_text(
+    visit_id: str, documents: tuple[str, ...], lang: str, names: dict[str, str]
+) -> str:
     out = []
     for doc in documents:
-        label = names.get(doc.strip().lower(), doc.strip())
+        label = names.get(neutral_form(doc.strip()), doc.strip())
         if forbidden_words(label):
             logger.warning("visit %s: a document name was replaced by neutral words", visit_id)
-            label = names[""]
+            label = names.get("", DOCUMENTS[lang][""])
         if label not in out:
             out.append(label)
     return _LIST_SEP[lang].join(out) if out else _NOTHING[lang]
@@ -192,6 +281,7 @@ def build_notices(day: DayPlan, template: str, *, lang: str | None = None) -> li
     visits = {v.visit_id: v for v in day.visits}
     agents = {a.agent_id: a for a in day.agents}
     desk = cfg.desk_phone or _DESK_UNSET[lang]
+    names = document_table(cfg, lang)
     notices: list[Notice] = []
     for route in day.plan.routes:
         shift = agents[route.agent_id].shift
@@ -208,16 +298,20 @@ def build_notices(day: DayPlan, template: str, *, lang: str | None = None) -> li
                 window_start=start,
                 window_end=end,
                 purpose=PURPOSES[lang].get(view["visit_type"], PURPOSES[lang][""]),
-                documents=_documents_text(view["visit_id"], view["documents"], lang),
+                documents=_documents_text(view["visit_id"], view["documents"], lang, names),
                 desk_phone=desk,
             )
-            if forbidden_words(text):
-                # An agent name or desk number may still hold such a word; never send it.
-                logger.warning("visit %s: notice text not neutral; left empty", view["visit_id"])
-                text = ""
-            notices.append(
-                Notice(view["visit_id"], view["phone"], lang, start, end, text, STATUS_NOTICE)
-            )
+            status = STATUS_NOTICE
+            if bad := forbidden_words(text):
+                # An agent name or desk number may still hold such a word: never send it.
+                logger.warning(
+                    "visit %s: notice not written: it would contain %r; fix the wording "
+                    "(agent name, [notices] desk_phone or documents) and tell the borrower",
+                    view["visit_id"],
+                    bad[0],
+                )
+                text, status = "", STATUS_WITHHELD
+            notices.append(Notice(view["visit_id"], view["phone"], lang, start, end, text, status))
     for u in day.plan.unassigned:
         view = visit_view(visits[u.visit_id], Audience.BORROWER)
         notices.append(

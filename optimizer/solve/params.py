@@ -29,6 +29,10 @@ METAHEURISTICS = (
 )
 
 
+#: A week of travel: the solver adds fixed costs up in 64 bits; more is a typo.
+MAX_FIXED_COST_S = 7 * 24 * 3600
+
+
 @dataclass(frozen=True, slots=True)
 class SolverSettings:
     """OR-Tools search settings. Defaults chosen on benchmark evidence (docs/benchmarks.md)."""
@@ -82,6 +86,7 @@ class SolverSettings:
                 f"solver.second_search {self.second_search!r} is unknown; options are: lns, ortools"
             )
             raise ConfigurationError(msg)
-        if self.vehicle_fixed_cost_s < 0:
-            msg = f"solver.vehicle_fixed_cost_s {self.vehicle_fixed_cost_s!r} must be >= 0"
+        cost = self.vehicle_fixed_cost_s
+        if not (0 <= cost <= MAX_FIXED_COST_S and float(cost).is_integer()):
+            msg = f"solver.vehicle_fixed_cost_s {cost!r} is out of range; expected whole seconds from 0 to {MAX_FIXED_COST_S}"
             raise ConfigurationError(msg)

@@ -17,6 +17,10 @@ from optimizer.travel.base import TravelMatrix
 EARTH_RADIUS_M = 6_371_008.8
 
 
+#: A trip's fixed overhead above two hours is a typo, and would overflow the matrices.
+MAX_OVERHEAD_S = 7200
+
+
 @dataclass(frozen=True, slots=True)
 class ModeProfile:
     """Straight-line estimate for one mode: ``overhead_s + s_per_km x great-circle km``.
@@ -33,8 +37,8 @@ class ModeProfile:
         if not 10.0 <= self.s_per_km <= 7200.0:
             msg = f"Expected 10 to 7200 seconds per km (360 to 0.5 km/h), got {self.s_per_km}."
             raise ValueError(msg)
-        if self.overhead_s < 0:
-            msg = f"Expected a non-negative overhead, got {self.overhead_s} s."
+        if not 0 <= self.overhead_s <= MAX_OVERHEAD_S:
+            msg = f"Expected a non-negative overhead of at most {MAX_OVERHEAD_S} s, got {self.overhead_s} s."
             raise ValueError(msg)
 
     @classmethod
