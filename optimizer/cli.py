@@ -151,13 +151,30 @@ def _parser() -> argparse.ArgumentParser:
         choices=("fieldroute", "vroom", "pyvrp"),
         help="engine (repeatable; default all three)",
     )
-    bench.add_argument("--seeds", type=int, default=2, help="field-day seeds (default 2)")
+    bench.add_argument(
+        "--seeds",
+        type=int,
+        default=3,
+        help="field-day seeds: the first N hold-out seeds 1, 2, 5, 6, ... (default 3)",
+    )
+    bench.add_argument(
+        "--field-seed",
+        dest="field_seeds",
+        type=int,
+        action="append",
+        help="run this field-day seed instead (repeatable; 3 and 4 are the tuning seeds)",
+    )
     bench.add_argument(
         "--day",
         dest="days",
         action="append",
-        choices=("300/15", "1000/50"),
-        help="field day size (repeatable; default both)",
+        choices=("80/5", "300/15", "1000/50", "1500/60"),
+        help="field day size (repeatable; default all four)",
+    )
+    bench.add_argument(
+        "--no-vroom-unbounded",
+        action="store_true",
+        help="skip VROOM's run without a time limit on field days",
     )
     bench.add_argument("--workers", type=int, help="FieldRoute searches in parallel (1 or 2)")
     bench.add_argument("--root", type=Path, help="instances folder (default ../shared/benchmarks)")
@@ -180,12 +197,13 @@ def _geocoding_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from optimizer.bench.run import run_bench
+    from optimizer.bench.run import HOLDOUT_SEEDS, run_bench
 
     options: dict[str, object] = {
         "per_family": args.per_family or None,
         "skip": args.skip,
-        "seeds": tuple(range(1, args.seeds + 1)),
+        "seeds": tuple(args.field_seeds or HOLDOUT_SEEDS[: args.seeds]),
+        "vroom_unbounded": not args.no_vroom_unbounded,
         "command": "fieldroute "
         + " ".join(sys.argv[1:] if sys.argv[1:2] == ["bench"] else ["bench"]),
     }

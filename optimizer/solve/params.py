@@ -20,6 +20,8 @@ FIRST_SOLUTIONS = (
 )
 
 
+BALANCES = ("none", "visits", "utilisation")
+
 METAHEURISTICS = (
     "AUTOMATIC",
     "GUIDED_LOCAL_SEARCH",
@@ -54,6 +56,19 @@ class SolverSettings:
     #: When OR-Tools cannot search from the regret start (large days), spend the time
     #: left on optimizer.solve.lns instead of an OR-Tools search from its own first solution.
     lns_fallback: bool = True
+    #: Workload balance, strictly below served priority in the objective: "visits"
+    #: keeps the agents' visit counts close, "utilisation" their shares of shift used
+    #: (time out / shift length); "none" minimises travel alone (optimizer.solve.balance).
+    balance: str = "none"
+    #: Seed of the randomised searches (ruin-and-recreate; the second search uses seed+1).
+    seed: int = 0
+    #: Stop every search on a work limit instead of the clock: the same input and
+    #: settings then give the same plan on any machine (``--deterministic``).
+    deterministic: bool = False
+    #: Work limit of a deterministic run, in ruin-and-recreate iterations (OR-Tools gets
+    #: a solution limit derived from it); None: derived from time_limit_s
+    #: (optimizer.solve.parallel.work_limit).
+    work_limit: int | None = None
 
     def __post_init__(self) -> None:
         if not 0 < self.time_limit_s <= 24 * 3600:
@@ -81,6 +96,15 @@ class SolverSettings:
             msg = (
                 f"solver.second_search {self.second_search!r} is unknown; options are: lns, ortools"
             )
+            raise ConfigurationError(msg)
+        if self.balance not in BALANCES:
+            msg = f"solver.balance {self.balance!r} is unknown; options are: {', '.join(BALANCES)}"
+            raise ConfigurationError(msg)
+        if self.seed < 0:
+            msg = f"solver.seed {self.seed!r} must be >= 0"
+            raise ConfigurationError(msg)
+        if self.work_limit is not None and self.work_limit < 1:
+            msg = f"solver.work_limit {self.work_limit!r} must be >= 1"
             raise ConfigurationError(msg)
         if self.vehicle_fixed_cost_s < 0:
             msg = f"solver.vehicle_fixed_cost_s {self.vehicle_fixed_cost_s!r} must be >= 0"
