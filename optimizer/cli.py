@@ -63,6 +63,12 @@ def _parser() -> argparse.ArgumentParser:
     solver = plan.add_argument_group("solver")
     solver.add_argument("--time-limit", type=float, help="seconds of search (default 10)")
     solver.add_argument("--strict", action="store_true", help="exit 4 when any visit is unassigned")
+    solver.add_argument("--seed", type=int, help="seed of the randomised searches (default 0)")
+    solver.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="stop on a work limit, not the clock: same input and flags, same plan",
+    )
     _geocoding_options(plan)
 
     geocode = sub.add_parser(
@@ -277,6 +283,14 @@ def _settings(args: argparse.Namespace) -> Settings:
         except ConfigurationError as err:
             msg = f"--time-limit: {err}"
             raise ConfigurationError(msg) from None
+    if getattr(args, "seed", None) is not None:
+        try:
+            settings = replace(settings, solver=replace(settings.solver, seed=args.seed))
+        except ConfigurationError as err:
+            msg = f"--seed: {err}"
+            raise ConfigurationError(msg) from None
+    if getattr(args, "deterministic", False):
+        settings = replace(settings, solver=replace(settings.solver, deterministic=True))
     if getattr(args, "lang", None) is not None:
         settings = replace(settings, notices=replace(settings.notices, lang=args.lang))
     return settings

@@ -140,7 +140,7 @@ def run_fieldroute(name: str, day: FieldDay, seed: int, solver: SolverSettings) 
         wall_s=wall,
         routes=len(planned.plan.routes),
         verified=True,  # plan_day raises VerificationError otherwise
-        note=f"{solver.workers} worker(s), balance {solver.balance}",
+        note=f"{solver.workers} worker(s)",
         utilisation_ratio=utilisation_ratio(problem, spans),
     )
 

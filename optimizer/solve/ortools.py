@@ -24,7 +24,7 @@ from optimizer.problem import RoutingProblem
 from optimizer.solve.assignment import Assignment, ProgressCallback, RouteResult, Stability
 from optimizer.solve.construct import Insertion, regret_starts
 from optimizer.solve.lns import improve
-from optimizer.solve.params import SolverSettings
+from optimizer.solve.params import DETERMINISTIC_CAP, SolverSettings
 
 logger = logging.getLogger(__name__)
 
@@ -209,10 +209,23 @@ class _Model:
         params.local_search_metaheuristic = getattr(
             routing_enums_pb2.LocalSearchMetaheuristic, self.settings.metaheuristic
         )
-        params.time_limit.FromMilliseconds(int(self.settings.time_limit_s * 1000))
+        params.time_limit.FromMilliseconds(int(budget_s(self.settings) * 1000))
         if self.settings.solution_limit is not None:
             params.solution_limit = self.settings.solution_limit
+        elif self.settings.deterministic:
+            params.solution_limit = self.settings.work()
         return params
+
+
+def budget_s(settings: SolverSettings) -> float:
+    """Wall-clock budget: the time limit, or in a deterministic run only a safety cap.
+
+    A deterministic run stops on its work limit (``SolverSettings.work``); the clock
+    only stops one that runs away, which is then no longer reproducible.
+    """
+    if settings.deterministic:
+        return settings.time_limit_s * DETERMINISTIC_CAP
+    return settings.time_limit_s
 
 
 def solve(
@@ -255,9 +268,15 @@ def solve(
     if lns_start is not None and settings.lns_fallback and settings.solution_limit is None:
         solution = _solve_from_starts(model, params, starts, began, search_on_failure=False)
         if solution is None:
-            deadline = time.time() + settings.time_limit_s - (time.perf_counter() - began)
+            deadline = time.time() + budget_s(settings) - (time.perf_counter() - began)
             logger.info("improving the regret start with ruin-and-recreate instead")
-            result = improve(problem, lns_start, deadline, seed=0)
+            result = improve(
+                problem,
+                lns_start,
+                deadline,
+                seed=settings.seed,
+                max_iterations=settings.work() if settings.deterministic else None,
+            )
             return lns_assignment(problem, result.routes, settings, time.perf_counter() - began)
     else:
         solution = _solve_from_starts(model, params, starts, began)
@@ -319,7 +338,7 @@ def _solve_from_starts(
     if not starts:
         return routing.SolveWithParameters(params)
     routing.CloseModelWithParameters(params)
-    limit_ms = int(model.settings.time_limit_s * 1000)
+    limit_ms = int(budget_s(model.settings) * 1000)
     kept: pywrapcp.Assignment | None = None
     for routes in starts:
         read = routing.ReadAssignmentFromRoutes(

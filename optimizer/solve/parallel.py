@@ -30,7 +30,7 @@ from optimizer.errors import SolverError
 from optimizer.solve.assignment import Assignment, ProgressCallback
 from optimizer.solve.construct import regret_starts
 from optimizer.solve.lns import improve
-from optimizer.solve.ortools import lns_assignment, solve
+from optimizer.solve.ortools import budget_s, lns_assignment, solve
 
 if TYPE_CHECKING:
     from optimizer.problem import RoutingProblem
@@ -47,7 +47,8 @@ ALTERNATIVE_START = {
     "CHRISTOFIDES": "PARALLEL_CHEAPEST_INSERTION",
     "AUTOMATIC": "PARALLEL_CHEAPEST_INSERTION",
 }
-#: Seed of the worker's ruin-and-recreate (the main search's fallback uses 0).
+#: Seed offset of the worker's ruin-and-recreate (the main search's fallback uses the
+#: settings' seed itself).
 LNS_WORKER_SEED = 1
 #: Seconds the parent waits for a worker beyond the shared deadline before giving up.
 _GRACE_S = 5.0
@@ -70,7 +71,13 @@ def lns_search(problem: RoutingProblem, settings: SolverSettings, deadline: floa
     """The default second search: ruin-and-recreate (optimizer.solve.lns) from the regret start."""
     began = time.perf_counter()
     start = regret_starts(problem)[0]
-    result = improve(problem, start, deadline, seed=LNS_WORKER_SEED)
+    result = improve(
+        problem,
+        start,
+        deadline,
+        seed=settings.seed + LNS_WORKER_SEED,
+        max_iterations=settings.work() if settings.deterministic else None,
+    )
     return lns_assignment(problem, result.routes, settings, time.perf_counter() - began)
 
 
@@ -112,7 +119,7 @@ def solve_parallel(
     if settings.workers <= 1 or settings.solution_limit is not None or problem.num_visits < 2:
         return solve(problem, settings, on_progress=on_progress)
     began = time.perf_counter()
-    deadline = time.time() + settings.time_limit_s
+    deadline = time.time() + budget_s(settings)
     with tempfile.TemporaryDirectory(prefix="fieldroute-") as tmp:
         result_path = Path(tmp) / "result.pickle"
         other = subprocess.Popen(
