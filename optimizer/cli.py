@@ -183,6 +183,11 @@ def _parser() -> argparse.ArgumentParser:
         help="skip VROOM's run without a time limit on field days",
     )
     bench.add_argument("--workers", type=int, help="FieldRoute searches in parallel (1 or 2)")
+    bench.add_argument(
+        "--balance",
+        choices=("none", "visits", "utilisation"),
+        help="FieldRoute's [solver] balance (default none)",
+    )
     bench.add_argument("--root", type=Path, help="instances folder (default ../shared/benchmarks)")
     bench.add_argument("--markdown", type=Path, help="also write the tables to this file")
     return parser
@@ -227,8 +232,12 @@ def _bench(args: argparse.Namespace) -> int:
         options["root"] = args.root
     if args.markdown:
         options["markdown"] = args.markdown
+    solver = Settings().solver
     if args.workers:
-        options["solver"] = replace(Settings().solver, workers=args.workers)
+        solver = replace(solver, workers=args.workers)
+    if args.balance:
+        solver = replace(solver, balance=args.balance)
+    options["solver"] = solver
     return run_bench(quick=args.quick, **options)
 
 

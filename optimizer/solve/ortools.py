@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_parameters_pb2
 
@@ -22,6 +23,7 @@ from optimizer.errors import SolverError
 from optimizer.feasibility import able_agents
 from optimizer.problem import RoutingProblem
 from optimizer.solve.assignment import Assignment, ProgressCallback, RouteResult, Stability
+from optimizer.solve.balance import assignment_imbalance_s
 from optimizer.solve.construct import Insertion, regret_starts
 from optimizer.solve.lns import improve
 from optimizer.solve.params import DETERMINISTIC_CAP, SolverSettings
@@ -276,6 +278,7 @@ def solve(
                 deadline,
                 seed=settings.seed,
                 max_iterations=settings.work() if settings.deterministic else None,
+                balance=settings.balance,
             )
             return lns_assignment(problem, result.routes, settings, time.perf_counter() - began)
     else:
@@ -284,7 +287,12 @@ def solve(
     if solution is None:
         msg = f"OR-Tools returned no plan (status {status})"
         raise SolverError(msg)
-    return _extract(model, solution, status, time.perf_counter() - began)
+    found = _extract(model, solution, status, time.perf_counter() - began)
+    if settings.balance == "none":
+        return found
+    # OR-Tools does not see the balance; its plan is scored with it for the comparison.
+    extra = assignment_imbalance_s(problem, settings.balance, found)
+    return replace(found, objective=found.objective + extra)
 
 
 def lns_assignment(
@@ -316,7 +324,11 @@ def lns_assignment(
         + drop_penalty_unit(problem) * sum(problem.visits[i].priority for i in dropped)
         + settings.vehicle_fixed_cost_s * used
     )
-    return Assignment(tuple(results), dropped, status, objective, wall_s)
+    found = Assignment(tuple(results), dropped, status, objective, wall_s)
+    if settings.balance == "none":
+        return found
+    extra = assignment_imbalance_s(problem, settings.balance, found)
+    return replace(found, objective=objective + extra)
 
 
 def _solve_from_starts(

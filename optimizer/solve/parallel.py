@@ -77,6 +77,7 @@ def lns_search(problem: RoutingProblem, settings: SolverSettings, deadline: floa
         deadline,
         seed=settings.seed + LNS_WORKER_SEED,
         max_iterations=settings.work() if settings.deterministic else None,
+        balance=settings.balance,
     )
     return lns_assignment(problem, result.routes, settings, time.perf_counter() - began)
 
@@ -146,7 +147,12 @@ def solve_parallel(
         theirs = None
     if mine is None and theirs is None:
         raise failure or SolverError("both searches failed")
-    best = min((a for a in (mine, theirs) if a is not None), key=lambda a: a.objective)
+    # Served priority first, explicitly: with a balance the objective alone is not
+    # lexicographic any more (optimizer.solve.balance).
+    best = min(
+        (a for a in (mine, theirs) if a is not None),
+        key=lambda a: (sum(problem.visits[i].priority for i in a.dropped), a.objective),
+    )
     logger.info(
         "two searches: objectives %s / %s; kept the %s",
         mine.objective if mine else None,

@@ -20,6 +20,8 @@ FIRST_SOLUTIONS = (
 )
 
 
+BALANCES = ("none", "visits", "utilisation")
+
 METAHEURISTICS = (
     "AUTOMATIC",
     "GUIDED_LOCAL_SEARCH",
@@ -64,6 +66,11 @@ class SolverSettings:
     #: When OR-Tools cannot search from the regret start (large days), spend the time
     #: left on optimizer.solve.lns instead of an OR-Tools search from its own first solution.
     lns_fallback: bool = True
+    #: Workload balance, strictly below served priority (optimizer.solve.balance):
+    #: "visits" keeps visit counts close, "utilisation" shares of shift used; "none"
+    #: minimises travel alone. Ruin-and-recreate optimises it; an OR-Tools plan is
+    #: scored with it when the two searches are compared.
+    balance: str = "none"
     #: Seed of the randomised searches (ruin-and-recreate; the second search uses seed+1).
     seed: int = 0
     #: Stop every search on a work limit instead of the clock: the same input and
@@ -104,6 +111,9 @@ class SolverSettings:
             msg = (
                 f"solver.second_search {self.second_search!r} is unknown; options are: lns, ortools"
             )
+            raise ConfigurationError(msg)
+        if self.balance not in BALANCES:
+            msg = f"solver.balance {self.balance!r} is unknown; options are: {', '.join(BALANCES)}"
             raise ConfigurationError(msg)
         if self.seed < 0:
             msg = f"solver.seed {self.seed!r} must be >= 0"
