@@ -26,6 +26,8 @@ demo: $(STAMP)
 	@echo
 	@echo "Done. Open maps/2026-12-01/overview.html (dispatcher) and maps/2026-12-01/agent-A01.html (an agent's day);"
 	@echo "the road-time day is in maps/2026-12-02/. Plans, itineraries and notices are beside them."
+	@echo "To run fieldroute yourself (README), activate the venv first: source $(VENV)/bin/activate"
+	@echo "(or type $(VENV)/bin/fieldroute instead of fieldroute)."
 
 test: lint typecheck
 	$(VENV)/bin/python -m pytest
@@ -45,6 +47,8 @@ bench: $(STAMP)
 	$(VENV)/bin/python -m optimizer.bench.slots
 	@echo "== geocoding: 1,000 cached addresses (bar: < 1 s) =="
 	$(VENV)/bin/python -m optimizer.bench.geocoding
+	@echo "== horizon: 5 days, 500 visits / 20 agents, against day by day (docs/benchmarks.md) =="
+	$(VENV)/bin/python -m optimizer.bench.horizon 500 20 2 20
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

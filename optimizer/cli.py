@@ -16,11 +16,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from optimizer import __version__
 from optimizer.errors import ConfigurationError, InputError, OptimizerError
 from optimizer.settings import Settings
 from optimizer.travel.base import ROAD_PROFILES
+
+if TYPE_CHECKING:
+    from optimizer.day import DayPlan
+    from optimizer.domain import GeoPoint
 
 logger = logging.getLogger("optimizer")
 
@@ -41,6 +46,20 @@ def _parser() -> argparse.ArgumentParser:
         "--date",
         help="plan date YYYY-MM-DD (default: tomorrow in the configured time zone)",
     )
+    inputs.add_argument(
+        "--days",
+        type=int,
+        help="plan this many working days from --date at once ([horizon] workdays; "
+        "README 'Planning several days')",
+    )
+    inputs.add_argument(
+        "--keep-published",
+        type=int,
+        default=1,
+        metavar="K",
+        help="with --days: the first K days keep the visits and agents of the previous "
+        "run's horizon.json in --out (default 1; 0 re-plans every day)",
+    )
     inputs.add_argument("--config", type=Path, help="settings file (TOML); see README 'Settings'")
     out = plan.add_argument_group("output")
     out.add_argument(
@@ -51,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     out.add_argument(
         "--lang",
         choices=("zh", "en"),
-        help="language of the borrower notices (default: notices.lang in the config, zh)",
+        help="language of the agent pages, overview map, calendars and borrower notices (default: notices.lang in the config, zh)",
     )
     out.add_argument(
         "--share",
@@ -327,6 +346,8 @@ def _plan(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     date = _plan_date(args.date, settings.timezone)
+    if args.days is not None:
+        return _plan_horizon(args, settings, date)
     out: Path = args.out or Path(settings.output_dir) / date.isoformat()
     try:
         check_writable(out)
@@ -383,6 +404,84 @@ def _plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plan_horizon(args: argparse.Namespace, settings: Settings, first: dt.date) -> int:
+    from optimizer.datums import CoordSystem
+    from optimizer.geocoding import open_geocoder
+    from optimizer.horizon import horizon_dates, plan_horizon
+    from optimizer.inputs.load import read_inputs
+    from optimizer.outputs.export import write_calendars, write_horizon, write_notices
+    from optimizer.outputs.folder import check_writable
+    from optimizer.outputs.maps import save_maps
+    from optimizer.pipeline import travel_provider
+    from optimizer.reopen import read_published
+
+    if not 1 <= args.days <= 31:
+        msg = f"--days {args.days} is out of range; expected 1 to 31 working days"
+        raise ConfigurationError(msg)
+    dates = horizon_dates(first, args.days, settings.horizon.weekdays)
+    out: Path = args.out or Path(settings.output_dir) / f"{first.isoformat()}+{args.days}d"
+    try:
+        check_writable(out)
+    except PermissionError as err:
+        raise ConfigurationError(str(err)) from None
+    inputs = read_inputs(
+        args.visits, args.agents, coord_system=CoordSystem.parse(settings.geocoder.coord_system)
+    )
+    if not 0 <= args.keep_published <= args.days:
+        msg = f"--keep-published {args.keep_published} is out of range; expected 0 to --days"
+        raise ConfigurationError(msg)
+    published_path = out / "horizon.json"
+    previous = read_published(published_path) if published_path.exists() else {}
+    travel = travel_provider(settings, None if args.quiet else _print_err)
+    with open_geocoder(settings.geocoder, offline=args.offline) as geocoder:
+        horizon = plan_horizon(
+            inputs.visits,
+            inputs.agents,
+            settings,
+            dates=dates,
+            travel=travel,
+            geocoder=geocoder,
+            agents_source=args.agents.name,
+            keep=previous,
+            published=args.keep_published if previous else 0,
+            previous_days={vid: day for vid, (day, _) in previous.items()},
+        )
+    paths = write_horizon(
+        horizon,
+        out,
+        renderers=[save_maps, write_calendars, write_notices],
+        timezone=settings.timezone,
+        share=args.share,
+        previous={vid: day for vid, (day, _) in previous.items()},
+    )
+    if not args.quiet:
+        for day in horizon.days:
+            print(
+                f"{day.plan.date}: {len(day.plan.assigned_ids)} visits in {len(day.plan.routes)} routes"
+            )
+        print(f"unassigned: {len(horizon.unassigned)} (reasons in horizon.csv)")
+        if previous:
+            moved = sum(
+                1
+                for e in horizon.entries
+                if e.visit_id in previous and e.date != previous[e.visit_id][0]
+            )
+            print(
+                f"{moved} of {len(previous)} previously planned visits changed day "
+                "(day_changed in horizon.csv: they need a new notice)"
+            )
+        print(f"Wrote {len(paths)} files to {out}/ :")
+    for p in paths:
+        if p.parent == out:
+            print(f"  {p}")
+    for day in horizon.days:
+        print(f"  {out / day.plan.date.isoformat()}/")
+    if args.strict and horizon.unassigned:
+        print(f"error: {len(horizon.unassigned)} visits unassigned (--strict)", file=sys.stderr)
+        return 4
+    return 0
+
+
 def _print_err(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
@@ -396,9 +495,13 @@ def _roads_build(args: argparse.Namespace) -> int:
     print(f"Road data ready in {time.monotonic() - started:.1f} s:")
     for path in built:
         print(f"  {path}")
+    # Paths in a TOML file are read from the file's folder, which is not known here:
+    # absolute paths work wherever the snippet is pasted.
+    extract, folder = args.extract.resolve().as_posix(), args.out.resolve().as_posix()
     print(
-        "To plan on road times, name it in fieldroute.toml:\n"
-        f'  [roads]\n  extract = "{args.extract}"\n  dir = "{args.out}"\n'
+        "To plan on road times, name it in fieldroute.toml (absolute paths, so they hold "
+        "wherever that file lives):\n"
+        f'  [roads]\n  extract = "{extract}"\n  dir = "{folder}"\n'
         f"  profiles = [{', '.join(repr(p).replace(chr(39), chr(34)) for p in profiles)}]"
     )
     return 0
@@ -477,13 +580,18 @@ def _add_replan_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     rp.add_argument("--time-limit", type=float, help="seconds of search (default [replan] 5)")
     sp = sub.add_parser("slots", help="windows that can still be promised to a new borrower")
     sp.add_argument("plan_json", type=Path, help="plan.json of a plan folder")
-    sp.add_argument("--lat", type=float, required=True)
-    sp.add_argument("--lon", type=float, required=True)
+    where = sp.add_mutually_exclusive_group(required=True)
+    where.add_argument(
+        "--address", help="the borrower's address, located as `plan` does ([geocoder])"
+    )
+    where.add_argument("--lat", type=float, help="WGS-84 latitude of the borrower (with --lon)")
+    sp.add_argument("--lon", type=float, help="WGS-84 longitude of the borrower (with --lat)")
     sp.add_argument("--duration", type=float, required=True, help="minutes on site")
     sp.add_argument("--skills", default="", help="required skills, ';'-separated")
     sp.add_argument("--window-width", type=int, default=60, help="minutes (default 60)")
     sp.add_argument("--now", help="HH:MM: offer only windows from now on")
     sp.add_argument("--date", help="YYYY-MM-DD; must match the plan's date when given")
+    _geocoding_options(sp)
 
 
 def _hhmm_option(name: str, text: str | None) -> int | None:
@@ -578,20 +686,54 @@ def _replan(args: argparse.Namespace, day: object) -> int:
     return 0
 
 
+def _slot_location(args: argparse.Namespace, day: DayPlan) -> GeoPoint:
+    """The new borrower's point: --lat/--lon, or --address located as `plan` does."""
+    from optimizer.domain import GeoPoint
+    from optimizer.geocoding import open_geocoder
+    from optimizer.geocoding.resolve import Place, locate_places
+
+    if args.address is None:
+        if args.lon is None:
+            msg = "--lat needs --lon (or give --address)"
+            raise ConfigurationError(msg)
+        try:
+            return GeoPoint(args.lat, args.lon)
+        except ValueError as err:
+            raise ConfigurationError(f"--lat/--lon: {err}") from None
+    if args.lon is not None:
+        msg = "--lon goes with --lat, not with --address"
+        raise ConfigurationError(msg)
+    geo = day.settings.geocoder
+    bases = [p for a in day.agents for p in (a.start, a.end_point) if p is not None]
+    with open_geocoder(geo, offline=args.offline) as geocoder:
+        outcomes, _ = locate_places(
+            [Place("--address", args.address)],
+            geocoder,
+            accept_coarse=geo.accept_coarse or args.accept_coarse,
+            service_bbox=geo.service_bbox,
+            service_radius_km=geo.service_radius_km,
+            bases=bases,
+        )
+    outcome = outcomes["--address"]
+    if outcome.point is None:
+        msg = f"--address: {outcome.reason}"
+        raise ConfigurationError(msg)
+    return outcome.point
+
+
 def _slots(args: argparse.Namespace, day: object) -> int:
     from optimizer.clock import parse_list
     from optimizer.day import DayPlan
-    from optimizer.domain import GeoPoint
-    from optimizer.slots import format_slots, offer_slots, why_no_slot
+    from optimizer.slots import format_slots, offer_slots, outside_service_area, why_no_slot
 
     assert isinstance(day, DayPlan)
     if args.date is not None and _plan_date(args.date, day.plan.timezone) != day.plan.date:
         msg = f"--date {args.date} is not the plan's date {day.plan.date.isoformat()}"
         raise ConfigurationError(msg)
-    try:
-        location = GeoPoint(args.lat, args.lon)
-    except ValueError as err:
-        raise ConfigurationError(f"--lat/--lon: {err}") from None
+    location = _slot_location(args, day)
+    if (outside := outside_service_area(day, location)) is not None:
+        msg = f"{'--address' if args.address else '--lat/--lon'}: {outside}"
+        raise ConfigurationError(msg)
     if not 0 < args.duration <= 24 * 60 or not 0 < args.window_width <= 24 * 60:
         msg = "--duration and --window-width must be minutes in (0, 1440]"
         raise ConfigurationError(msg)

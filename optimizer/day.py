@@ -1,9 +1,10 @@
-"""The verified day: the plan plus what every renderer needs (inputs, route lines, travel).
+"""The verified day (and horizon of days): the plan plus what every renderer needs.
 
 Renderers take a DayPlan and never run a step, so this module imports no flow."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -31,6 +32,30 @@ class DayPlan:
     #: Per agent with a route: the line to draw, along the roads when road data was
     #: used (start, stops, end otherwise).
     route_lines: Mapping[str, tuple[GeoPoint, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class HorizonEntry:
+    """Where one visit went: a day, agent and start, or unassigned with a reason."""
+
+    visit_id: str
+    date: dt.date | None
+    agent_id: str | None
+    start_s: int | None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HorizonPlan:
+    """The verified days of a horizon and every visit's place in it (input order)."""
+
+    dates: tuple[dt.date, ...]
+    days: tuple[DayPlan, ...]
+    entries: tuple[HorizonEntry, ...]
+
+    @property
+    def unassigned(self) -> tuple[HorizonEntry, ...]:
+        return tuple(e for e in self.entries if e.date is None)
 
 
 def route_lines(

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from optimizer.day import DayPlan
-from optimizer.errors import InputError, Issue
+from optimizer.errors import ConfigurationError, InputError, Issue
 from optimizer.inputs.load import read_inputs
 from optimizer.pipeline import travel_provider
 from optimizer.plan import Plan, Route, SolverInfo, Stop, Unassigned
@@ -121,3 +121,23 @@ def _plan_from_dict(doc: Mapping[str, Any], problem: RoutingProblem) -> Plan:
         ),
         travel=dict(doc.get("travel", {})),
     )
+
+
+def read_published(horizon_json: Path) -> dict[str, tuple[dt.date, str]]:
+    """Visit id -> (day, agent) of every planned visit in a previous ``horizon.json``.
+
+    Raises
+    ------
+    ConfigurationError
+        The file is not a horizon.json FieldRoute wrote.
+    """
+    try:
+        doc = json.loads(horizon_json.read_text(encoding="utf-8"))
+        return {
+            str(row["visit_id"]): (dt.date.fromisoformat(row["date"]), str(row["agent_id"]))
+            for row in doc["visits"]
+            if row.get("date")
+        }
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        msg = f"{horizon_json}: cannot read the published horizon ({err}); move it away to start afresh"
+        raise ConfigurationError(msg) from None

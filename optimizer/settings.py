@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from optimizer.domain import Mode
+from optimizer.domain import WEEKDAYS, Mode
 from optimizer.errors import ConfigurationError
 from optimizer.outputs.tiles import TILE_PROVIDERS
 from optimizer.solve.params import SolverSettings
@@ -187,6 +187,33 @@ class ReplanSettings:
             raise ConfigurationError(msg)
 
 
+@dataclass(frozen=True, slots=True)
+class HorizonSettings:
+    """Planning several days (``[horizon]``): which weekdays count as working days.
+
+    Weekends are working days only when named here; an agent's ``days_off`` come on
+    top of this.
+    """
+
+    workdays: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
+
+    def __post_init__(self) -> None:
+        names = tuple(str(d).strip().lower() for d in self.workdays)
+        unknown = [d for d in names if d not in WEEKDAYS]
+        if unknown or not names:
+            msg = (
+                f"horizon.workdays {list(self.workdays)!r} is not a list of weekdays; "
+                f"expected names from {', '.join(WEEKDAYS)}"
+            )
+            raise ConfigurationError(msg)
+        object.__setattr__(self, "workdays", names)
+
+    @property
+    def weekdays(self) -> frozenset[int]:
+        """The working weekdays as ``date.weekday()`` numbers (0 = Monday)."""
+        return frozenset(WEEKDAYS.index(d) for d in self.workdays)
+
+
 GEOCODER_PROVIDERS = ("gazetteer", "nominatim", "baidu", "amap")
 COORD_SYSTEMS = ("wgs84", "gcj02", "bd09")
 _DEFAULT_KEY_ENV = {"baidu": "BAIDU_MAPS_AK", "amap": "AMAP_KEY"}
@@ -279,6 +306,7 @@ class Settings:
     geocoder: GeocoderSettings = field(default_factory=GeocoderSettings)
     roads: RoadsSettings = field(default_factory=RoadsSettings)
     maps: MapSettings = field(default_factory=MapSettings)
+    horizon: HorizonSettings = field(default_factory=HorizonSettings)
 
     def __post_init__(self) -> None:
         try:
@@ -340,6 +368,7 @@ class Settings:
                 if getattr(section, f.name) is not None
             }
         out["roads"]["profiles"] = list(self.roads.profiles)
+        out["horizon"]["workdays"] = list(self.horizon.workdays)
         return out
 
 
@@ -351,6 +380,7 @@ _SECTIONS: dict[str, Any] = {
     "geocoder": GeocoderSettings,
     "roads": RoadsSettings,
     "maps": MapSettings,
+    "horizon": HorizonSettings,
 }
 
 

@@ -12,6 +12,7 @@ Pure Python over the plan's travel matrix: well under a second for 300 visits.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -97,6 +98,64 @@ def offer_slots(
                 slots.append(slot)
                 break
     return sorted(slots, key=lambda s: (s.extra_travel_s, s.window.start_s, s.agent_id))
+
+
+#: Without a configured service area, the plan's own: the box around the agents' bases
+#: and today's routed visits, grown by this much on every side.
+SERVICE_MARGIN_KM = 10.0
+
+
+def outside_service_area(day: DayPlan, point: GeoPoint) -> str | None:
+    """Why ``point`` lies outside the area the plan serves, or None when inside.
+
+    The area is ``[geocoder] service_bbox`` and/or ``service_radius_km`` when set, as
+    for planning; otherwise the box around the agents' bases and the routed visits,
+    grown by :data:`SERVICE_MARGIN_KM`. A point far outside could never be fitted, and
+    "no agent can fit it" would send the dispatcher looking for time, not for a typo.
+    """
+    geo = day.settings.geocoder
+    where = f"({point.lat:g}, {point.lon:g})"
+    bases = [p for a in day.agents for p in (a.start, a.end_point) if p is not None]
+    if geo.service_bbox is not None:
+        s, w, n, e = geo.service_bbox
+        if not (s <= point.lat <= n and w <= point.lon <= e):
+            return (
+                f"{where} lies outside the service area ([geocoder] service_bbox "
+                f"{s:g},{w:g} - {n:g},{e:g})"
+            )
+    if geo.service_radius_km is not None and bases:
+        nearest = min(_km(point, b) for b in bases)
+        if nearest > geo.service_radius_km:
+            return (
+                f"{where} lies outside the service area ({nearest:.1f} km from the nearest "
+                f"agent base; [geocoder] service_radius_km is {geo.service_radius_km:g})"
+            )
+    if geo.service_bbox is not None or geo.service_radius_km is not None:
+        return None
+    routed = set(day.plan.assigned_ids)
+    known = bases + [
+        v.location for v in day.visits if v.location is not None and v.visit_id in routed
+    ]
+    if not known:
+        return None
+    lat_m = SERVICE_MARGIN_KM / 111.2
+    south, north = min(p.lat for p in known) - lat_m, max(p.lat for p in known) + lat_m
+    lon_m = SERVICE_MARGIN_KM / (111.3 * max(0.05, math.cos(math.radians((south + north) / 2))))
+    west, east = min(p.lon for p in known) - lon_m, max(p.lon for p in known) + lon_m
+    if south <= point.lat <= north and west <= point.lon <= east:
+        return None
+    return (
+        f"{where} lies outside the service area (the plan's agents and visits, "
+        f"{south:.3f},{west:.3f} - {north:.3f},{east:.3f}, {SERVICE_MARGIN_KM:g} km around "
+        "them; set [geocoder] service_bbox or service_radius_km to change it)"
+    )
+
+
+def _km(a: GeoPoint, b: GeoPoint) -> float:
+    p1, p2 = math.radians(a.lat), math.radians(b.lat)
+    dp, dl = p2 - p1, math.radians(b.lon - a.lon)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h)))
 
 
 def why_no_slot(day: DayPlan, duration_s: int, skills: frozenset[str], window_width_s: int) -> str:

@@ -171,3 +171,144 @@ def test_deterministic_plans_are_identical_and_a_bad_seed_is_an_input_error(
     assert main([*base, "--seed", "-1", "--out", str(tmp_path / "c")]) == 2
     assert "--seed: solver.seed -1 must be >= 0" in capsys.readouterr().err
     assert not (tmp_path / "c").exists()
+
+
+def test_plan_days_writes_a_folder_per_day_and_the_horizon(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    visits = tmp_path / "visits.csv"
+    visits.write_text(
+        "visit_id,lat,lon,duration_min,due_date,earliest_date\n"
+        "V1,30.66,104.07,30,2026-12-01,\n"
+        "V2,30.67,104.08,30,,2026-12-03\n"
+        "V3,30.65,104.06,30,,2026-12-20\n"
+        "V4,30.66,104.09,30,2026-12-02,\n",
+        encoding="utf-8",
+    )
+    agents = tmp_path / "agents.csv"
+    agents.write_text(
+        "agent_id,start_lat,start_lon,shift_start,shift_end,days_off\n"
+        "A1,30.66,104.06,08:00,17:00,2026-12-01\n"
+        "A2,30.66,104.06,08:00,17:00,wed\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "week"
+    args = ["plan", str(visits), str(agents), "--days", "3", "--date", "2026-12-01"]
+    code = main([*args, "--time-limit", "1", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == [
+        "2026-12-01",
+        "2026-12-02",
+        "2026-12-03",
+        "horizon.csv",
+        "horizon.json",
+    ]
+    for day in ("2026-12-01", "2026-12-02", "2026-12-03"):
+        doc = json.loads((out / day / "plan.json").read_text(encoding="utf-8"))
+        assert doc["date"] == day
+        assert (out / day / "overview.html").exists()
+    rows = {
+        r["visit_id"]: r
+        for r in json.loads((out / "horizon.json").read_text(encoding="utf-8"))["visits"]
+    }
+    assert list(rows) == ["V1", "V2", "V3", "V4"]
+    assert (rows["V1"]["date"], rows["V1"]["agent_id"]) == ("2026-12-01", "A2")  # A1 is off
+    assert (rows["V2"]["date"], rows["V2"]["agent_id"]) == ("2026-12-03", "A1")  # A2 off Wed
+    assert rows["V3"]["status"] == "unassigned"
+    assert rows["V3"]["reason"] == "earliest date after the horizon"
+    assert rows["V4"]["date"] in ("2026-12-01", "2026-12-02")
+    assert (out / "horizon.csv").read_text(encoding="utf-8-sig").startswith("visit_id,date,")
+
+
+def test_plan_days_out_of_range_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["plan", str(ROOT / "data/tiny/visits.csv"), str(ROOT / "data/tiny/agents.csv")]
+    out = tmp_path / "never"
+    assert main([*args, "--days", "0", "--out", str(out)]) == 2
+    assert "--days 0" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_plan_days_rerun_keeps_the_published_day_and_measures_churn(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    visits = tmp_path / "visits.csv"
+    rows = [f"V{k},30.6{k},104.0{k},60,,\n" for k in range(1, 9)]
+    visits.write_text(
+        "visit_id,lat,lon,duration_min,due_date,earliest_date\n" + "".join(rows), encoding="utf-8"
+    )
+    agents = tmp_path / "agents.csv"
+    agents.write_text(
+        "agent_id,start_lat,start_lon,shift_start,shift_end\nA1,30.64,104.04,08:00,12:00\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "week"
+    args = ["plan", str(visits), str(agents), "--days", "3", "--date", "2026-12-01"]
+    args += ["--time-limit", "1", "--out", str(out)]
+    assert main(args) == 0
+    first = json.loads((out / "horizon.json").read_text(encoding="utf-8"))
+    day1 = {r["visit_id"] for r in first["visits"] if r["date"] == "2026-12-01"}
+    assert day1 and first["summary"]["churn"] is None
+    capsys.readouterr()
+    assert main(args) == 0
+    assert "previously planned visits changed day" in capsys.readouterr().out
+    second = json.loads((out / "horizon.json").read_text(encoding="utf-8"))
+    assert {r["visit_id"] for r in second["visits"] if r["date"] == "2026-12-01"} == day1
+    moved = [r["visit_id"] for r in second["visits"] if r["day_changed"]]
+    assert second["day_changed"] == moved
+    assert second["summary"]["churn"] == round(len(moved) / first["summary"]["planned"], 4)
+    assert not set(moved) & day1
+
+
+def test_plan_days_unreadable_previous_horizon_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "week"
+    out.mkdir()
+    (out / "horizon.json").write_text("{not json", encoding="utf-8")
+    args = ["plan", str(ROOT / "data/tiny/visits.csv"), str(ROOT / "data/tiny/agents.csv")]
+    assert main([*args, "--days", "2", "--date", "2026-12-01", "--out", str(out)]) == 2
+    assert "cannot read the published horizon" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def tiny_plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("tiny") / "plan"
+    tiny = ROOT / "data" / "tiny"
+    args = ["plan", str(tiny / "visits.csv"), str(tiny / "agents.csv"), "--date", "2026-12-01"]
+    assert main([*args, "--time-limit", "1", "--out", str(out), "-q"]) == 0
+    return out / "plan.json"
+
+
+def test_slots_refuses_a_point_outside_the_service_area(
+    tiny_plan: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 10 item 8: Beijing against a Chengdu plan is a typo, not "cannot fit"."""
+    code = main(["slots", str(tiny_plan), "--lat", "39.91", "--lon", "116.40", "--duration", "45"])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out == ""
+    assert "error: --lat/--lon: (39.91, 116.4) lies outside the service area" in err
+    assert "cannot fit" not in err and "Traceback" not in err
+    inside = ["slots", str(tiny_plan), "--lat", "30.66", "--lon", "104.07", "--duration", "30"]
+    assert main(inside) == 0
+    assert "window" in capsys.readouterr().out
+
+
+def test_slots_takes_an_address_located_as_plan_does(
+    tiny_plan: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)  # the plan's settings name data/gazetteer.csv
+    by_address = ["slots", str(tiny_plan), "--address", "Chengdu 春熙路 243号", "--duration", "30"]
+    assert main(by_address) == 0
+    shown = capsys.readouterr().out
+    # the gazetteer puts that address at 30.660863,104.0951: the same answer as by point
+    by_point = ["slots", str(tiny_plan), "--lat", "30.660863", "--lon", "104.0951"]
+    assert main([*by_point, "--duration", "30"]) == 0
+    assert capsys.readouterr().out == shown
+    unknown = ["slots", str(tiny_plan), "--address", "Nowhere Lane 1", "--duration", "30"]
+    assert main(unknown) == 2
+    assert (
+        "error: --address: address not geocoded: not found by gazetteer" in capsys.readouterr().err
+    )

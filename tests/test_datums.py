@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from optimizer.datums import wgs84_to_bd09, wgs84_to_gcj02
-from optimizer.domain import GeoPoint
+from optimizer.domain import GeoPoint, Mode
 from optimizer.outputs.agent_page import nav_links
 
 # Published in the README of the coordtransform library (wandergis/coordtransform), the
@@ -72,22 +72,57 @@ def _point(text: str, order: str) -> GeoPoint:
     return GeoPoint(b, a) if order == "lonlat" else GeoPoint(a, b)
 
 
+#: The agent's last place before Tiananmen: Wangfujing, about 1.5 km east.
+WANGFUJING = GeoPoint(39.9139, 116.4110)
+
+
 def test_deep_links_carry_each_apps_datum() -> None:
-    links = nav_links(TIANANMEN, "V001")
+    links = nav_links(TIANANMEN, "V001", origin=WANGFUJING, origin_label="V000")
     amap = parse_qs(urlsplit(links["amap"]).query)
     assert amap["coordinate"] == ["gaode"]
     assert metres(_point(amap["to"][0], "lonlat"), TIANANMEN_GCJ) < 1.0
     baidu = parse_qs(urlsplit(links["baidu"]).query)
     assert baidu["coord_type"] == ["bd09ll"]
-    assert metres(_point(baidu["location"][0], "latlon"), TIANANMEN_BD) < 1.0
+    to = baidu["destination"][0].split("|")[0].removeprefix("latlng:")
+    assert metres(_point(to, "latlon"), TIANANMEN_BD) < 1.0
+    start = baidu["origin"][0].split("|")[0].removeprefix("latlng:")
+    assert metres(_point(start, "latlon"), wgs84_to_bd09(WANGFUJING)) < 1.0
     apple = parse_qs(urlsplit(links["apple"]).query)
-    assert metres(_point(apple["daddr"][0], "latlon"), TIANANMEN) < 1.0
+    assert metres(_point(apple["destination"][0], "latlon"), TIANANMEN) < 1.0
     google = parse_qs(urlsplit(links["google"]).query)
     assert metres(_point(google["destination"][0], "latlon"), TIANANMEN) < 1.0
 
 
+MODE_WORDS = {
+    Mode.CAR: {"amap": "car", "baidu": "driving", "apple": "driving", "google": "driving"},
+    Mode.EBIKE: {"amap": "ride", "baidu": "riding", "apple": "cycling", "google": "bicycling"},
+    Mode.WALK: {"amap": "walk", "baidu": "walking", "apple": "walking", "google": "walking"},
+    Mode.TRANSIT: {"amap": "bus", "baidu": "transit", "apple": "transit", "google": "transit"},
+}
+MODE_KEY = {"amap": "mode", "baidu": "mode", "apple": "mode", "google": "travelmode"}
+
+
+@pytest.mark.parametrize("mode", list(Mode))
+def test_deep_links_open_directions_in_the_agents_mode(mode: Mode) -> None:
+    """Issue 10 item 9: directions (not a marker) by the agent's way of travelling."""
+    links = nav_links(TIANANMEN, "V001", mode, origin=WANGFUJING, origin_label="V000")
+    assert set(links) == {"amap", "baidu", "apple", "google"}
+    for app, url in links.items():
+        parts = urlsplit(url)
+        assert parse_qs(parts.query)[MODE_KEY[app]] == [MODE_WORDS[mode][app]], app
+    assert urlsplit(links["amap"]).path == "/navigation"
+    assert urlsplit(links["baidu"]).path == "/direction"
+    assert urlsplit(links["apple"]).path == "/directions"
+    assert urlsplit(links["google"]).path == "/maps/dir/"
+    assert "marker" not in " ".join(links.values())
+
+
+def test_no_baidu_link_without_a_place_to_start_from() -> None:
+    assert set(nav_links(TIANANMEN, "V001", Mode.WALK)) == {"amap", "apple", "google"}
+
+
 def test_deep_links_send_only_the_visit_id() -> None:
-    links = nav_links(TIANANMEN, "V001")
+    links = nav_links(TIANANMEN, "V001", origin=WANGFUJING, origin_label="V000")
     for url in links.values():
         assert "V001" in url or "maps.apple" in url or "google" in url
         assert "%E" not in url  # no Chinese text (names, addresses) in any link

@@ -22,6 +22,7 @@ FLOWS = {
     "optimizer.slots",
     "optimizer.reopen",
     "optimizer.cli",
+    "optimizer.horizon",
 }
 
 

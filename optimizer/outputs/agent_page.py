@@ -26,8 +26,9 @@ import jinja2
 
 from optimizer.clock import format_hhmm
 from optimizer.datums import wgs84_to_bd09, wgs84_to_gcj02
-from optimizer.domain import GeoPoint
+from optimizer.domain import GeoPoint, Mode
 from optimizer.outputs.assets import leaflet_css, leaflet_js
+from optimizer.outputs.labels import Labels, labels, travel_note
 from optimizer.outputs.privacy import Audience, agent_view, visit_view
 
 if TYPE_CHECKING:
@@ -44,33 +45,79 @@ class MapFragment:
     map_var: str = ""
     markers: Mapping[str, str] = field(default_factory=dict)
     colour: str = "#1f77b4"
+    #: False when the map draws no tiles (``tiles = "none"``: streets from the extract):
+    #: then nothing can fail to load and the map is never folded away.
+    tiles: bool = True
 
 
-def nav_links(point: GeoPoint, label: str) -> dict[str, str]:
-    """Deep links opening navigation apps at ``point`` (WGS-84), each in its own datum.
+#: Each app's word for the agent's travel mode in its directions link. AMap, Baidu,
+#: Apple and Google all route walking, cycling (the e-bike), driving and transit.
+NAV_MODES: Mapping[str, Mapping[Mode, str]] = {
+    "amap": {Mode.CAR: "car", Mode.EBIKE: "ride", Mode.WALK: "walk", Mode.TRANSIT: "bus"},
+    "baidu": {
+        Mode.CAR: "driving",
+        Mode.EBIKE: "riding",
+        Mode.WALK: "walking",
+        Mode.TRANSIT: "transit",
+    },
+    "apple": {
+        Mode.CAR: "driving",
+        Mode.EBIKE: "cycling",
+        Mode.WALK: "walking",
+        Mode.TRANSIT: "transit",
+    },
+    "google": {
+        Mode.CAR: "driving",
+        Mode.EBIKE: "bicycling",
+        Mode.WALK: "walking",
+        Mode.TRANSIT: "transit",
+    },
+}
 
-    Only the visit id travels as a label: the borrower's name and address are not
-    sent to the map providers.
+
+def nav_links(
+    point: GeoPoint,
+    label: str,
+    mode: Mode = Mode.CAR,
+    *,
+    origin: GeoPoint | None = None,
+    origin_label: str = "",
+) -> dict[str, str]:
+    """Deep links opening directions to ``point`` (WGS-84) in the agent's travel mode.
+
+    Each link carries its app's datum and opens directions, not a marker: AMap, Apple
+    and Google start from where the phone is; Baidu's directions page needs a start, so
+    it gets ``origin``, the previous place of the route (without one there is no Baidu
+    link). Only ids travel as labels: the borrower's name and address are not sent to
+    the map providers.
     """
     gcj = wgs84_to_gcj02(point)
-    bd = wgs84_to_bd09(point)
     name = quote(label)
-    return {
+    links = {
         "amap": (
             f"https://uri.amap.com/navigation?to={gcj.lon:.6f},{gcj.lat:.6f},{name}"
-            "&mode=car&coordinate=gaode&callnative=1"
+            f"&mode={NAV_MODES['amap'][mode]}&coordinate=gaode&callnative=1&src=fieldroute"
         ),
-        "baidu": (
-            f"https://api.map.baidu.com/marker?location={bd.lat:.6f},{bd.lon:.6f}"
-            f"&title={name}&content={name}&coord_type=bd09ll&output=html"
-            "&src=webapp.fieldroute.itinerary"
+        "apple": (
+            f"https://maps.apple.com/directions?destination={point.lat:.6f},{point.lon:.6f}"
+            f"&mode={NAV_MODES['apple'][mode]}"
         ),
-        "apple": f"https://maps.apple.com/?daddr={point.lat:.6f},{point.lon:.6f}&dirflg=d",
         "google": (
             "https://www.google.com/maps/dir/?api=1"
-            f"&destination={point.lat:.6f},{point.lon:.6f}&travelmode=driving"
+            f"&destination={point.lat:.6f},{point.lon:.6f}"
+            f"&travelmode={NAV_MODES['google'][mode]}&dir_action=navigate"
         ),
     }
+    if origin is not None:
+        bd, bd_from = wgs84_to_bd09(point), wgs84_to_bd09(origin)
+        links["baidu"] = (
+            "https://api.map.baidu.com/direction"
+            f"?origin=latlng:{bd_from.lat:.6f},{bd_from.lon:.6f}|name:{quote(origin_label)}"
+            f"&destination=latlng:{bd.lat:.6f},{bd.lon:.6f}|name:{name}"
+            f"&mode={NAV_MODES['baidu'][mode]}&coord_type=bd09ll&output=html"
+            "&src=webapp.fieldroute.itinerary"
+        )
+    return {k: links[k] for k in ("amap", "baidu", "apple", "google") if k in links}
 
 
 def tel_link(phone: str) -> str:
@@ -84,21 +131,26 @@ def _iso(date: dt.date, seconds: int) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-def _type_label(visit_type: str) -> str:
-    return visit_type.replace("_", " ").capitalize() if visit_type else "Visit"
-
-
-def timeline(day: DayPlan, route: Route) -> list[dict[str, Any]]:
+def timeline(day: DayPlan, route: Route, t: Labels | None = None) -> list[dict[str, Any]]:
     """Start, the stops, the break and the end, in time order (the page's cards)."""
+    t = t or labels(day.settings.notices.lang)
     date = day.plan.date
     visits = {v.visit_id: v for v in day.visits}
+    agent = next(a for a in day.agents if a.agent_id == route.agent_id)
     items: list[tuple[int, int, dict[str, Any]]] = [
         (route.depart_s, 0, {"kind": "start", "time": format_hhmm(route.depart_s)})
     ]
+    previous, previous_label = agent.start, "S"
     for s in route.stops:
         v = visit_view(visits[s.visit_id], Audience.AGENT)
         w = v["window"]
         loc: GeoPoint | None = v["location"]
+        links = (
+            nav_links(loc, v["visit_id"], agent.mode, origin=previous, origin_label=previous_label)
+            if loc is not None
+            else {}
+        )
+        previous, previous_label = loc or previous, v["visit_id"]
         items.append(
             (
                 s.start_s,
@@ -118,14 +170,14 @@ def timeline(day: DayPlan, route: Route) -> list[dict[str, Any]]:
                     "distance_km": f"{s.distance_m / 1000:.1f}",
                     "window": f"{format_hhmm(w.start_s)}–{format_hhmm(w.end_s)}"
                     if w
-                    else "any time",
-                    "type": _type_label(v["visit_type"]),
+                    else t("any_time"),
+                    "type": t.visit_type(v["visit_type"]),
                     "address": v["address"],
                     "name": v["name"],
                     "phone": v["phone"],
                     "tel": tel_link(v["phone"]),
-                    "documents": list(v["documents"]),
-                    "links": nav_links(loc, v["visit_id"]) if loc is not None else {},
+                    "documents": [t.document(d) for d in v["documents"]],
+                    "links": links,
                 },
             )
         )
@@ -150,6 +202,7 @@ def timeline(day: DayPlan, route: Route) -> list[dict[str, Any]]:
                 "kind": "end",
                 "time": format_hhmm(route.return_s),
                 "travel_min": round(route.return_travel_s / 60),
+                "mode": t.mode(agent.mode),
             },
         )
     )
@@ -174,8 +227,9 @@ def agent_page(day: DayPlan, agent_id: str, fragment: MapFragment | None = None)
     fragment = fragment or MapFragment()
     summary: dict[str, Any] = {"visits": 0}
     items: list[dict[str, Any]] = []
+    t = labels(day.settings.notices.lang)
     if route is not None:
-        items = timeline(day, route)
+        items = timeline(day, route, t)
         summary = {
             "visits": len(route.stops),
             "first_start": format_hhmm(route.stops[0].start_s) if route.stops else "",
@@ -195,11 +249,12 @@ def agent_page(day: DayPlan, agent_id: str, fragment: MapFragment | None = None)
         agent_id=who["agent_id"],
         agent_name=who["name"],
         date=day.plan.date.isoformat(),
-        weekday=day.plan.date.strftime("%a"),
+        weekday=t.weekday(day.plan.date),
+        t=t,
         summary=summary,
         items=items,
         fragment=fragment,
         leaflet_css=leaflet_css() if fragment.script else "",
         leaflet_js=leaflet_js() if fragment.script else "",
-        travel_note=str(day.plan.travel.get("note", "")),
+        travel_note=travel_note(day.plan.travel, {agent.mode}, t),
     )

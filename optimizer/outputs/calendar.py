@@ -2,9 +2,10 @@
 
 Each event runs from the planned start to the planned end in the plan's time zone
 (with its VTIMEZONE), has the address as LOCATION, GEO and a ``geo:`` URL, and the
-appointment window, arrival, documents and borrower's phone in the description. The
-title carries the stop number, visit type and id only: calendar titles show on lock
-screens and in notifications. Fields come through :mod:`optimizer.outputs.privacy` for the
+appointment window, arrival, visit id and type, documents and borrower's phone in the
+description. The title carries only the stop number and the visit's neutral purpose:
+calendar titles show on lock screens and in notifications. Every word comes from the
+labels file of ``[notices] lang`` (:mod:`optimizer.outputs.labels`). Fields come through :mod:`optimizer.outputs.privacy` for the
 agent audience.
 """
 
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 from icalendar import Calendar, Event
 
 from optimizer.clock import format_hhmm
+from optimizer.outputs.labels import labels
 from optimizer.outputs.privacy import Audience, visit_view
 
 if TYPE_CHECKING:
@@ -27,11 +29,6 @@ PRODID = "-//FieldRoute//agent itinerary//EN"
 
 def _at(date: dt.date, seconds: int, tz: zoneinfo.ZoneInfo) -> dt.datetime:
     return dt.datetime.combine(date, dt.time(), tzinfo=tz) + dt.timedelta(seconds=seconds)
-
-
-def type_label(visit_type: str) -> str:
-    """``identity_check`` -> ``Identity check``."""
-    return visit_type.replace("_", " ").capitalize() if visit_type else "Visit"
 
 
 def agent_calendar(day: DayPlan, agent_id: str, *, stamp: dt.datetime | None = None) -> bytes:
@@ -45,7 +42,8 @@ def agent_calendar(day: DayPlan, agent_id: str, *, stamp: dt.datetime | None = N
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", f"FieldRoute {agent_id} {day.plan.date.isoformat()}")
+    t = labels(day.settings.notices.lang)
+    cal.add("x-wr-calname", t("calendar_name", agent=agent_id, date=day.plan.date.isoformat()))
     route = day.plan.route_of(agent_id)
     visits = {v.visit_id: v for v in day.visits}
     for stop in route.stops if route is not None else ():
@@ -55,21 +53,29 @@ def agent_calendar(day: DayPlan, agent_id: str, *, stamp: dt.datetime | None = N
         event.add("dtstamp", stamp)
         event.add("dtstart", _at(day.plan.date, stop.start_s, tz))
         event.add("dtend", _at(day.plan.date, stop.end_s, tz))
-        event.add("summary", f"{stop.seq}. {type_label(v['visit_type'])} · {v['visit_id']}")
+        event.add("summary", t("event_title", seq=stop.seq, purpose=t.purpose(v["visit_type"])))
         if v["address"]:
             event.add("location", v["address"])
         window = v["window"]
-        lines = [
-            f"Visit {v['visit_id']}, stop {stop.seq}",
-            f"Appointment window: {format_hhmm(window.start_s)}-{format_hhmm(window.end_s)}"
+        span = (
+            f"{format_hhmm(window.start_s)}-{format_hhmm(window.end_s)}"
             if window
-            else "Appointment window: any time",
-            f"Planned arrival {format_hhmm(stop.arrive_s)}, start {format_hhmm(stop.start_s)}",
+            else t("any_time")
+        )
+        lines = [
+            t("event_visit", visit=v["visit_id"], seq=stop.seq, type=t.visit_type(v["visit_type"])),
+            t("event_window", window=span),
+            t(
+                "event_planned",
+                arrive=format_hhmm(stop.arrive_s),
+                start=format_hhmm(stop.start_s),
+            ),
         ]
         if v["name"] or v["phone"]:
-            lines.append(f"Borrower: {v['name']} {v['phone']}".rstrip())
+            lines.append(t("event_borrower", who=f"{v['name']} {v['phone']}".strip()))
         if v["documents"]:
-            lines.append("Documents: " + "; ".join(v["documents"]))
+            docs = t("list_sep").join(t.document(d) for d in v["documents"])
+            lines.append(t("event_documents", documents=docs))
         loc = v["location"]
         if loc is not None:
             event.add("geo", (loc.lat, loc.lon))

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from optimizer.clock import format_hhmm
-from optimizer.day import DayPlan
+from optimizer.day import DayPlan, HorizonPlan
 from optimizer.domain import WEEKDAYS, Agent, Visit
 from optimizer.outputs.calendar import agent_calendar
 from optimizer.outputs.folder import set_permissions, staged_dir
@@ -242,6 +242,38 @@ def agents_frame(agents: Sequence[Agent]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: A cell starting with one of these is a formula (or becomes one) in Excel and LibreOffice.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: object) -> object:
+    """A text cell that a spreadsheet would run as a formula, made plain text with ``'``.
+
+    Names, addresses and reasons come from input files anyone may have typed into; a
+    value such as ``=HYPERLINK(...)`` must reach the dispatcher as text, never run.
+    Numbers and other values pass unchanged.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every text cell passed through :func:`neutralise_cell`."""
+    return frame.map(neutralise_cell)
+
+
+def write_xlsx(frame: pd.DataFrame, path: Path, sheet: str) -> None:
+    """One sheet for Excel, header frozen, cells neutralised by :func:`neutralise_cell`."""
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        neutralise_frame(frame).to_excel(writer, sheet_name=sheet, index=False, freeze_panes=(1, 0))
+        book = writer.sheets[sheet]
+        for k, name in enumerate(frame.columns):
+            longest = max([len(str(name)), *(len(str(v)) for v in frame[name])])
+            letter = book.cell(row=1, column=k + 1).column_letter
+            book.column_dimensions[letter].width = min(60, longest + 2)
+
+
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     # utf-8-sig: Excel opens it with the right characters (Chinese names, addresses).
     frame.to_csv(path, index=False, encoding="utf-8-sig")
@@ -257,7 +289,7 @@ def write_json(doc: dict[str, Any], path: Path) -> None:
 
 
 def write_tables(day: DayPlan, out: Path) -> list[Path]:
-    """plan.json, itineraries.csv, unassigned.csv and inputs/ into ``out``."""
+    """plan.json, itineraries and unassigned (.csv and .xlsx) and inputs/ into ``out``."""
     paths = [out / "plan.json", out / "itineraries.csv", out / "unassigned.csv"]
     itineraries, unassigned = itineraries_frame(day), unassigned_frame(day)
     for frame in (itineraries, unassigned):
@@ -265,6 +297,10 @@ def write_tables(day: DayPlan, out: Path) -> list[Path]:
     write_json(plan_to_dict(day), paths[0])
     write_csv(itineraries, paths[1])
     write_csv(unassigned, paths[2])
+    # The same tables for Excel, where dispatchers live (issue 10 item 11).
+    paths += [out / "itineraries.xlsx", out / "unassigned.xlsx"]
+    write_xlsx(itineraries, paths[3], "itineraries")
+    write_xlsx(unassigned, paths[4], "unassigned")
     inputs = out / "inputs"
     inputs.mkdir(exist_ok=True)
     write_csv(visits_frame(day.visits), inputs / "visits.csv")
@@ -322,5 +358,91 @@ def write_plan(
         written += write_tables(day, tmp)
         for render in renderers:
             written += render(day, tmp)
+        set_permissions(tmp, share=share)
+    return [out / p.relative_to(tmp) for p in written]
+
+
+HORIZON_COLUMNS = (
+    "visit_id",
+    "date",
+    "agent_id",
+    "start",
+    "status",
+    "reason",
+    "previous_date",
+    "day_changed",
+)
+
+
+def horizon_rows(
+    horizon: HorizonPlan, previous: Mapping[str, dt.date] | None = None
+) -> list[dict[str, Any]]:
+    """Every visit once, in input order: its day, agent and start, or why it has none.
+
+    With the ``previous`` run's days, a visit whose day changed is flagged: its
+    borrower may have been told the old day and needs a new notice.
+    """
+    before = previous or {}
+    rows = []
+    for e in horizon.entries:
+        old = before.get(e.visit_id)
+        rows.append(
+            {
+                "visit_id": e.visit_id,
+                "date": e.date.isoformat() if e.date else "",
+                "agent_id": e.agent_id or "",
+                "start": iso(e.date, e.start_s) if e.date and e.start_s is not None else "",
+                "status": "planned" if e.date else "unassigned",
+                "reason": e.reason or "",
+                "previous_date": old.isoformat() if old else "",
+                "day_changed": old is not None and old != e.date,
+            }
+        )
+    return rows
+
+
+def write_horizon(
+    horizon: HorizonPlan,
+    out: Path,
+    renderers: Sequence[Callable[[DayPlan, Path], list[Path]]] = (),
+    *,
+    timezone: str,
+    share: bool = False,
+    previous: Mapping[str, dt.date] | None = None,
+) -> list[Path]:
+    """One complete day folder per date plus horizon.json/csv, the whole swapped in at once.
+
+    ``previous`` (the last run's day per visit) adds the churn: visits moved to
+    another day, for new notices.
+    """
+    written: list[Path] = []
+    with staged_dir(out) as tmp:
+        for day in horizon.days:
+            folder = tmp / day.plan.date.isoformat()
+            written += write_plan(day, folder, renderers, share=share)
+        rows = horizon_rows(horizon, previous)
+        planned = sum(1 for r in rows if r["status"] == "planned")
+        moved = [r["visit_id"] for r in rows if r["day_changed"]]
+        doc = {
+            "first_date": horizon.dates[0].isoformat(),
+            "dates": [d.isoformat() for d in horizon.dates],
+            "timezone": timezone,
+            "summary": {
+                "visits": len(rows),
+                "planned": planned,
+                "unassigned": len(rows) - planned,
+                "per_day": {
+                    d.plan.date.isoformat(): len(d.plan.assigned_ids) for d in horizon.days
+                },
+                "previous_planned": len(previous or {}),
+                "day_changed": len(moved),
+                "churn": round(len(moved) / len(previous), 4) if previous else None,
+            },
+            "day_changed": moved,
+            "visits": rows,
+        }
+        write_json(doc, tmp / "horizon.json")
+        write_rows_csv(rows, HORIZON_COLUMNS, tmp / "horizon.csv")
+        written += [tmp / "horizon.json", tmp / "horizon.csv"]
         set_permissions(tmp, share=share)
     return [out / p.relative_to(tmp) for p in written]

@@ -22,6 +22,7 @@ from optimizer.day import DayPlan
 from optimizer.domain import GeoPoint, Visit
 from optimizer.outputs.agent_page import MapFragment, agent_page
 from optimizer.outputs.assets import inline_assets
+from optimizer.outputs.labels import Labels, labels, travel_note
 from optimizer.outputs.tiles import OSM_ATTRIBUTION, TileProvider, tile_provider
 from optimizer.plan import Route
 
@@ -90,8 +91,12 @@ def _number_icon(n: int | str, fill: str) -> folium.DivIcon:
     )
 
 
-def _window_text(v: Visit) -> str:
-    return f"{hm(v.window.start_s)}-{hm(v.window.end_s)}" if v.window else "any time"
+def _t(day: DayPlan) -> Labels:
+    return labels(day.settings.notices.lang)
+
+
+def _window_text(v: Visit, t: Labels) -> str:
+    return f"{hm(v.window.start_s)}-{hm(v.window.end_s)}" if v.window else t("any_time")
 
 
 def _add_route(
@@ -104,15 +109,17 @@ def _add_route(
     start, end = agent.start, agent.end_point
     assert start is not None  # routed agents are located
     assert end is not None
+    t = _t(day)
     line = [_ll(day, start)]
     for s in route.stops:
         v = visits[s.visit_id]
         assert v.location is not None
         line.append(_ll(day, v.location))
         popup = (
-            f"<b>{html.escape(s.visit_id)}</b> ({html.escape(v.visit_type or 'visit')})<br>"
-            f"agent {html.escape(route.agent_id)}, stop {s.seq}<br>"
-            f"window {_window_text(v)}<br>planned start {hm(s.start_s)}, until {hm(s.end_s)}"
+            f"<b>{html.escape(s.visit_id)}</b> ({html.escape(t.visit_type(v.visit_type))})<br>"
+            f"{html.escape(t('popup_stop', agent=route.agent_id, seq=s.seq))}<br>"
+            f"{html.escape(t('popup_window', window=_window_text(v, t)))}<br>"
+            f"{html.escape(t('popup_planned', start=hm(s.start_s), end=hm(s.end_s)))}"
         )
         marker = folium.Marker(
             _ll(day, v.location),
@@ -130,8 +137,12 @@ def _add_route(
     start_marker = folium.Marker(
         _ll(day, start),
         icon=_number_icon("S", "#222"),
-        tooltip=f"{route.agent_id} start {hm(route.depart_s)}"
-        + (f", end {hm(route.return_s)}" if end == start else ""),
+        tooltip=t(
+            "tooltip_start_end" if end == start else "tooltip_start",
+            agent=route.agent_id,
+            time=hm(route.depart_s),
+            back=hm(route.return_s),
+        ),
     )
     start_marker.add_to(layer)
     markers["S"] = markers["E"] = start_marker.get_name()
@@ -139,7 +150,7 @@ def _add_route(
         end_marker = folium.Marker(
             _ll(day, end),
             icon=_number_icon("E", "#222"),
-            tooltip=f"{route.agent_id} end {hm(route.return_s)}",
+            tooltip=t("tooltip_end", agent=route.agent_id, time=hm(route.return_s)),
         )
         end_marker.add_to(layer)
         markers["E"] = end_marker.get_name()
@@ -157,22 +168,31 @@ def overview_map(day: DayPlan, roads: Roads | None = None) -> folium.Map:
     if not routed:
         points += [v.location for v in day.visits if v.location is not None]
     fmap = _base_map(day, points, roads)
+    t = _t(day)
     legend = []
     for k, agent in enumerate(day.agents):
         route = plan.route_of(agent.agent_id)
         if route is None:
             continue
-        layer = folium.FeatureGroup(name=f"{agent.agent_id} ({len(route.stops)} visits)")
+        layer = folium.FeatureGroup(
+            name=t("layer_route", agent=agent.agent_id, count=len(route.stops))
+        )
         _add_route(layer, route, day, colour(k))
         layer.add_to(fmap)
         legend.append(
             (
                 colour(k),
-                f"{agent.agent_id}: {len(route.stops)} visits, {hm(route.depart_s)}-{hm(route.return_s)}",
+                t(
+                    "legend_route",
+                    agent=agent.agent_id,
+                    count=len(route.stops),
+                    depart=hm(route.depart_s),
+                    back=hm(route.return_s),
+                ),
             )
         )
     visits = {v.visit_id: v for v in day.visits}
-    grey = folium.FeatureGroup(name=f"unassigned ({len(plan.unassigned)})")
+    grey = folium.FeatureGroup(name=t("layer_unassigned", count=len(plan.unassigned)))
     for u in plan.unassigned:
         v = visits[u.visit_id]
         if v.location is None:
@@ -184,13 +204,15 @@ def overview_map(day: DayPlan, roads: Roads | None = None) -> folium.Map:
             fill=True,
             fill_opacity=0.7,
             popup=folium.Popup(
-                f"<b>{html.escape(u.visit_id)}</b> unassigned<br>window {_window_text(v)}<br>{html.escape(u.reason)}",
+                f"<b>{html.escape(u.visit_id)}</b> {html.escape(t('popup_unassigned'))}<br>"
+                f"{html.escape(t('popup_window', window=_window_text(v, t)))}<br>"
+                f"{html.escape(u.reason)}",
                 max_width=260,
             ),
-            tooltip=f"{u.visit_id} unassigned",
+            tooltip=t("tooltip_unassigned", visit=u.visit_id),
         ).add_to(grey)
     grey.add_to(fmap)
-    legend.append((UNASSIGNED_COLOUR, f"unassigned: {len(plan.unassigned)}"))
+    legend.append((UNASSIGNED_COLOUR, t("legend_unassigned", count=len(plan.unassigned))))
     folium.LayerControl(collapsed=False).add_to(fmap)
     _html(fmap).add_child(folium.Element(_legend_html(day, legend)))
     return fmap
@@ -198,14 +220,16 @@ def overview_map(day: DayPlan, roads: Roads | None = None) -> folium.Map:
 
 def _legend_html(day: DayPlan, rows: list[tuple[str, str]]) -> str:
     items = "".join(
-        f'<div><span style="display:inline-block;width:12px;height:12px;background:{c};margin-right:6px"></span>{html.escape(t)}</div>'
-        for c, t in rows
+        f'<div><span style="display:inline-block;width:12px;height:12px;background:{c};margin-right:6px"></span>{html.escape(text)}</div>'
+        for c, text in rows
     )
+    t = _t(day)
+    note = travel_note(day.plan.travel, {a.mode for a in day.agents}, t)
     return (
         '<div style="position:fixed;bottom:48px;left:12px;z-index:1000;background:#fff;padding:8px 10px;'
         'border-radius:6px;box-shadow:0 1px 4px rgba(0,0,0,.4);font:12px sans-serif;max-height:45vh;overflow:auto">'
-        f"<b>FieldRoute plan {day.plan.date.isoformat()}</b>{items}"
-        f'<div style="color:#666;margin-top:4px">{html.escape(str(day.plan.travel.get("note", day.plan.travel.get("model", ""))))}</div></div>'
+        f"<b>{html.escape(t('plan_title', date=day.plan.date.isoformat()))}</b>{items}"
+        f'<div style="color:#666;margin-top:4px">{html.escape(note)}</div></div>'
     )
 
 
@@ -249,7 +273,9 @@ def agent_route_map(
             brk = folium.Marker(
                 _ll(day, where),
                 icon=_number_icon("B", "#b8860b"),
-                tooltip=f"break {hm(route.break_start_s)}-{hm(route.break_end_s)}",
+                tooltip=_t(day)(
+                    "tooltip_break", start=hm(route.break_start_s), end=hm(route.break_end_s)
+                ),
             )
             brk.add_to(fmap)
             markers["B"] = brk.get_name()
@@ -273,6 +299,7 @@ def map_fragment(fmap: folium.Map, markers: dict[str, str], fill: str) -> MapFra
         map_var=fmap.get_name(),
         markers=dict(markers),
         colour=fill,
+        tiles=any(isinstance(child, folium.TileLayer) for child in fmap._children.values()),
     )
 
 

@@ -48,9 +48,16 @@ from optimizer.travel.base import (
     TravelMatrix,
 )
 from optimizer.travel.prepare import check_roads_folder, osrm_version
-from optimizer.travel.straight import StraightLineModel
+from optimizer.travel.straight import SAME_PLACE_M, StraightLineModel, haversine_m
 
 logger = logging.getLogger(__name__)
+
+#: Speed of the access leg between a door and the point where OSRM meets the road
+#: (the snap distance), added at both ends of every road leg. It is walked for every
+#: mode: a car or an e-bike stays where the road is (what lies between road and door
+#: is a yard, a footpath the profile does not route, a building), and a walking agent
+#: walks it anyway. 5 km/h is the walking speed of OSRM's own foot profile.
+ACCESS_WALK_KMH = 5.0
 
 
 # --------------------------------------------------------------------------- tools
@@ -184,7 +191,10 @@ class OsrmProvider:
     def matrix(self, points: Sequence[GeoPoint], mode: Mode) -> TravelMatrix:
         """Road travel seconds and metres over ``points`` for ``mode``.
 
-        Seconds are rounded up, metres to the nearest metre; the diagonal is zero.
+        Door to door: OSRM's road time and distance between the snapped points plus the
+        walked access leg at each end (:data:`ACCESS_WALK_KMH`), so an arrival time holds
+        at the door and no leg is shorter than the straight line between the doors.
+        Seconds are rounded up, metres to the nearest metre; the same place is zero.
         """
         self._used.add(mode)
         profile = self.profile_for(mode)
@@ -199,10 +209,19 @@ class OsrmProvider:
             straight = self.fallback.matrix(points, mode)
             durations = np.where(missing, straight.seconds, durations)
             distances = np.where(missing, straight.metres, distances)
-        seconds = np.ceil(durations / self._speed_factor(mode) - 1e-9).astype(np.int64)
-        metres = np.rint(distances).astype(np.int64)
-        np.fill_diagonal(seconds, 0)
-        np.fill_diagonal(metres, 0)
+        road_s = durations / self._speed_factor(mode)
+        # OSRM times the road between the two snapped points; the way from each door to
+        # its road point is walked (see ACCESS_WALK_KMH), at both ends of every leg.
+        access_m = np.array([s.distance_m for s in snaps], dtype=np.float64)
+        access = np.where(missing, 0.0, access_m[:, None] + access_m[None, :])
+        seconds_f = road_s + access / (ACCESS_WALK_KMH / 3.6)
+        seconds = np.ceil(seconds_f - 1e-9).astype(np.int64)
+        metres = np.rint(distances + access).astype(np.int64)
+        # The same door twice (an agent's start and end, two visits at one address):
+        # nobody walks out to the road and back.
+        same = _same_place(points)
+        seconds[same] = 0
+        metres[same] = 0
         return TravelMatrix(seconds=seconds, metres=metres, unreachable=unreachable)
 
     def snaps(self, points: Sequence[GeoPoint], mode: Mode) -> list[Snap] | None:
@@ -348,9 +367,19 @@ class OsrmProvider:
             },
             "osrm_bindings": osrm_version(),
             "snap_limit_m": self.snap_limit_m,
+            "access_leg": {
+                "speed_kmh": ACCESS_WALK_KMH,
+                "note": "door to road point (snap distance) walked at both ends of every road leg",
+            },
             "modes": modes,
             "straight_line": self.fallback.describe(),
         }
+
+
+def _same_place(points: Sequence[GeoPoint]) -> npt.NDArray[np.bool_]:
+    """Pairs of points at the very same place (the diagonal included)."""
+    coords = np.array([(p.lat, p.lon) for p in points], dtype=np.float64)
+    return np.asarray(haversine_m(coords, coords) <= SAME_PLACE_M, dtype=np.bool_)
 
 
 def _snap(waypoint: Any) -> Snap:

@@ -42,3 +42,44 @@ def test_written_plan_reopens_to_the_same_assignment(tmp_path) -> None:
     assert {r.agent_id: [s.visit_id for s in r.stops] for r in again.plan.routes} == {
         r.agent_id: [s.visit_id for s in r.stops] for r in day.plan.routes
     }
+
+
+def test_excel_tables_beside_the_csvs_with_formulas_neutralised(tmp_path) -> None:
+    """Issue 10 item 11: itineraries.xlsx and unassigned.xlsx hold the CSVs' rows, and a
+    cell a spreadsheet would run as a formula arrives as text."""
+    from dataclasses import replace
+
+    import openpyxl
+    import pandas as pd
+
+    day = make_day()
+    routed = day.plan.routes[0].stops[0].visit_id
+    hostile = {routed: '=HYPERLINK("http://x.example","click")'}
+    visits = tuple(
+        replace(v, address=hostile[v.visit_id]) if v.visit_id in hostile else v for v in day.visits
+    )
+    day = replace(day, visits=visits)
+    out = tmp_path / "out"
+    write_plan(day, out)
+    for name in ("itineraries", "unassigned"):
+        book = openpyxl.load_workbook(out / f"{name}.xlsx")
+        sheet = book[name]
+        assert sheet.freeze_panes == "A2"
+        cells = [c for row in sheet.iter_rows() for c in row]
+        assert not [c.coordinate for c in cells if c.data_type == "f"]
+        xlsx = pd.read_excel(out / f"{name}.xlsx", dtype=str).fillna("")
+        csv = pd.read_csv(out / f"{name}.csv", dtype=str, keep_default_na=False)
+        assert list(xlsx.columns) == list(csv.columns)
+        assert list(xlsx["visit_id"]) == list(csv["visit_id"])
+    rows = pd.read_excel(out / "itineraries.xlsx", dtype=str)
+    cell = rows.loc[rows["visit_id"] == routed, "address"].item()
+    assert cell == "'" + hostile[routed]
+
+
+def test_neutralise_cell_prefixes_formula_starts_only() -> None:
+    from optimizer.outputs.export import neutralise_cell
+
+    for text in ("=1+1", "+1", "-2", "@SUM(A1)", "\tx", "\rx"):
+        assert neutralise_cell(text) == "'" + text
+    for value in ("成都 天府大道 1号", "V001", 3, -2.5, ""):
+        assert neutralise_cell(value) == value

@@ -34,7 +34,7 @@ def test_overview_markers_and_lines(small_day: DayPlan) -> None:
         if any(v.visit_id == u.visit_id and v.location for v in small_day.visits)
     )
     html = fmap.get_root().render()
-    assert "unassigned" in html and "FieldRoute plan 2026-12-01" in html
+    assert "未安排" in html and "FieldRoute 计划 2026-12-01" in html  # notices.lang, zh
 
 
 def test_agent_map_shows_only_that_agent(small_day: DayPlan) -> None:

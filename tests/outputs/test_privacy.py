@@ -74,7 +74,8 @@ def outputs(out: Path, audience: Audience, day: DayPlan) -> dict[str, str]:
 
 def unfold(text: str) -> str:
     """Undo iCalendar line folding and escaping so values can be searched."""
-    return text.replace("\r\n ", "").replace("\\,", ",").replace("\\;", ";")
+    # read_text() turns CRLF into LF, so a folded line continues after "\n ".
+    return text.replace("\r\n ", "").replace("\n ", "").replace("\\,", ",").replace("\\;", ";")
 
 
 @pytest.mark.parametrize("audience", list(Audience))

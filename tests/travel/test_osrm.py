@@ -174,14 +174,94 @@ def test_car_matrix_10x10_properties(provider: OsrmProvider, vaduz_points: list[
     assert np.all(m.metres[off] / m.seconds[off] <= 130 / 3.6)
 
 
+@pytest.mark.parametrize("mode", [Mode.CAR, Mode.EBIKE, Mode.WALK])
+def test_road_legs_run_door_to_door(
+    provider: OsrmProvider, vaduz_points: list[GeoPoint], mode: Mode
+) -> None:
+    """Issue 10 item 10: each leg is the road between the snapped points plus the
+    walked access leg at both ends, so no leg is shorter than the line between doors."""
+    from optimizer.travel.osrm import ACCESS_WALK_KMH
+    from optimizer.travel.straight import haversine_m
+
+    snaps = provider.snaps(vaduz_points, mode)
+    assert snaps is not None
+    access = np.array([s.distance_m for s in snaps])
+    assert access.max() > 15  # real doors lie off the road: the test has something to see
+    door = provider.matrix(vaduz_points, mode)
+    road = provider.matrix([s.location for s in snaps], mode)  # road point to road point
+    walk_s = (access[:, None] + access[None, :]) / (ACCESS_WALK_KMH / 3.6)
+    off = ~np.eye(len(vaduz_points), dtype=bool)
+    # the road points snap onto themselves (to a metre), so road[] is the bare road leg
+    assert np.all(np.abs(door.seconds - road.seconds - walk_s)[off] <= 3)
+    assert np.all(np.abs(door.metres - road.metres - (access[:, None] + access[None, :]))[off] <= 3)
+    coords = np.array([p.as_latlon() for p in vaduz_points])
+    straight_m = haversine_m(coords, coords)
+    assert np.all(door.metres[off] >= np.floor(straight_m[off]) - 1)
+
+
+def test_the_same_door_twice_costs_nothing(
+    provider: OsrmProvider, vaduz_points: list[GeoPoint]
+) -> None:
+    a, b = vaduz_points[:2]
+    m = provider.matrix([a, b, a], Mode.CAR)
+    assert m.seconds[0, 2] == m.seconds[2, 0] == m.metres[0, 2] == 0
+    assert m.seconds[0, 1] == m.seconds[2, 1] > 0
+
+
+def test_solver_and_verifier_time_the_access_leg(
+    extract: Path, road_data: dict[str, Path], vaduz_points: list[GeoPoint]
+) -> None:
+    """The planned arrival holds at the door: the plan's legs carry the access walk, and
+    the verifier rejects an arrival timed only to the road point."""
+    from optimizer.travel.osrm import ACCESS_WALK_KMH
+    from optimizer.verify import check_plan
+
+    out = next(iter(road_data.values())).parent.parent
+    settings = replace(
+        Settings(timezone="Europe/Vaduz"),
+        roads=RoadsSettings(extract=str(extract), dir=str(out)),
+        solver=SolverSettings(time_limit_s=2, solution_limit=1),
+    )
+    visits = tuple(
+        Visit(f"V{i}", p, 15 * 60, window=TimeWindow(8 * 3600, 16 * 3600))
+        for i, p in enumerate(vaduz_points[1:4], 1)
+    )
+    agents = (Agent("A1", vaduz_points[0], TimeWindow(8 * 3600, 17 * 3600)),)
+    day = plan_day(visits, agents, settings, date=dt.date(2026, 12, 2))
+    route = day.plan.route_of("A1")
+    assert route is not None
+    assert len(route.stops) == 3
+    snaps = OsrmProvider(road_data).snaps([v.location for v in visits], Mode.CAR)  # type: ignore[misc]
+    assert snaps is not None
+    at_door = {v.visit_id: s.distance_m for v, s in zip(visits, snaps, strict=True)}
+    for stop in route.stops:
+        assert stop.travel_s >= at_door[stop.visit_id] / (ACCESS_WALK_KMH / 3.6)
+    assert check_plan(day.plan, visits, day.problem) == []
+    first = route.stops[0]
+    walk = int(at_door[first.visit_id] / (ACCESS_WALK_KMH / 3.6))
+    assert walk >= 5
+    early = replace(first, arrive_s=first.arrive_s - walk, start_s=first.start_s - walk)
+    road_only = replace(route, stops=(early, *route.stops[1:]))
+    plan = replace(day.plan, routes=(road_only,))
+    assert any(first.visit_id in v for v in check_plan(plan, visits, day.problem))
+
+
 def test_modes_map_to_profiles_and_ebike_is_faster_than_bicycle(
     road_data: dict[str, Path], vaduz_points: list[GeoPoint]
 ) -> None:
     plain = OsrmProvider(road_data, ebike_speed_factor=1.0)
     ebike = OsrmProvider(road_data, ebike_speed_factor=2.0)
+    from optimizer.travel.osrm import ACCESS_WALK_KMH
+
     bike_s = plain.matrix(vaduz_points, Mode.EBIKE).seconds
     ebike_s = ebike.matrix(vaduz_points, Mode.EBIKE).seconds
-    np.testing.assert_allclose(ebike_s, bike_s / 2, atol=1)
+    # The factor speeds up the ride, not the walk from the road to the door.
+    snaps = plain.snaps(vaduz_points, Mode.EBIKE)
+    assert snaps is not None
+    access = np.array([s.distance_m for s in snaps])
+    walk = (access[:, None] + access[None, :]) / (ACCESS_WALK_KMH / 3.6)
+    np.fill_diagonal(walk, 0)
+    np.testing.assert_allclose(ebike_s - walk, (bike_s - walk) / 2, atol=1)
     walk_s = plain.matrix(vaduz_points, Mode.WALK).seconds
     car_s = plain.matrix(vaduz_points, Mode.CAR).seconds
     off = ~np.eye(10, dtype=bool)
@@ -435,3 +515,38 @@ def test_cli_plan_on_roads_then_reopen(
         assert remote_assets(page.read_text(encoding="utf-8")) == [], page.name
     day = open_plan(out / "plan.json")
     assert check_plan(day.plan, day.visits, day.problem) == []
+
+
+def test_roads_build_snippet_works_from_where_the_toml_lives(
+    extract: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 10 item 8: paths given relative to the shell's folder, snippet pasted into a
+    TOML somewhere else: the settings read from it name the built data."""
+    work = tmp_path / "work"
+    (work / "osm").mkdir(parents=True)
+    (work / "osm" / "central.osm.pbf").write_bytes(extract.read_bytes())
+    monkeypatch.chdir(work)
+    rc = main(["roads", "build", "osm/central.osm.pbf", "--profile", "car", "--out", "roads"])
+    assert rc == 0
+    out = capsys.readouterr().out
+    snippet = out[out.index("[roads]") :]
+    elsewhere = tmp_path / "config" / "fieldroute.toml"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text("\n".join(line.strip() for line in snippet.splitlines()), "utf-8")
+    monkeypatch.chdir(tmp_path)
+    roads = Settings.from_toml(elsewhere).roads
+    assert roads.extract is not None
+    assert Path(roads.extract).is_file()
+    assert is_built(Path(roads.extract), "car", Path(roads.dir))
+
+
+def test_shipped_liechtenstein_config_draws_streets_offline() -> None:
+    """Issue 10 item 8: the README's picture (tiles = none) is what the sample makes."""
+    settings = Settings.from_toml(ROOT / "data" / "liechtenstein" / "fieldroute.toml")
+    assert settings.maps.tiles == "none"
+    assert settings.roads.extract is not None
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "tiles = none](docs/liechtenstein-roads.png)" in readme

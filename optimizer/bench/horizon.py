@@ -1,0 +1,189 @@
+"""Generated horizons: the horizon planner against planning each day on its own.
+
+The baseline is the obvious one a dispatcher runs today: plan day 1 with the most
+urgent visits first (due date as a tie-break under priority), carry every visit not
+served over to day 2, and so on; late visits stay in the pool (served late). The
+horizon planner never serves a visit after its due date (a hard rule), so the figures
+to compare are the share served by their due date, the days late of the rest (an
+unserved visit counts as late until the day after the horizon), and travel.
+
+``python -m optimizer.bench.horizon [visits agents seeds time_limit_s]`` prints one
+Markdown table (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import resource
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from optimizer.bench.synthetic import make_agents, make_visits
+from optimizer.domain import Agent, DaySet, Visit
+from optimizer.horizon import horizon_dates, plan_horizon
+from optimizer.pipeline import plan_day
+from optimizer.settings import Settings
+from optimizer.solve.params import SolverSettings
+
+FIRST = dt.date(2026, 11, 30)  # a Monday
+WORKDAYS = frozenset(range(5))
+
+
+@dataclass(frozen=True, slots=True)
+class HorizonResult:
+    engine: str
+    visits: int
+    due_inside: int
+    served_by_due: int
+    days_late: int
+    served: int
+    travel_min: float
+    wall_s: float
+    peak_mb: float
+    churn: float | None = None
+
+
+def make_horizon(
+    n_visits: int, n_agents: int, seed: int, dates: Sequence[dt.date]
+) -> tuple[tuple[Visit, ...], tuple[Agent, ...]]:
+    """Due dates spread over the week (a fifth beyond it), some earliest dates, days off."""
+    rng = random.Random(seed + 7)
+    agents = tuple(
+        replace(a, days_off=DaySet(dates=frozenset(d for d in dates if rng.random() < 0.1)))
+        for a in make_agents(n_agents, seed=seed)
+    )
+    visits = []
+    for v in make_visits(n_visits, agents, seed=seed):
+        due = rng.choice(dates) if rng.random() < 0.8 else None
+        earliest = None
+        if rng.random() < 0.15:
+            earliest = rng.choice([d for d in dates if due is None or d <= due])
+        visits.append(replace(v, due_date=due, earliest_date=earliest))
+    return tuple(visits), agents
+
+
+def _lateness(
+    visits: Sequence[Visit], served_on: Mapping[str, dt.date], dates: Sequence[dt.date]
+) -> tuple[int, int, int]:
+    """(due inside the horizon, of those served by the due date, their total days late)."""
+    after = dates[-1] + dt.timedelta(days=1)
+    inside = by_due = late = 0
+    for v in visits:
+        if v.due_date is None or v.due_date > dates[-1]:
+            continue
+        inside += 1
+        day = served_on.get(v.visit_id, after)
+        if day <= v.due_date:
+            by_due += 1
+        else:
+            late += (day - v.due_date).days
+    return inside, by_due, late
+
+
+def run_baseline(
+    visits: Sequence[Visit],
+    agents: Sequence[Agent],
+    dates: Sequence[dt.date],
+    solver: SolverSettings,
+) -> HorizonResult:
+    """Day by day, most urgent first, the rest carried over; each day its share of time."""
+    settings = Settings(solver=replace(solver, time_limit_s=solver.time_limit_s / len(dates)))
+    began = time.perf_counter()
+    pool = list(visits)
+    served_on: dict[str, dt.date] = {}
+    travel_s = 0
+    n = len(dates)
+    for d in dates:
+        today = [v for v in pool if v.earliest_date is None or v.earliest_date <= d]
+        urgent = []
+        for v in today:
+            slack = n if v.due_date is None else max(0, (v.due_date - d).days)
+            urgent.append(replace(v, priority=v.priority * (n + 2) + (n + 1 - min(slack, n + 1))))
+        working = [a for a in agents if a.works_on(d)]
+        day = plan_day(urgent, working, settings, date=d)
+        for vid in day.plan.assigned_ids:
+            served_on[vid] = d
+        travel_s += sum(r.travel_s for r in day.plan.routes)
+        pool = [v for v in pool if v.visit_id not in served_on]
+    wall = time.perf_counter() - began
+    inside, by_due, late = _lateness(visits, served_on, dates)
+    return HorizonResult(
+        "day by day", len(visits), inside, by_due, late, len(served_on), travel_s / 60, wall, 0.0
+    )
+
+
+def run_horizon(
+    visits: Sequence[Visit],
+    agents: Sequence[Agent],
+    dates: Sequence[dt.date],
+    solver: SolverSettings,
+) -> HorizonResult:
+    settings = Settings(solver=solver)
+    began = time.perf_counter()
+    hp = plan_horizon(visits, agents, settings, dates=dates, travel=settings.travel.model())
+    wall = time.perf_counter() - began
+    served_on = {e.visit_id: e.date for e in hp.entries if e.date is not None}
+    travel_s = sum(r.travel_s for d in hp.days for r in d.plan.routes)
+    inside, by_due, late = _lateness(visits, served_on, dates)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # The churn: the same inputs again, first day published, no events.
+    keep = {e.visit_id: (e.date, e.agent_id or "") for e in hp.entries if e.date is not None}
+    again = plan_horizon(
+        visits,
+        agents,
+        settings,
+        dates=dates,
+        travel=settings.travel.model(),
+        keep=keep,
+        published=1,
+        previous_days={vid: day for vid, (day, _) in keep.items()},
+    )
+    moved = sum(1 for e in again.entries if e.visit_id in keep and e.date != keep[e.visit_id][0])
+    return HorizonResult(
+        "horizon",
+        len(visits),
+        inside,
+        by_due,
+        late,
+        len(served_on),
+        travel_s / 60,
+        wall,
+        peak,
+        moved / max(len(keep), 1),
+    )
+
+
+def main(argv: Sequence[str]) -> int:
+    n_visits = int(argv[0]) if argv else 120
+    n_agents = int(argv[1]) if len(argv) > 1 else 6
+    seeds = range(1, 1 + (int(argv[2]) if len(argv) > 2 else 2))
+    limit = float(argv[3]) if len(argv) > 3 else 10.0
+    dates = horizon_dates(FIRST, 5, WORKDAYS)
+    solver = SolverSettings(time_limit_s=limit)
+    print(
+        "| seed | engine | visits | due in week | served by due | days late | served "
+        "| travel min | wall s | peak MB | churn |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for seed in seeds:
+        visits, agents = make_horizon(n_visits, n_agents, seed, dates)
+        for r in (
+            run_baseline(visits, agents, dates, solver),
+            run_horizon(visits, agents, dates, solver),
+        ):
+            print(
+                f"| {seed} | {r.engine} | {r.visits} | {r.due_inside} | {r.served_by_due} "
+                f"({100 * r.served_by_due / max(r.due_inside, 1):.1f} %) | {r.days_late} "
+                f"| {r.served} | {r.travel_min:.0f} | {r.wall_s:.1f} "
+                f"| {f'{r.peak_mb:.0f}' if r.peak_mb else '-'} "
+                f"| {'-' if r.churn is None else f'{100 * r.churn:.1f} %'} |",
+                flush=True,
+            )
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main(sys.argv[1:]))
