@@ -103,6 +103,12 @@ def _parser() -> argparse.ArgumentParser:
     solver = plan.add_argument_group("solver")
     solver.add_argument("--time-limit", type=float, help="seconds of search (default 10)")
     solver.add_argument("--strict", action="store_true", help="exit 4 when any visit is unassigned")
+    solver.add_argument("--seed", type=int, help="seed of the randomised searches (default 0)")
+    solver.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="stop on a work limit, not the clock: same input and flags, same plan",
+    )
     _geocoding_options(plan)
 
     geocode = sub.add_parser(
@@ -192,15 +198,37 @@ def _parser() -> argparse.ArgumentParser:
         choices=("fieldroute", "vroom", "pyvrp"),
         help="engine (repeatable; default all three)",
     )
-    bench.add_argument("--seeds", type=int, default=2, help="field-day seeds (default 2)")
+    bench.add_argument(
+        "--seeds",
+        type=int,
+        default=3,
+        help="field-day seeds: the first N hold-out seeds 1, 2, 5, 6, ... (default 3)",
+    )
+    bench.add_argument(
+        "--field-seed",
+        dest="field_seeds",
+        type=int,
+        action="append",
+        help="run this field-day seed instead (repeatable; 3 and 4 are the tuning seeds)",
+    )
     bench.add_argument(
         "--day",
         dest="days",
         action="append",
-        choices=("300/15", "1000/50"),
-        help="field day size (repeatable; default both)",
+        choices=("80/5", "300/15", "1000/50", "1500/60"),
+        help="field day size (repeatable; default all four)",
+    )
+    bench.add_argument(
+        "--no-vroom-unbounded",
+        action="store_true",
+        help="skip VROOM's run without a time limit on field days",
     )
     bench.add_argument("--workers", type=int, help="FieldRoute searches in parallel (1 or 2)")
+    bench.add_argument(
+        "--balance",
+        choices=("none", "visits", "utilisation"),
+        help="FieldRoute's [solver] balance (default none)",
+    )
     bench.add_argument("--root", type=Path, help="instances folder (default ../shared/benchmarks)")
     bench.add_argument("--markdown", type=Path, help="also write the tables to this file")
     return parser
@@ -221,12 +249,13 @@ def _geocoding_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from optimizer.bench.run import run_bench
+    from optimizer.bench.run import HOLDOUT_SEEDS, run_bench
 
     options: dict[str, object] = {
         "per_family": args.per_family or None,
         "skip": args.skip,
-        "seeds": tuple(range(1, args.seeds + 1)),
+        "seeds": tuple(args.field_seeds or HOLDOUT_SEEDS[: args.seeds]),
+        "vroom_unbounded": not args.no_vroom_unbounded,
         "command": "fieldroute "
         + " ".join(sys.argv[1:] if sys.argv[1:2] == ["bench"] else ["bench"]),
     }
@@ -244,8 +273,12 @@ def _bench(args: argparse.Namespace) -> int:
         options["root"] = args.root
     if args.markdown:
         options["markdown"] = args.markdown
+    solver = Settings().solver
     if args.workers:
-        options["solver"] = replace(Settings().solver, workers=args.workers)
+        solver = replace(solver, workers=args.workers)
+    if args.balance:
+        solver = replace(solver, balance=args.balance)
+    options["solver"] = solver
     return run_bench(quick=args.quick, **options)
 
 
@@ -354,6 +387,14 @@ def _settings(args: argparse.Namespace) -> Settings:
         except ConfigurationError as err:
             msg = f"--time-limit: {err}"
             raise ConfigurationError(msg) from None
+    if getattr(args, "seed", None) is not None:
+        try:
+            settings = replace(settings, solver=replace(settings.solver, seed=args.seed))
+        except ConfigurationError as err:
+            msg = f"--seed: {err}"
+            raise ConfigurationError(msg) from None
+    if getattr(args, "deterministic", False):
+        settings = replace(settings, solver=replace(settings.solver, deterministic=True))
     if getattr(args, "lang", None) is not None:
         settings = replace(settings, notices=replace(settings.notices, lang=args.lang))
     return settings

@@ -157,6 +157,24 @@ def test_rerun_replaces_the_folder_whole(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]
 
 
+def test_deterministic_plans_are_identical_and_a_bad_seed_is_an_input_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ok = DATA_DIR / "ok"
+    base = ["plan", str(ok / "visits.csv"), str(ok / "agents.csv"), "--date", "2026-12-01"]
+    flags = ["--time-limit", "0.3", "--seed", "5", "--deterministic", "-q"]
+    docs = []
+    for name in ("a", "b"):
+        assert main([*base, *flags, "--out", str(tmp_path / name)]) == 0
+        doc = json.loads((tmp_path / name / "plan.json").read_text(encoding="utf-8"))
+        docs.append(doc["routes"])
+    assert docs[0] == docs[1]
+    capsys.readouterr()
+    assert main([*base, "--seed", "-1", "--out", str(tmp_path / "c")]) == 2
+    assert "--seed: solver.seed -1 must be >= 0" in capsys.readouterr().err
+    assert not (tmp_path / "c").exists()
+
+
 def test_plan_days_writes_a_folder_per_day_and_the_horizon(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
@@ -30,6 +30,9 @@ class PeerRoutes:
     routes: tuple[tuple[int, ...], ...]
     wall_s: float
     note: str = ""
+    #: Seconds out (return - departure) per agent index with a route, where the engine
+    #: reports its schedule (VROOM).
+    spans: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +61,14 @@ def totals(problem: RoutingProblem, routes: Sequence[Sequence[int]]) -> RouteTot
 
 
 def solve_vroom(
-    problem: RoutingProblem, time_limit_s: float, *, exploration: int = 5, threads: int = 1
+    problem: RoutingProblem, time_limit_s: float | None, *, exploration: int = 5, threads: int = 2
 ) -> PeerRoutes:
-    """VROOM on the same matrix; priorities as VROOM priorities (maximised first)."""
+    """VROOM on the same matrix; priorities as VROOM priorities (maximised first).
+
+    Two threads by default: FieldRoute runs two searches on the two cores, so the peer
+    gets the same CPU. ``time_limit_s`` None lets VROOM run until its search ends (its
+    unbounded best, reported beside the bounded run).
+    """
     import datetime as dt
 
     import vroom  # bench-only dependency
@@ -133,7 +141,7 @@ def solve_vroom(
     solution = inp.solve(
         exploration_level=exploration,
         nb_threads=threads,
-        timeout=dt.timedelta(seconds=time_limit_s),
+        timeout=None if time_limit_s is None else dt.timedelta(seconds=time_limit_s),
     )
     wall = time.perf_counter() - began
     frame = solution.routes
@@ -142,7 +150,18 @@ def solve_vroom(
     for vehicle_id, job_id in zip(jobs["vehicle_id"], jobs["id"], strict=True):
         by_agent.setdefault(int(vehicle_id) - 1, []).append(int(job_id) - 1)
     routes = tuple(tuple(by_agent.get(a, ())) for a in range(len(problem.agents)))
-    return PeerRoutes(routes, wall, note=f"exploration {exploration}, {threads} thread(s)")
+    spans: dict[int, int] = {}
+    ends = frame[frame["type"].isin(["start", "end"])]
+    for vehicle_id, kind, arrival in zip(
+        ends["vehicle_id"], ends["type"], ends["arrival"], strict=True
+    ):
+        a = int(vehicle_id) - 1
+        if by_agent.get(a):
+            sign = 1 if kind == "end" else -1
+            spans[a] = spans.get(a, 0) + sign * int(arrival)
+    return PeerRoutes(
+        routes, wall, note=f"exploration {exploration}, {threads} thread(s)", spans=spans
+    )
 
 
 def solve_pyvrp(

@@ -100,6 +100,9 @@ class Insertion:
         self.brk = np.zeros((n, len(problem.agents)), dtype=bool)
         self.unrouted = np.ones(n, dtype=bool)
         self.where = np.full(n, -1, dtype=np.int64)  # agent serving each visit, -1: none
+        #: Extra cost of inserting into a route, e.g. to steer visits towards lighter
+        #: routes when balancing (optimizer.solve.lns); None: travel alone.
+        self.bias: Callable[[RouteState], float] | None = None
 
     def _empty_route(self, a: int) -> RouteState:
         agent = self.p.agents[a]
@@ -313,7 +316,9 @@ class Insertion:
         if len(candidates) == 0:
             return
         best = self._evaluate(self.routes[a], candidates)
-        self.cost[candidates, a] = best.cost
+        self.cost[candidates, a] = (
+            best.cost if self.bias is None else best.cost + self.bias(self.routes[a])
+        )
         self.gap[candidates, a] = best.gap
         self.brk[candidates, a] = best.break_before
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from optimizer.problem import RoutingProblem
+from optimizer.solve.balance import route_imbalance_s
 from optimizer.solve.construct import Insertion, RouteState
 from optimizer.solve.localsearch import LocalSearch
 
@@ -59,17 +60,26 @@ class LnsSettings:
 class LnsResult:
     routes: Routes
     served_priority: int
+    #: Travel seconds, plus the workload imbalance when balancing (optimizer.solve.balance).
     travel_s: int
     iterations: int
     improvements: int
 
 
 class _Search:
-    def __init__(self, problem: RoutingProblem, seed: int, settings: LnsSettings) -> None:
+    def __init__(
+        self, problem: RoutingProblem, seed: int, settings: LnsSettings, balance: str = "none"
+    ) -> None:
         self.p = problem
+        self.balance = balance
         self.s = settings
         self.rng = np.random.default_rng(seed)
         self.ins = Insertion(problem, 3, settings.insertion_weight_s)
+        if balance != "none":
+            self.ins.bias = self._bias
+        shifts = [a.shift.end_s - a.shift.start_s for a in problem.agents]
+        self._shift = shifts
+        self._unit = sum(v.duration_s for v in problem.visits) / max(1, problem.num_visits)
         n = problem.num_visits
         # Closeness of visits for the cluster ruin: travel time of the first agent's
         # mode, both ways (modes differ by speed, hardly by order).
@@ -77,8 +87,39 @@ class _Search:
         sec = problem.matrices[mode].seconds[:n, :n].astype(np.float64)
         self.close = sec + sec.T
 
+    def _bias(self, route: RouteState) -> float:
+        """Insertion surcharge when balancing: one mean visit's time into a route above
+        the even load, the same as a saving into one below (the L1 imbalance's slope)."""
+        routes = self.ins.routes
+        if self.balance == "visits":
+            mean = sum(len(r.nodes) - 2 for r in routes) / len(routes)
+            return self._unit if len(route.nodes) - 2 >= mean else -self._unit
+        spans = [self._span(r) for r in routes]
+        share = sum(spans) / max(1, sum(self._shift))
+        above = self._span(route) >= share * self._shift[route.agent]
+        return self._unit if above else -self._unit
+
+    def _span(self, route: RouteState) -> int:
+        if len(route.nodes) <= 2:
+            return 0
+        depart, _, back, _ = self.ins.schedule(route)
+        return back - depart
+
+    def cost(self) -> float:
+        """Travel plus the workload imbalance (optimizer.solve.balance), in seconds."""
+        travel = float(self.ins.travel_s())
+        if self.balance == "none":
+            return travel
+        routes = []
+        for r in self.ins.routes:
+            n = len(r.nodes) - 2
+            if n:
+                depart, _, back, _ = self.ins.schedule(r)
+                routes.append((r.agent, n, depart, back))
+        return travel + route_imbalance_s(self.p, self.balance, routes)
+
     def energy(self) -> float:
-        return self.ins.travel_s() - float(self.s.priority_weight_s) * self.ins.served_priority()
+        return self.cost() - float(self.s.priority_weight_s) * self.ins.served_priority()
 
     def ruin(self) -> None:
         served = np.flatnonzero(~self.ins.unrouted)
@@ -137,6 +178,7 @@ def improve(
     seed: int = 0,
     *,
     max_iterations: int | None = None,
+    balance: str = "none",
     settings: LnsSettings | None = None,
     strict_deadline: bool = False,
 ) -> LnsResult:
@@ -154,7 +196,7 @@ def improve(
     start: Routes = tuple(tuple(r) for r in routes)
     if not problem.agents or not problem.num_visits:
         return LnsResult(start, 0, 0, 0, 0)
-    search = _Search(problem, seed, cfg)
+    search = _Search(problem, seed, cfg, balance)
     ins = search.ins
     if not ins.load(start):
         prio = sum(problem.visits[i].priority for r in start for i in r)
@@ -169,7 +211,7 @@ def improve(
     current = ins.snapshot()
     cur_energy = search.energy()
     best = current
-    best_key = (ins.served_priority(), -ins.travel_s())
+    best_key = (ins.served_priority(), -search.cost())
     start_key = best_key
     served = max(1, int((~ins.unrouted).sum()))
     t0 = cfg.start_temperature * ins.travel_s() / served
@@ -178,12 +220,14 @@ def improve(
     span = max(1e-6, deadline - began)
     iterations = improvements = 0
     ls = LocalSearch(ins) if cfg.local_search else None
+    # 2-opt* moves stops between routes on travel alone, which would undo a balance.
+    inter = balance == "none"
     if ls is not None:
-        ls.run(range(len(ins.routes)), stop=strict)
+        ls.run(range(len(ins.routes)), inter=inter, stop=strict)
         current = ins.snapshot()
         cur_energy = search.energy()
         best = current
-        best_key = (ins.served_priority(), -ins.travel_s())
+        best_key = (ins.served_priority(), -search.cost())
 
     while (max_iterations is None or iterations < max_iterations) and not stop():
         iterations += 1
@@ -201,7 +245,7 @@ def improve(
             ins.restore(current)
             continue
         if ls is not None:
-            ls.run(touched, stop=strict)
+            ls.run(touched, inter=inter, stop=strict)
         energy = search.energy()
         frac = (
             min(1.0, (time.time() - began) / span)
@@ -212,16 +256,16 @@ def improve(
         threshold = -temp * math.log(max(1e-12, float(search.rng.random()))) if temp > 0 else 0.0
         if energy < cur_energy + threshold:
             current, cur_energy = ins.snapshot(), energy
-            key = (ins.served_priority(), -ins.travel_s())
+            key = (ins.served_priority(), -search.cost())
             if key > best_key:
                 best, best_key = current, key
                 improvements += 1
         else:
             ins.restore(current)
     if best_key <= start_key:
-        return LnsResult(start, start_key[0], -start_key[1], iterations, 0)
+        return LnsResult(start, start_key[0], round(-start_key[1]), iterations, 0)
     routes_out = tuple(tuple(r.nodes[1:-1]) for r in best)
-    return LnsResult(routes_out, best_key[0], -best_key[1], iterations, improvements)
+    return LnsResult(routes_out, best_key[0], round(-best_key[1]), iterations, improvements)
 
 
 def states(problem: RoutingProblem, routes: Routes) -> list[RouteState] | None:

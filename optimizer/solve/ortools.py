@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_parameters_pb2
 
@@ -22,9 +23,10 @@ from optimizer.errors import SolverError
 from optimizer.feasibility import able_agents
 from optimizer.problem import RoutingProblem
 from optimizer.solve.assignment import Assignment, ProgressCallback, RouteResult, Stability
+from optimizer.solve.balance import assignment_imbalance_s
 from optimizer.solve.construct import Insertion, regret_starts
 from optimizer.solve.lns import improve
-from optimizer.solve.params import SolverSettings
+from optimizer.solve.params import DETERMINISTIC_CAP, SolverSettings
 
 logger = logging.getLogger(__name__)
 
@@ -209,10 +211,23 @@ class _Model:
         params.local_search_metaheuristic = getattr(
             routing_enums_pb2.LocalSearchMetaheuristic, self.settings.metaheuristic
         )
-        params.time_limit.FromMilliseconds(int(self.settings.time_limit_s * 1000))
+        params.time_limit.FromMilliseconds(int(budget_s(self.settings) * 1000))
         if self.settings.solution_limit is not None:
             params.solution_limit = self.settings.solution_limit
+        elif self.settings.deterministic:
+            params.solution_limit = self.settings.work()
         return params
+
+
+def budget_s(settings: SolverSettings) -> float:
+    """Wall-clock budget: the time limit, or in a deterministic run only a safety cap.
+
+    A deterministic run stops on its work limit (``SolverSettings.work``); the clock
+    only stops one that runs away, which is then no longer reproducible.
+    """
+    if settings.deterministic:
+        return settings.time_limit_s * DETERMINISTIC_CAP
+    return settings.time_limit_s
 
 
 def solve(
@@ -255,9 +270,16 @@ def solve(
     if lns_start is not None and settings.lns_fallback and settings.solution_limit is None:
         solution = _solve_from_starts(model, params, starts, began, search_on_failure=False)
         if solution is None:
-            deadline = time.time() + settings.time_limit_s - (time.perf_counter() - began)
+            deadline = time.time() + budget_s(settings) - (time.perf_counter() - began)
             logger.info("improving the regret start with ruin-and-recreate instead")
-            result = improve(problem, lns_start, deadline, seed=0)
+            result = improve(
+                problem,
+                lns_start,
+                deadline,
+                seed=settings.seed,
+                max_iterations=settings.work() if settings.deterministic else None,
+                balance=settings.balance,
+            )
             return lns_assignment(problem, result.routes, settings, time.perf_counter() - began)
     else:
         solution = _solve_from_starts(model, params, starts, began)
@@ -265,7 +287,12 @@ def solve(
     if solution is None:
         msg = f"OR-Tools returned no plan (status {status})"
         raise SolverError(msg)
-    return _extract(model, solution, status, time.perf_counter() - began)
+    found = _extract(model, solution, status, time.perf_counter() - began)
+    if settings.balance == "none":
+        return found
+    # OR-Tools does not see the balance; its plan is scored with it for the comparison.
+    extra = assignment_imbalance_s(problem, settings.balance, found)
+    return replace(found, objective=found.objective + extra)
 
 
 def lns_assignment(
@@ -297,7 +324,11 @@ def lns_assignment(
         + drop_penalty_unit(problem) * sum(problem.visits[i].priority for i in dropped)
         + settings.vehicle_fixed_cost_s * used
     )
-    return Assignment(tuple(results), dropped, status, objective, wall_s)
+    found = Assignment(tuple(results), dropped, status, objective, wall_s)
+    if settings.balance == "none":
+        return found
+    extra = assignment_imbalance_s(problem, settings.balance, found)
+    return replace(found, objective=objective + extra)
 
 
 def _solve_from_starts(
@@ -319,7 +350,7 @@ def _solve_from_starts(
     if not starts:
         return routing.SolveWithParameters(params)
     routing.CloseModelWithParameters(params)
-    limit_ms = int(model.settings.time_limit_s * 1000)
+    limit_ms = int(budget_s(model.settings) * 1000)
     kept: pywrapcp.Assignment | None = None
     for routes in starts:
         read = routing.ReadAssignmentFromRoutes(

@@ -32,7 +32,7 @@ from optimizer.errors import SolverError
 from optimizer.solve.assignment import Assignment, ProgressCallback
 from optimizer.solve.construct import regret_starts
 from optimizer.solve.lns import improve
-from optimizer.solve.ortools import lns_assignment, solve
+from optimizer.solve.ortools import budget_s, lns_assignment, solve
 
 if TYPE_CHECKING:
     from optimizer.problem import RoutingProblem
@@ -49,7 +49,8 @@ ALTERNATIVE_START = {
     "CHRISTOFIDES": "PARALLEL_CHEAPEST_INSERTION",
     "AUTOMATIC": "PARALLEL_CHEAPEST_INSERTION",
 }
-#: Seed of the worker's ruin-and-recreate (the main search's fallback uses 0).
+#: Seed offset of the worker's ruin-and-recreate (the main search's fallback uses the
+#: settings' seed itself).
 LNS_WORKER_SEED = 1
 #: Seconds the parent waits for a worker beyond the shared deadline before giving up.
 GRACE_S = 5.0
@@ -81,8 +82,17 @@ def lns_search(problem: RoutingProblem, settings: SolverSettings, deadline: floa
     def stop() -> bool:
         return time.time() >= deadline
 
-    start = regret_starts(problem, stop=stop)[0]
-    result = improve(problem, start, deadline, seed=LNS_WORKER_SEED, strict_deadline=True)
+    clock = None if settings.deterministic else stop
+    start = regret_starts(problem, stop=clock)[0]
+    result = improve(
+        problem,
+        start,
+        deadline,
+        seed=settings.seed + LNS_WORKER_SEED,
+        max_iterations=settings.work() if settings.deterministic else None,
+        balance=settings.balance,
+        strict_deadline=not settings.deterministic,
+    )
     return lns_assignment(problem, result.routes, settings, time.perf_counter() - began)
 
 
@@ -157,7 +167,7 @@ def solve_parallel(
     if settings.workers <= 1 or settings.solution_limit is not None or problem.num_visits < 2:
         return solve(problem, settings, on_progress=on_progress)
     began = time.perf_counter()
-    deadline = time.time() + settings.time_limit_s
+    deadline = time.time() + budget_s(settings)
     second = f"second search ({settings.second_search})"
     lost: list[str] = []
     mine: Assignment | None = None
@@ -185,7 +195,12 @@ def solve_parallel(
         logger.warning("%s; the plan comes from the other search", reason)
     if mine is None and theirs is None:
         raise failure or SolverError("both searches failed")
-    best = min((a for a in (mine, theirs) if a is not None), key=lambda a: a.objective)
+    # Served priority first, explicitly: with a balance the objective alone is not
+    # lexicographic any more (optimizer.solve.balance).
+    best = min(
+        (a for a in (mine, theirs) if a is not None),
+        key=lambda a: (sum(problem.visits[i].priority for i in a.dropped), a.objective),
+    )
     logger.info(
         "two searches: objectives %s / %s; kept the %s",
         mine.objective if mine else None,

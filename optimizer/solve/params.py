@@ -20,6 +20,8 @@ FIRST_SOLUTIONS = (
 )
 
 
+BALANCES = ("none", "visits", "utilisation")
+
 METAHEURISTICS = (
     "AUTOMATIC",
     "GUIDED_LOCAL_SEARCH",
@@ -31,6 +33,15 @@ METAHEURISTICS = (
 
 #: A week of travel: the solver adds fixed costs up in 64 bits; more is a typo.
 MAX_FIXED_COST_S = 7 * 24 * 3600
+
+#: Ruin-and-recreate iterations per second of time limit in a deterministic run: about
+#: what a 300-visit day does per second on one core of the benchmark machine
+#: (docs/benchmarks.md), so the run takes roughly its time limit there.
+WORK_PER_S = 100
+
+#: Wall-clock cap of a deterministic run, as a multiple of time_limit_s: a safety net
+#: only (a run that hits it is no longer reproducible, and says so in its status).
+DETERMINISTIC_CAP = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +69,24 @@ class SolverSettings:
     #: When OR-Tools cannot search from the regret start (large days), spend the time
     #: left on optimizer.solve.lns instead of an OR-Tools search from its own first solution.
     lns_fallback: bool = True
+    #: Workload balance, strictly below served priority (optimizer.solve.balance):
+    #: "visits" keeps visit counts close, "utilisation" shares of shift used; "none"
+    #: minimises travel alone. Ruin-and-recreate optimises it; an OR-Tools plan is
+    #: scored with it when the two searches are compared.
+    balance: str = "none"
+    #: Seed of the randomised searches (ruin-and-recreate; the second search uses seed+1).
+    seed: int = 0
+    #: Stop every search on a work limit instead of the clock: the same input and
+    #: settings then give the same plan on any machine (``--deterministic``).
+    deterministic: bool = False
+    #: Work limit of a deterministic run, in ruin-and-recreate iterations (OR-Tools gets
+    #: a solution limit of the same number); None: ``WORK_PER_S`` per second of
+    #: time_limit_s.
+    work_limit: int | None = None
+
+    def work(self) -> int:
+        """The work limit of a deterministic run (iterations, or OR-Tools solutions)."""
+        return self.work_limit or max(20, round(WORK_PER_S * self.time_limit_s))
 
     def __post_init__(self) -> None:
         if not 0 < self.time_limit_s <= 24 * 3600:
@@ -85,6 +114,15 @@ class SolverSettings:
             msg = (
                 f"solver.second_search {self.second_search!r} is unknown; options are: lns, ortools"
             )
+            raise ConfigurationError(msg)
+        if self.balance not in BALANCES:
+            msg = f"solver.balance {self.balance!r} is unknown; options are: {', '.join(BALANCES)}"
+            raise ConfigurationError(msg)
+        if self.seed < 0:
+            msg = f"solver.seed {self.seed!r} must be >= 0"
+            raise ConfigurationError(msg)
+        if self.work_limit is not None and self.work_limit < 1:
+            msg = f"solver.work_limit {self.work_limit!r} must be >= 1"
             raise ConfigurationError(msg)
         cost = self.vehicle_fixed_cost_s
         if not (0 <= cost <= MAX_FIXED_COST_S and float(cost).is_integer()):

@@ -44,3 +44,73 @@ def test_bench_smoke_one_instance_two_seconds() -> None:
     assert "| C101 | fieldroute |" in text
     assert "INFEASIBLE" not in text
     assert "NOT ALL SERVED" not in text
+
+
+def _day(name: str, engine: str, priority: int, travel: float) -> object:
+    from optimizer.bench.fielddays import DayResult
+
+    return DayResult(name, engine, 10, priority, travel, 1.0, 2, engine == "fieldroute")
+
+
+def test_field_verdict_is_priority_first_then_travel() -> None:
+    from optimizer.bench.run import field_verdicts
+
+    results = [
+        _day("300/15 seed 1", "fieldroute", 400, 1500.0),
+        _day("300/15 seed 1", "vroom", 400, 1600.0),  # equal priority, less travel: met
+        _day("300/15 seed 2", "fieldroute", 401, 1900.0),
+        _day("300/15 seed 2", "vroom", 400, 1600.0),  # more priority, more travel: met
+        _day("300/15 seed 5", "fieldroute", 400, 1700.0),
+        _day("300/15 seed 5", "vroom", 400, 1600.0),  # equal priority, more travel: missed
+        _day("300/15 seed 5", "vroom unbounded", 402, 1550.0),
+    ]
+    text = field_verdicts(results)
+    assert "| 300/15 | 2/3 |" in text
+    assert "s5: 400/1700 vs 400/1600 (unbounded 402/1550) MISSED" in text
+    assert "s1: 400/1500 vs 400/1600;" in text
+
+
+class _Conn:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, object]] = []
+
+    def send(self, item: tuple[str, object]) -> None:
+        self.sent.append(item)
+
+    def close(self) -> None:
+        pass
+
+
+def _rejects() -> object:
+    from optimizer.errors import VerificationError
+
+    raise VerificationError(["A1: arrives after the window"])
+
+
+def _fails() -> object:
+    raise ValueError("boom")
+
+
+def test_a_verifier_rejection_is_told_apart_from_a_failed_solve() -> None:
+    from optimizer.bench.run import _child
+
+    conn = _Conn()
+    _child(_rejects, (), conn)
+    _child(_fails, (), conn)
+    assert [status for status, _ in conn.sent] == ["rejected", "error"]
+
+
+def test_vroom_gets_two_threads_and_runs_unbounded() -> None:
+    pytest.importorskip("vroom")
+    from optimizer.bench.fielddays import day_problem, make_day
+    from optimizer.bench.peers import solve_vroom, totals
+
+    visits, agents = make_day(30, 3, seed=1)
+    problem = day_problem(visits, agents)
+    bounded = solve_vroom(problem, 1.0)
+    unbounded = solve_vroom(problem, None)
+    assert bounded.note == "exploration 5, 2 thread(s)"
+    assert totals(problem, unbounded.routes).served > 0
+    used = {a for a, r in enumerate(unbounded.routes) if r}
+    assert set(unbounded.spans) == used
+    assert all(0 < span <= 9 * 3600 for span in unbounded.spans.values())
