@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from optimizer.cli import main
-from optimizer.outputs.folder import agent_file
+from optimizer.outputs.folder import _MARKER_TEXT, MARKER, agent_file
 from tests.helpers import DATA_DIR, ROOT
 from tests.inputs.test_load import BAD_CASES, _paths
 
@@ -199,6 +199,7 @@ def test_plan_days_writes_a_folder_per_day_and_the_horizon(
     code = main([*args, "--time-limit", "1", "--out", str(out)])
     assert code == 0, capsys.readouterr().err
     assert sorted(p.name for p in out.iterdir()) == [
+        ".fieldroute",  # the marker: a folder FieldRoute wrote, so a re-run may replace it
         "2026-12-01",
         "2026-12-02",
         "2026-12-03",
@@ -268,6 +269,7 @@ def test_plan_days_unreadable_previous_horizon_is_a_usage_error(
 ) -> None:
     out = tmp_path / "week"
     out.mkdir()
+    (out / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")  # a folder FieldRoute wrote
     (out / "horizon.json").write_text("{not json", encoding="utf-8")
     args = ["plan", str(ROOT / "data/tiny/visits.csv"), str(ROOT / "data/tiny/agents.csv")]
     assert main([*args, "--days", "2", "--date", "2026-12-01", "--out", str(out)]) == 2
