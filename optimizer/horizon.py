@@ -25,11 +25,10 @@ from dataclasses import replace
 
 from optimizer.day import NOT_GEOCODED, DayPlan, HorizonEntry, HorizonPlan, route_lines
 from optimizer.domain import Agent, Visit
-from optimizer.errors import InputError, Issue, VerificationError
+from optimizer.errors import VerificationError
 from optimizer.feasibility import precheck
 from optimizer.geocoding.base import Geocoder
-from optimizer.geocoding.resolve import locate
-from optimizer.pipeline import solve_and_verify
+from optimizer.pipeline import locate_inputs, solve_and_verify
 from optimizer.plan import Plan, Route
 from optimizer.problem import build_problem, subset
 from optimizer.settings import Settings
@@ -174,33 +173,11 @@ def plan_horizon(
     """
     dates = tuple(sorted(dates))
     reasons: dict[str, str] = {}
-    if geocoder is not None:
-        geo = settings.geocoder
-        located = locate(
-            visits,
-            agents,
-            geocoder,
-            accept_coarse=geo.accept_coarse,
-            service_bbox=geo.service_bbox,
-            service_radius_km=geo.service_radius_km,
-            agents_source=agents_source,
-        )
-        visits, agents = located.visits, located.agents
+    visits, agents, located = locate_inputs(
+        visits, agents, settings, geocoder, agents_source=agents_source
+    )
+    if located is not None:
         reasons.update(located.unlocated)
-    else:
-        unplaced = [
-            Issue(
-                agents_source,
-                a.source_row,
-                "start_address",
-                a.start_address,
-                "cannot be used without a geocoder; give start_lat/start_lon",
-            )
-            for a in agents
-            if a.start is None
-        ]
-        if unplaced:
-            raise InputError(unplaced)
     fixed = dates[: max(0, published)]
     open_dates = dates[len(fixed) :]
     agent_of = {a.agent_id: a for a in agents}

@@ -12,7 +12,7 @@ from optimizer.domain import Agent, Visit
 from optimizer.errors import InputError, Issue, VerificationError
 from optimizer.feasibility import precheck
 from optimizer.geocoding.base import Geocoder
-from optimizer.geocoding.resolve import locate
+from optimizer.geocoding.resolve import LocateResult, locate
 from optimizer.plan import Plan, SolverInfo, build_plan
 from optimizer.problem import RoutingProblem, build_problem, subset
 from optimizer.settings import Settings
@@ -79,39 +79,10 @@ def plan_day(
         The geocoding service could not be asked.
     """
     provider = travel if travel is not None else travel_provider(settings)
-    geocoding = None
-    if geocoder is not None:
-        geo = settings.geocoder
-        geocoding = locate(
-            visits,
-            agents,
-            geocoder,
-            accept_coarse=geo.accept_coarse,
-            service_bbox=geo.service_bbox,
-            service_radius_km=geo.service_radius_km,
-            agents_source=agents_source,
-        )
-        visits, agents = geocoding.visits, geocoding.agents
-        pre_unassigned = dict(geocoding.unlocated)
-    else:
-        unplaced = [
-            Issue(
-                agents_source,
-                a.source_row,
-                f"{end}_address",
-                address,
-                f"cannot be used without a geocoder; give {end}_lat/{end}_lon",
-            )
-            for a in agents
-            for end, point, address in (
-                ("start", a.start, a.start_address),
-                ("end", a.end, a.end_address),
-            )
-            if point is None and (end == "start" or address)
-        ]
-        if unplaced:
-            raise InputError(unplaced)
-        pre_unassigned = {}
+    visits, agents, geocoding = locate_inputs(
+        visits, agents, settings, geocoder, agents_source=agents_source
+    )
+    pre_unassigned = dict(geocoding.unlocated) if geocoding is not None else {}
     for v in visits:
         if v.location is None:
             pre_unassigned.setdefault(v.visit_id, NOT_GEOCODED)
@@ -189,3 +160,56 @@ def solve_and_verify(
         "plan verified: %d routed, %d unassigned", len(plan.assigned_ids), len(plan.unassigned)
     )
     return plan
+
+
+def locate_inputs(
+    visits: Sequence[Visit],
+    agents: Sequence[Agent],
+    settings: Settings,
+    geocoder: Geocoder | None,
+    *,
+    agents_source: str = "agents.csv",
+) -> tuple[Sequence[Visit], Sequence[Agent], LocateResult | None]:
+    """Locate what was given by address, or refuse agents that cannot do without it.
+
+    With a ``geocoder``: the located visits and agents and what locating did (visits it
+    could not place are in ``unlocated`` with their reasons). Without one, an agent base
+    given only as an address is an input error; visits stay as they are.
+
+    Raises
+    ------
+    InputError
+        An agent's base cannot be located.
+    GeocodingServiceError
+        The geocoding service could not be asked.
+    """
+    if geocoder is not None:
+        geo = settings.geocoder
+        result = locate(
+            visits,
+            agents,
+            geocoder,
+            accept_coarse=geo.accept_coarse,
+            service_bbox=geo.service_bbox,
+            service_radius_km=geo.service_radius_km,
+            agents_source=agents_source,
+        )
+        return result.visits, result.agents, result
+    unplaced = [
+        Issue(
+            agents_source,
+            a.source_row,
+            f"{end}_address",
+            address,
+            f"cannot be used without a geocoder; give {end}_lat/{end}_lon",
+        )
+        for a in agents
+        for end, point, address in (
+            ("start", a.start, a.start_address),
+            ("end", a.end, a.end_address),
+        )
+        if point is None and (end == "start" or address)
+    ]
+    if unplaced:
+        raise InputError(unplaced)
+    return visits, agents, None
