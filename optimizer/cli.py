@@ -145,6 +145,7 @@ def _parser() -> argparse.ArgumentParser:
 
     _add_replan_parsers(sub)
     _add_book_parsers(sub)
+    _add_console_parsers(sub)
 
     roads = sub.add_parser("roads", help="prepare road data for real travel times (OSRM)")
     roads_sub = roads.add_subparsers(dest="roads_command", required=True, metavar="ACTION")
@@ -331,6 +332,10 @@ def _run(args: argparse.Namespace) -> int:
         return _bench(args)
     if args.command == "book":
         return _book(args)
+    if args.command == "users":
+        return _users_add(args)
+    if args.command == "serve":
+        return _serve(args)
     return 0
 
 
@@ -1180,3 +1185,91 @@ def _print_held(held: dict[str, int]) -> None:
     print(f"{total} open visits not due for planning today (see fieldroute book list):")
     for why, n in sorted(held.items(), key=lambda kv: -kv[1]):
         print(f"  {n:>5}  {why}")
+
+
+# --- the console (issue 15) ---------------------------------------------------------------
+
+#: Shorter passwords are refused by ``users add``.
+MIN_PASSWORD = 8
+
+
+def _add_console_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    users = sub.add_parser("users", help="console users (see README 'Console')")
+    users_sub = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    add = users_sub.add_parser(
+        "add", help="add a user, or set a user's password and role; reads the password"
+    )
+    add.add_argument("name", help="the login name")
+    add.add_argument("--role", required=True, choices=["admin", "dispatcher"])
+    serve = sub.add_parser("serve", help="run the dispatcher's console (see README 'Console')")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve.add_argument(
+        "--https",
+        action="store_true",
+        help="users reach the console over https (a TLS proxy in front): Secure cookies, "
+        "and trust X-Forwarded-* headers from 127.0.0.1",
+    )
+    serve.add_argument(
+        "--public-url", default="", help="the address agents' links start with (default: as asked)"
+    )
+    for parser in (add, serve):
+        _db_option(parser)
+        parser.add_argument("--config", type=Path, help="settings file (TOML); see README")
+        parser.add_argument("-v", "--verbose", action="store_true", help="log each step")
+
+
+def _read_password(name: str) -> str:
+    """From the terminal (asked twice), else the first line of stdin."""
+    import getpass
+
+    if sys.stdin.isatty():
+        first = getpass.getpass(f"Password for {name}: ")
+        if getpass.getpass("Again: ") != first:
+            msg = "the two passwords differ; nothing was changed"
+            raise ConfigurationError(msg)
+        password = first
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < MIN_PASSWORD:
+        msg = f"the password is shorter than {MIN_PASSWORD} characters; nothing was changed"
+        raise ConfigurationError(msg)
+    return password
+
+
+def _users_add(args: argparse.Namespace) -> int:
+    from optimizer.book.accounts import add_user
+    from optimizer.web.auth import hash_password, utc_now
+
+    settings = _settings(args)
+    password = _read_password(args.name)
+    book = _open_book(args, settings)
+    try:
+        _, added = add_user(book, args.name, hash_password(password), args.role, now=utc_now())
+    finally:
+        book.close()
+    if added:
+        print(f"Added {args.role} {args.name!r}.")
+    else:
+        print(f"Set the password and role ({args.role}) of {args.name!r}; their sessions ended.")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from optimizer.web.app import create_app
+    from optimizer.web.server import serve
+
+    settings = _settings(args)
+    app = create_app(args.db, settings=settings, https=args.https, public_url=args.public_url)
+    where = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"FieldRoute console on http://{where}:{args.port}/ (Ctrl-C stops it)", flush=True)
+    if args.host not in ("127.0.0.1", "localhost", "::1") and not args.https:
+        print(
+            "warning: listening beyond this machine without TLS; put it behind a TLS proxy "
+            "(README 'Console') and pass --https",
+            file=sys.stderr,
+        )
+    serve(app, args.host, args.port, proxy=args.https)
+    return 0

@@ -215,6 +215,8 @@ class PlanVisitRow(Base):
     end_s: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(Text, default="")
     overdue: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Placed by hand in the console and locked: "re-optimise the rest" keeps it there.
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class OutcomeRow(Base):
@@ -268,3 +270,66 @@ class AuditVisitRow(Base):
         ForeignKey("audit_events.id", ondelete="CASCADE"), primary_key=True
     )
     case_id: Mapped[int] = mapped_column(ForeignKey("visits.id"), primary_key=True, index=True)
+
+
+# --- the console (issue 15) ---------------------------------------------------------------
+
+ROLES = ("admin", "dispatcher")
+TOKEN_KINDS = ("agent", "borrower")
+
+
+class UserRow(Base):
+    """A console login. Only the argon2 hash of the password is kept."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(200), unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+class WebSessionRow(Base):
+    """A logged-in browser. The cookie's value is kept only as its SHA-256 hash.
+
+    ``csrf_token`` is kept as is: the pages carry it, and it is worthless without the
+    cookie, whose value the book never holds.
+    """
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+class TokenRow(Base):
+    """An agent's link for one day, or a borrower's link for one visit; stored hashed.
+
+    Agent tokens name ``agent_id`` and ``day``; borrower tokens also ``visit_id``. A link
+    stops working at ``expires_at`` or once ``revoked_at`` is set.
+    """
+
+    __tablename__ = "tokens"
+    __table_args__ = (
+        CheckConstraint(_in("kind", TOKEN_KINDS), name="kind"),
+        Index("ix_tokens_agent_day", "agent_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    agent_id: Mapped[str] = mapped_column(String(200))
+    visit_id: Mapped[str | None] = mapped_column(String(200))
+    day: Mapped[dt.date] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
