@@ -17,7 +17,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from optimizer.book.db import check_schema, open_book, resolve_url
-from optimizer.errors import BookError, OptimizerError
+from optimizer.errors import BookError, OptimizerError, VerificationError
 from optimizer.settings import Settings
 from optimizer.travel.base import TravelProvider
 from optimizer.web.auth import LoginLimiter, LoginRequired, utc_now
@@ -41,12 +41,14 @@ def create_app(
     clock: Callable[[], dt.datetime] = utc_now,
     limiter: LoginLimiter | None = None,
     travel: TravelProvider | None = None,
+    offline: bool = False,
 ) -> FastAPI:
     """The console on the book at ``db_url`` (``--db`` rules: FIELDROUTE_DB, [book] url).
 
     ``https``: the console is reached over https (e.g. behind a TLS proxy), so cookies
     are marked Secure. ``out_dir``: where plans made in the console write their files
-    (default: the settings' output folder). ``clock`` and ``limiter`` are test seams.
+    (default: the settings' output folder). ``offline``: geocode from the cache and the
+    gazetteer only. ``clock``, ``limiter`` and ``travel`` are test seams.
 
     Raises
     ------
@@ -68,6 +70,7 @@ def create_app(
         clock=clock,
         limiter=limiter or LoginLimiter(clock=clock),
         travel=travel,
+        offline=offline,
         public_url=public_url.rstrip("/"),
     )
 
@@ -100,7 +103,7 @@ async def _login_required(request: Request, _exc: LoginRequired) -> Response:
 
 async def _optimizer_error(_request: Request, exc: OptimizerError) -> Response:
     """A fault of the book or the settings: its message (no traceback, no personal data)."""
-    status = 503 if isinstance(exc, BookError) else 400
+    status = 503 if isinstance(exc, BookError) else 500 if isinstance(exc, VerificationError) else 400
     return JSONResponse({"detail": str(exc)}, status_code=status)
 
 

@@ -19,7 +19,6 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader
 
 from optimizer.book.db import Book
-from optimizer.day import DayPlan
 from optimizer.settings import Settings
 from optimizer.travel.base import TravelProvider
 from optimizer.web.auth import LoginLimiter
@@ -50,10 +49,12 @@ class WebContext:
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
     limiter: LoginLimiter = field(default_factory=LoginLimiter)
     travel: TravelProvider | None = None
+    #: Geocode from the cache and gazetteer only (no geocoding service is asked).
+    offline: bool = False
     #: The address agents' and borrowers' links start with (else the request's own).
     public_url: str = ""
     env: Environment = field(default_factory=templates)
-    days: dict[dt.date, DayPlan] = field(default_factory=dict)
+    days: dict[dt.date, Any] = field(default_factory=dict)
     #: One planner or editor per date at a time (the book also refuses stale writes).
     lock: threading.Lock = field(default_factory=threading.Lock)
 

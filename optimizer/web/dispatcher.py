@@ -8,12 +8,19 @@ audit log with the user's name.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import math
+import secrets
+import tempfile
+from dataclasses import asdict
+from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 
 from optimizer.book.accounts import (
     User,
@@ -24,6 +31,19 @@ from optimizer.book.accounts import (
     record,
     set_password_hash,
 )
+from optimizer.book.console import latest_plan, visit_details, visits_by_id
+from optimizer.book.repository import Actor, import_file
+from optimizer.clock import format_hhmm, parse_list
+from optimizer.datums import CoordSystem
+from optimizer.day import DayPlan, route_lines
+from optimizer.domain import Agent, GeoPoint, Visit
+from optimizer.errors import InputError, Issue, VerificationError
+from optimizer.inputs.load import parse_agents, parse_visits, read_table
+from optimizer.outputs.export import plan_to_dict
+from optimizer.outputs.notices import Notice, build_notices, load_template
+from optimizer.pipeline import travel_provider
+from optimizer.problem import build_problem
+from optimizer.slots import Slot, offer_slots, outside_service_area, why_no_slot
 from optimizer.web.auth import (
     COOKIE,
     DUMMY_HASH,
@@ -36,6 +56,7 @@ from optimizer.web.auth import (
     verify_password,
 )
 from optimizer.web.context import WebContext, get_context
+from optimizer.web.days import OpenDay, open_day, plan_date, save_edit, verified
 
 router = APIRouter()
 
@@ -174,3 +195,383 @@ def audit_api(ctx: Ctx, _user: Admin) -> list[dict[str, Any]]:
         }
         for e in audit_log(ctx.book)
     ]
+
+
+# --- import -------------------------------------------------------------------------------
+
+#: Upload suffixes read_table understands.
+_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".txt")
+#: Larger uploads are refused before parsing (a day's file is well under this).
+MAX_UPLOAD = 20 * 1024 * 1024
+
+
+def _upload_name(upload: UploadFile, kind: str) -> str:
+    """A safe local name for an upload that keeps what messages show: its base name."""
+    raw = PurePosixPath((upload.filename or kind).replace("\\", "/")).name or kind
+    suffix = PurePosixPath(raw).suffix.lower()
+    if suffix not in _SUFFIXES:
+        msg = f"{raw}: expected a .csv or .xlsx file"
+        raise HTTPException(422, msg)
+    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in raw[: -len(suffix)])[:80]
+    return f"{stem or kind}{suffix}"
+
+
+def _issue_json(issue: Issue) -> dict[str, Any]:
+    return {
+        "source": issue.source,
+        "row": issue.row,
+        "column": issue.column,
+        "value": issue.value,
+        "problem": issue.problem,
+        "message": str(issue),
+    }
+
+
+def _parse_upload(
+    ctx: WebContext, data: bytes, name: str, kind: str
+) -> tuple[tuple[Visit, ...], tuple[Agent, ...]]:
+    coords = CoordSystem.parse(ctx.settings.geocoder.coord_system)
+    with tempfile.TemporaryDirectory(prefix="fieldroute-upload-") as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        frame = read_table(path)
+        if kind == "visits":
+            return parse_visits(frame, name, coord_system=coords), ()
+        return (), parse_agents(frame, name, coord_system=coords)
+
+
+@router.post("/api/import")
+async def import_files(
+    ctx: Ctx,
+    user: Dispatcher,
+    visits: Annotated[UploadFile | None, File()] = None,
+    agents: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    """Visits and/or agents (CSV/XLSX) into the book; every row error as JSON, or nothing saved."""
+    if visits is None and agents is None:
+        raise HTTPException(422, "send a visits file, an agents file, or both")
+    issues: list[Issue] = []
+    parsed_visits: tuple[Visit, ...] = ()
+    parsed_agents: tuple[Agent, ...] = ()
+    for kind, upload in (("visits", visits), ("agents", agents)):
+        if upload is None:
+            continue
+        name = _upload_name(upload, kind)
+        data = await upload.read(MAX_UPLOAD + 1)
+        if len(data) > MAX_UPLOAD:
+            raise HTTPException(413, f"{name}: larger than {MAX_UPLOAD // 2**20} MB")
+        try:
+            v, a = await run_in_threadpool(_parse_upload, ctx, data, name, kind)
+        except InputError as err:
+            issues += err.issues
+            continue
+        parsed_visits += v
+        parsed_agents += a
+    if issues:
+        return JSONResponse(
+            {"detail": "nothing was imported", "errors": [_issue_json(i) for i in issues]},
+            status_code=422,
+        )
+    report = await run_in_threadpool(
+        import_file, ctx.book, parsed_visits, parsed_agents, Actor(who(user), "console import")
+    )
+    return JSONResponse(
+        {
+            "added": report.added,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "agents_added": report.agents_added,
+            "agents_updated": report.agents_updated,
+            "agents_unchanged": report.agents_unchanged,
+            "not_reopened": [list(x) for x in report.not_reopened],
+            "planned_changed": [[v, d.isoformat()] for v, d in report.planned_changed],
+        }
+    )
+
+
+# --- plans --------------------------------------------------------------------------------
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise HTTPException(422, f"{text!r} is not a date; expected YYYY-MM-DD") from None
+
+
+class PlanRequest(BaseModel):
+    time_limit: float | None = Field(default=None, gt=0, le=600)
+
+
+@router.post("/api/plans/{date}")
+def plan(date: str, ctx: Ctx, user: Dispatcher, body: PlanRequest | None = None) -> Response:
+    """Plan the date's pending visits from the book (the CLI's planner and verifier)."""
+    day = _date(date)
+    with ctx.lock:
+        result = plan_date(
+            ctx,
+            day,
+            Actor(who(user), "console plan"),
+            time_limit_s=body.time_limit if body else None,
+        )
+    if result.day is None or result.stored is None:
+        return JSONResponse(
+            {
+                "detail": f"nothing to plan on {day.isoformat()}: no pending visit may be visited that day",
+                "held": dict(result.snapshot.held),
+            },
+            status_code=409,
+        )
+    doc = plan_to_dict(result.day)
+    return JSONResponse(
+        {
+            **doc,
+            "version": result.stored.version,
+            "held": dict(result.snapshot.held),
+            "locked": [],
+        }
+    )
+
+
+def _opened(ctx: WebContext, text: str) -> OpenDay:
+    opened = open_day(ctx, _date(text))
+    if opened is None:
+        raise HTTPException(404, f"no plan of {text} in the book: plan it first")
+    return opened
+
+
+@router.get("/api/plans/{date}")
+def get_plan(date: str, ctx: Ctx, _user: Dispatcher) -> Response:
+    """The newest published plan of the date (plan.json shape, ids and times only)."""
+    stored = latest_plan(ctx.book, _date(date))
+    if stored is None:
+        raise HTTPException(404, f"no plan of {date} in the book: plan it first")
+    return JSONResponse(
+        {**stored.document, "version": stored.version, "locked": sorted(stored.locked)}
+    )
+
+
+def _point(p: GeoPoint | None) -> list[float] | None:
+    return None if p is None else [p.lat, p.lon]
+
+
+@router.get("/api/plans/{date}/view")
+def plan_view(date: str, ctx: Ctx, _user: Dispatcher) -> Response:
+    """What the plan page draws: routes with coordinates, timelines, figures (no personal data)."""
+    opened = _opened(ctx, date)
+    day = opened.day
+    places = {v.visit_id: v for v in day.visits}
+    agents = {a.agent_id: a for a in day.agents}
+    doc = plan_to_dict(day)
+    routes = []
+    for route, rdoc in zip(day.plan.routes, doc["routes"], strict=True):
+        agent = agents[route.agent_id]
+        stops = []
+        for stop, sdoc in zip(route.stops, rdoc["stops"], strict=True):
+            v = places[stop.visit_id]
+            stops.append(
+                {
+                    **sdoc,
+                    "at": _point(v.location),
+                    "arrive_s": stop.arrive_s,
+                    "start_s": stop.start_s,
+                    "end_s": stop.end_s,
+                    "window": [v.window.start_s, v.window.end_s] if v.window else None,
+                    "locked": stop.visit_id in opened.locked,
+                }
+            )
+        routes.append(
+            {
+                **rdoc,
+                "stops": stops,
+                "depart_s": route.depart_s,
+                "return_s": route.return_s,
+                "break_s": [route.break_start_s, route.break_end_s]
+                if route.break_start_s is not None
+                else None,
+                "shift": [agent.shift.start_s, agent.shift.end_s],
+                "home": _point(agent.start),
+                "line": [_point(p) for p in day.route_lines.get(route.agent_id, ())],
+                "visits": len(route.stops),
+            }
+        )
+    unassigned = [
+        {"visit_id": u.visit_id, "reason": u.reason, "at": _point(places[u.visit_id].location)}
+        for u in day.plan.unassigned
+    ]
+    idle = [
+        a.agent_id for a in day.agents if a.agent_id not in {r.agent_id for r in day.plan.routes}
+    ]
+    return JSONResponse(
+        {
+            "date": doc["date"],
+            "version": opened.version,
+            "summary": doc["summary"],
+            "routes": routes,
+            "unassigned": unassigned,
+            "idle_agents": idle,
+            "agents": [a.agent_id for a in day.agents],
+            "locked": sorted(opened.locked),
+        }
+    )
+
+
+@router.get("/api/visits/{visit_id}")
+def visit(visit_id: str, ctx: Ctx, user: Dispatcher) -> dict[str, Any]:
+    """A borrower's details (name, phone, address, notes); the read is audited."""
+    found = visit_details(
+        ctx.book,
+        [visit_id],
+        Actor(who(user), "console"),
+        "opened a borrower's details",
+        now=ctx.clock(),
+    )
+    if visit_id not in found:
+        raise HTTPException(404, "no such visit")
+    return asdict(found[visit_id])
+
+
+# --- booking while on the phone -----------------------------------------------------------
+
+
+def _slot_json(slot: Slot) -> dict[str, Any]:
+    return {
+        "window_start": format_hhmm(slot.window.start_s),
+        "window_end": format_hhmm(slot.window.end_s),
+        "window_start_s": slot.window.start_s,
+        "agent_id": slot.agent_id,
+        "start": format_hhmm(slot.start_s),
+        "extra_travel_min": round(slot.extra_travel_s / 60, 1),
+        "after_seq": slot.after_seq,
+    }
+
+
+def _located(lat: float, lon: float) -> GeoPoint:
+    try:
+        return GeoPoint(lat, lon)
+    except ValueError as err:
+        raise HTTPException(422, f"lat/lon: {err}") from None
+
+
+def _duration_s(minutes: float) -> int:
+    if not 0 < minutes <= 24 * 60:
+        raise HTTPException(422, "duration must be minutes in (0, 1440]")
+    return math.ceil(minutes * 60)
+
+
+def _offer(
+    day: DayPlan, point: GeoPoint, duration_s: int, skills: frozenset[str], width_min: int
+) -> list[Slot]:
+    if (outside := outside_service_area(day, point)) is not None:
+        raise HTTPException(422, outside)
+    return offer_slots(day, point, duration_s, skills, window_width_s=width_min * 60)
+
+
+@router.get("/api/slots")
+def slots(
+    ctx: Ctx,
+    _user: Dispatcher,
+    date: str,
+    lat: float,
+    lon: float,
+    duration: float = 30,
+    skills: str = "",
+    window_width: Annotated[int, Query(gt=0, le=24 * 60)] = 60,
+) -> dict[str, Any]:
+    """Windows that can be promised on the date's plan without moving anyone else's."""
+    opened = _opened(ctx, date)
+    point, seconds = _located(lat, lon), _duration_s(duration)
+    wanted = frozenset(parse_list(skills))
+    offer = _offer(opened.day, point, seconds, wanted, window_width)
+    why = "" if offer else why_no_slot(opened.day, seconds, wanted, window_width * 60)
+    return {
+        "date": date,
+        "version": opened.version,
+        "slots": [_slot_json(s) for s in offer],
+        "why": why,
+    }
+
+
+class BookingRequest(BaseModel):
+    """A new visit booked into one offered window (the dispatcher is on the phone)."""
+
+    visit_id: str = Field(default="", max_length=200)
+    name: str = Field(default="", max_length=500)
+    phone: str = Field(default="", max_length=100)
+    address: str = Field(default="", max_length=1000)
+    lat: float
+    lon: float
+    duration: float = 30
+    skills: str = Field(default="", max_length=500)
+    window_start_s: int
+    window_width: int = Field(default=60, gt=0, le=24 * 60)
+    agent_id: str = Field(max_length=200)
+
+
+@router.post("/api/plans/{date}/bookings")
+def book(date: str, body: BookingRequest, ctx: Ctx, user: Dispatcher) -> Response:
+    """Book an offered window: the visit goes into the book and the checked plan."""
+    with ctx.lock:
+        opened = _opened(ctx, date)
+        day = opened.day
+        point, seconds = _located(body.lat, body.lon), _duration_s(body.duration)
+        wanted = frozenset(parse_list(body.skills))
+        visit_id = body.visit_id.strip() or f"B{day.plan.date:%m%d}-{secrets.token_hex(3).upper()}"
+        if visit_id in {v.visit_id for v in day.visits} or visits_by_id(ctx.book, [visit_id]):
+            raise HTTPException(409, f"visit {visit_id!r} is already in the book")
+        offer = offer_slots(
+            day, point, seconds, wanted, window_width_s=body.window_width * 60, visit_id=visit_id
+        )
+        chosen = next(
+            (
+                s
+                for s in offer
+                if s.agent_id == body.agent_id and s.window.start_s == body.window_start_s
+            ),
+            None,
+        )
+        if chosen is None:
+            return JSONResponse(
+                {"detail": "that window is no longer free: ask for the slots again"},
+                status_code=409,
+            )
+        visit = Visit(
+            visit_id,
+            point,
+            seconds,
+            window=chosen.window,
+            skills=wanted,
+            address=body.address,
+            name=body.name,
+            phone=body.phone,
+        )
+        provider = ctx.travel or travel_provider(ctx.settings)
+        problem = build_problem([*day.problem.visits, visit], day.agents, provider)
+        booked = DayPlan(
+            chosen.booked,
+            (*day.visits, visit),
+            day.agents,
+            problem,
+            day.settings,
+            route_lines=route_lines(problem, chosen.booked, provider),
+        )
+        if wrong := verified(booked, booked.plan):
+            raise VerificationError(wrong)
+        actor = Actor(who(user), "console booking")
+        import_file(ctx.book, [visit], [], actor)
+        detail = f"booked {visit_id} with {chosen.agent_id} at {format_hhmm(chosen.window.start_s)}"
+        saved = save_edit(ctx, opened, booked, opened.locked, actor, detail)
+    notice = next((n for n in _notices(booked) if n.visit_id == visit_id), None)
+    return JSONResponse(
+        {
+            "visit_id": visit_id,
+            "version": saved.version,
+            "slot": _slot_json(chosen),
+            "notice": notice.text if notice else "",
+        }
+    )
+
+
+def _notices(day: DayPlan) -> list[Notice]:
+    lang = day.settings.notices.lang
+    return build_notices(day, load_template(day.settings.notices, lang), lang=lang)
