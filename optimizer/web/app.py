@@ -26,9 +26,9 @@ from optimizer.web.context import CSP, WebContext
 
 def _routers() -> list[APIRouter]:
     """Every audience's routes. Each module exports ``router``; add new ones here."""
-    from optimizer.web import dispatcher, static
+    from optimizer.web import agent, borrower, dispatcher, static
 
-    return [static.router, dispatcher.router]
+    return [static.router, dispatcher.router, agent.router, borrower.router]
 
 
 def create_app(
