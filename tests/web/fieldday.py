@@ -20,6 +20,7 @@ from optimizer.book.models import CaseRow, OutcomeRow
 from optimizer.book.planning import plan_from_book
 from optimizer.book.repository import Actor, import_file
 from optimizer.inputs.load import read_inputs
+from optimizer.outputs.export import write_notices
 from optimizer.settings import BookSettings, Settings
 from optimizer.web.app import create_app
 from tests.book.helpers import write
@@ -77,7 +78,7 @@ def plan(url: str, folder: Path, settings: Settings = SETTINGS) -> dict[str, str
     """Plan DAY from the book; visit_id -> agent_id of the stored plan."""
     book = open_book(resolve_url(url, BookSettings()), BookSettings())
     try:
-        done = plan_from_book(book, settings, DAY, folder, ACTOR)
+        done = plan_from_book(book, settings, DAY, folder, ACTOR, renderers=[write_notices])
         assert done.day is not None
         return {s.visit_id: r.agent_id for r in done.day.plan.routes for s in r.stops}
     finally:
