@@ -13,7 +13,7 @@ import json
 import math
 import secrets
 import tempfile
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
 
@@ -37,11 +37,13 @@ from optimizer.clock import format_hhmm, parse_list
 from optimizer.datums import CoordSystem
 from optimizer.day import DayPlan, route_lines
 from optimizer.domain import Agent, GeoPoint, Visit
+from optimizer.edits import LockError, Move, Violation, apply_move, reoptimise
 from optimizer.errors import InputError, Issue, VerificationError
 from optimizer.inputs.load import parse_agents, parse_visits, read_table
 from optimizer.outputs.export import plan_to_dict
 from optimizer.outputs.notices import Notice, build_notices, load_template
 from optimizer.pipeline import travel_provider
+from optimizer.plan import Plan
 from optimizer.problem import build_problem
 from optimizer.slots import Slot, offer_slots, outside_service_area, why_no_slot
 from optimizer.web.auth import (
@@ -575,3 +577,161 @@ def book(date: str, body: BookingRequest, ctx: Ctx, user: Dispatcher) -> Respons
 def _notices(day: DayPlan) -> list[Notice]:
     lang = day.settings.notices.lang
     return build_notices(day, load_template(day.settings.notices, lang), lang=lang)
+
+
+# --- hand edits ---------------------------------------------------------------------------
+
+
+class MoveRequest(BaseModel):
+    """Put ``visit_id`` on ``agent_id``'s route at ``position`` (0-based; none: cheapest).
+
+    ``agent_id`` null takes the visit out of every route. ``version``: the plan version
+    the dispatcher is looking at (an edit of an older one is refused). ``lock``: a saved
+    move keeps its place when the rest is re-optimised.
+    """
+
+    visit_id: str = Field(max_length=200)
+    agent_id: str | None = Field(default=None, max_length=200)
+    position: int | None = Field(default=None, ge=0, le=10_000)
+    version: int | None = None
+    lock: bool = True
+
+
+def _violation_json(v: Violation) -> dict[str, Any]:
+    return {"code": v.code, "agent_id": v.agent_id, "visit_id": v.visit_id, "message": v.message}
+
+
+def _same_version(opened: OpenDay, version: int | None) -> None:
+    if version is not None and version != opened.version:
+        raise HTTPException(
+            409, f"the plan changed (now version {opened.version}, you edited {version}): reload"
+        )
+
+
+def _edited(ctx: WebContext, day: DayPlan, plan: Plan) -> DayPlan:
+    provider = ctx.travel or travel_provider(ctx.settings)
+    return replace(day, plan=plan, route_lines=route_lines(day.problem, plan, provider))
+
+
+@router.post("/api/plans/{date}/check")
+def check_move(date: str, body: MoveRequest, ctx: Ctx, _user: Dispatcher) -> dict[str, Any]:
+    """What the edit would break, without saving anything."""
+    opened = _opened(ctx, date)
+    _same_version(opened, body.version)
+    day = opened.day
+    result = apply_move(
+        day.problem, day.visits, day.plan, Move(body.visit_id, body.agent_id, body.position)
+    )
+    return {
+        "ok": result.ok,
+        "violations": [_violation_json(v) for v in result.violations],
+        "version": opened.version,
+    }
+
+
+@router.post("/api/plans/{date}/moves")
+def save_move(date: str, body: MoveRequest, ctx: Ctx, user: Dispatcher) -> Response:
+    """The edit, saved as the plan's next version when it breaks nothing (409 otherwise)."""
+    with ctx.lock:
+        opened = _opened(ctx, date)
+        _same_version(opened, body.version)
+        day = opened.day
+        move = Move(body.visit_id, body.agent_id, body.position)
+        result = apply_move(day.problem, day.visits, day.plan, move)
+        if not result.ok:
+            return JSONResponse(
+                {
+                    "ok": False,
+                    "violations": [_violation_json(v) for v in result.violations],
+                    "version": opened.version,
+                },
+                status_code=409,
+            )
+        edited = _edited(ctx, day, result.plan)
+        if wrong := verified(edited, edited.plan):
+            raise VerificationError(wrong)
+        locked = set(opened.locked) - {body.visit_id}
+        if body.lock and body.agent_id is not None:
+            locked.add(body.visit_id)
+        where = f"{body.agent_id} position {body.position}" if body.agent_id else "unassigned"
+        saved = save_edit(
+            ctx,
+            opened,
+            edited,
+            locked,
+            Actor(who(user), "console move"),
+            f"moved {body.visit_id} to {where}" + (" (locked)" if body.visit_id in locked else ""),
+        )
+    return JSONResponse({"ok": True, "violations": [], "version": saved.version})
+
+
+class SolveRequest(BaseModel):
+    time_limit: float | None = Field(default=None, gt=0, le=600)
+    version: int | None = None
+
+
+@router.post("/api/plans/{date}/solve")
+def solve_around_locks(
+    date: str, ctx: Ctx, user: Dispatcher, body: SolveRequest | None = None
+) -> Response:
+    """Re-optimise the rest of the day, keeping the locked visits where they are."""
+    body = body or SolveRequest()
+    with ctx.lock:
+        opened = _opened(ctx, date)
+        _same_version(opened, body.version)
+        day = opened.day
+        locked = {
+            s.visit_id: r.agent_id
+            for r in day.plan.routes
+            for s in r.stops
+            if s.visit_id in opened.locked
+        }
+        limit = body.time_limit or ctx.settings.solver.time_limit_s
+        try:
+            plan = reoptimise(day.problem, day.visits, day.plan, locked, ctx.settings, limit)
+        except LockError as err:
+            return JSONResponse(
+                {"ok": False, "violations": [_violation_json(v) for v in err.violations]},
+                status_code=409,
+            )
+        edited = _edited(ctx, day, plan)
+        if wrong := verified(edited, edited.plan):
+            raise VerificationError(wrong)
+        saved = save_edit(
+            ctx,
+            opened,
+            edited,
+            set(locked),
+            Actor(who(user), "console solve"),
+            f"re-optimised around {len(locked)} locked visits",
+        )
+    doc = plan_to_dict(edited)
+    return JSONResponse({**doc, "version": saved.version, "locked": sorted(locked)})
+
+
+class LockRequest(BaseModel):
+    visit_id: str = Field(max_length=200)
+    locked: bool
+    version: int | None = None
+
+
+@router.post("/api/plans/{date}/locks")
+def lock_visit(date: str, body: LockRequest, ctx: Ctx, user: Dispatcher) -> dict[str, Any]:
+    """Lock a routed visit where it is (or unlock it); saved as the plan's next version."""
+    with ctx.lock:
+        opened = _opened(ctx, date)
+        _same_version(opened, body.version)
+        if body.visit_id not in opened.day.plan.assigned_ids:
+            raise HTTPException(422, f"{body.visit_id!r} is not in a route of this plan")
+        locked = set(opened.locked)
+        (locked.add if body.locked else locked.discard)(body.visit_id)
+        word = "locked" if body.locked else "unlocked"
+        saved = save_edit(
+            ctx,
+            opened,
+            opened.day,
+            locked,
+            Actor(who(user), "console lock"),
+            f"{word} {body.visit_id}",
+        )
+    return {"version": saved.version, "locked": sorted(saved.locked)}
