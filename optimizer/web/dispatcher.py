@@ -13,6 +13,7 @@ import json
 import math
 import secrets
 import tempfile
+from collections.abc import Mapping
 from dataclasses import asdict, replace
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
@@ -31,7 +32,13 @@ from optimizer.book.accounts import (
     record,
     set_password_hash,
 )
-from optimizer.book.console import latest_plan, visit_details, visits_by_id
+from optimizer.book.console import (
+    agent_contacts,
+    latest_plan,
+    plan_versions,
+    visit_details,
+    visits_by_id,
+)
 from optimizer.book.repository import Actor, import_file
 from optimizer.clock import format_hhmm, parse_list
 from optimizer.datums import CoordSystem
@@ -43,8 +50,9 @@ from optimizer.inputs.load import parse_agents, parse_visits, read_table
 from optimizer.outputs.export import plan_to_dict
 from optimizer.outputs.notices import Notice, build_notices, load_template
 from optimizer.pipeline import travel_provider
-from optimizer.plan import Plan
+from optimizer.plan import Plan, Route, SolverInfo, Stop, Unassigned
 from optimizer.problem import build_problem
+from optimizer.replan import Change, diff
 from optimizer.slots import Slot, offer_slots, outside_service_area, why_no_slot
 from optimizer.web.auth import (
     COOKIE,
@@ -735,3 +743,128 @@ def lock_visit(date: str, body: LockRequest, ctx: Ctx, user: Dispatcher) -> dict
             f"{word} {body.visit_id}",
         )
     return {"version": saved.version, "locked": sorted(saved.locked)}
+
+
+# --- who to call --------------------------------------------------------------------------
+
+#: What a borrower who will not be visited is told (no word of debt: see notices.FORBIDDEN).
+NOT_VISITED = {
+    "zh": "您好，原定今天的上门服务需要改期，我们会尽快与您联系确定新的时间。如有疑问请致电 {desk}。",
+    "en": "Hello, today's home visit has to move to another day; we will call you to agree "
+    "a new time. Questions: {desk}.",
+}
+
+
+def _told_plan(doc: Mapping[str, Any]) -> Plan:
+    """The first published version's agents and starts: what the borrowers were told."""
+    date = dt.date.fromisoformat(doc["date"])
+    midnight = dt.datetime.combine(date, dt.time())
+
+    def seconds(text: str) -> int:
+        return int((dt.datetime.fromisoformat(text) - midnight).total_seconds())
+
+    routes = tuple(
+        Route(
+            r["agent_id"],
+            0,
+            0,
+            tuple(
+                Stop(s["visit_id"], int(s["seq"]), 0, seconds(s["start"]), 0, 0, 0)
+                for s in r["stops"]
+            ),
+            0,
+            0,
+        )
+        for r in doc["routes"]
+    )
+    unassigned = tuple(Unassigned(u["visit_id"], u["reason"]) for u in doc["unassigned"])
+    return Plan(date, doc["timezone"], routes, unassigned, SolverInfo("", "", 0, 0))
+
+
+def call_list(ctx: WebContext, opened: OpenDay, user: User) -> dict[str, Any]:
+    """Agents to call (their day), and borrowers whose window changed or who will not be
+    visited since the first published version, with the message for each; audited."""
+    day = opened.day
+    date = day.plan.date
+    versions = plan_versions(ctx.book, date)
+    told = _told_plan(versions[0][1]) if versions else day.plan
+    visits = {v.visit_id: v for v in day.visits}
+    width = day.settings.notices.window_min * 60
+    changes = [c for c in diff(told, day.plan, visits, width) if c.notify]
+    # visits never routed in any version were never told a window: tell them too
+    was_routed = {s["visit_id"] for _, doc in versions for r in doc["routes"] for s in r["stops"]}
+    known = {c.visit_id for c in changes}
+    for u in day.plan.unassigned:
+        if u.visit_id not in known and u.visit_id not in was_routed:
+            changes.append(
+                Change(u.visit_id, "not visited", "", "", None, None, None, True, u.reason)
+            )
+    details = visit_details(
+        ctx.book,
+        [c.visit_id for c in changes],
+        Actor(who(user), "console calls"),
+        f"opened the call list of {date.isoformat()}",
+        now=ctx.clock(),
+    )
+    notices = {n.visit_id: n for n in _notices(day)}
+    cfg = day.settings.notices
+    desk = cfg.desk_phone or ("调度台" if cfg.lang == "zh" else "the dispatch desk")
+    borrowers = []
+    for c in changes:
+        d = details.get(c.visit_id)
+        notice = notices.get(c.visit_id)
+        routed = c.new_start_s is not None
+        message = (
+            notice.text
+            if routed and notice
+            else NOT_VISITED.get(cfg.lang, NOT_VISITED["en"]).format(desk=desk)
+        )
+        borrowers.append(
+            {
+                "visit_id": c.visit_id,
+                "name": d.name if d else "",
+                "phone": d.phone if d else "",
+                "change": c.change,
+                "agent_id": c.new_agent,
+                "window": f"{notice.window_start}-{notice.window_end}" if routed and notice else "",
+                "reason": c.reason,
+                "message": message,
+            }
+        )
+    contacts = agent_contacts(ctx.book)
+    agents = [
+        {
+            "agent_id": r.agent_id,
+            "name": contacts[r.agent_id].name if r.agent_id in contacts else "",
+            "phone": contacts[r.agent_id].phone if r.agent_id in contacts else "",
+            "visits": len(r.stops),
+            "first": format_hhmm(r.stops[0].start_s) if r.stops else "",
+            "changed": any(c.new_agent == r.agent_id or c.old_agent == r.agent_id for c in changes),
+        }
+        for r in day.plan.routes
+    ]
+    return {
+        "date": date.isoformat(),
+        "version": opened.version,
+        "agents": agents,
+        "borrowers": borrowers,
+    }
+
+
+@router.get("/api/plans/{date}/calls")
+def calls(date: str, ctx: Ctx, user: Dispatcher) -> dict[str, Any]:
+    """Who to call: agents, and borrowers to tell, with phones (dispatchers only; audited)."""
+    return call_list(ctx, _opened(ctx, date), user)
+
+
+@router.get("/calls", response_class=HTMLResponse)
+def calls_page(request: Request, ctx: Ctx, user: Dispatcher, date: str = "") -> HTMLResponse:
+    listing = None
+    error = ""
+    if date:
+        opened = open_day(ctx, _date(date))
+        if opened is None:
+            error = f"No plan of {date} in the book."
+        else:
+            listing = call_list(ctx, opened, user)
+    return ctx.render(request, "calls.html", date=date, listing=listing, error=error)
