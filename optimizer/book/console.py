@@ -118,7 +118,8 @@ def store_edit(
                 .where(CaseRow.visit_id.in_(chunk))
                 .with_for_update()
             )
-            ids.update({visit_id: case_id for visit_id, case_id in rows})
+            for visit_id, case_id in rows:
+                ids[visit_id] = case_id
         plan_id = session.execute(
             insert(PlanRow)
             .values(

@@ -103,7 +103,9 @@ async def _login_required(request: Request, _exc: LoginRequired) -> Response:
 
 async def _optimizer_error(_request: Request, exc: OptimizerError) -> Response:
     """A fault of the book or the settings: its message (no traceback, no personal data)."""
-    status = 503 if isinstance(exc, BookError) else 500 if isinstance(exc, VerificationError) else 400
+    status = (
+        503 if isinstance(exc, BookError) else 500 if isinstance(exc, VerificationError) else 400
+    )
     return JSONResponse({"detail": str(exc)}, status_code=status)
 
 

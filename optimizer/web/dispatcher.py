@@ -13,7 +13,8 @@ import json
 import math
 import secrets
 import tempfile
-from dataclasses import asdict
+from collections.abc import Mapping
+from dataclasses import asdict, replace
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
 
@@ -31,18 +32,27 @@ from optimizer.book.accounts import (
     record,
     set_password_hash,
 )
-from optimizer.book.console import latest_plan, visit_details, visits_by_id
+from optimizer.book.console import (
+    agent_contacts,
+    latest_plan,
+    plan_versions,
+    visit_details,
+    visits_by_id,
+)
 from optimizer.book.repository import Actor, import_file
 from optimizer.clock import format_hhmm, parse_list
 from optimizer.datums import CoordSystem
 from optimizer.day import DayPlan, route_lines
 from optimizer.domain import Agent, GeoPoint, Visit
+from optimizer.edits import LockError, Move, Violation, apply_move, reoptimise
 from optimizer.errors import InputError, Issue, VerificationError
 from optimizer.inputs.load import parse_agents, parse_visits, read_table
 from optimizer.outputs.export import plan_to_dict
 from optimizer.outputs.notices import Notice, build_notices, load_template
 from optimizer.pipeline import travel_provider
+from optimizer.plan import Plan, Route, SolverInfo, Stop, Unassigned
 from optimizer.problem import build_problem
+from optimizer.replan import Change, diff
 from optimizer.slots import Slot, offer_slots, outside_service_area, why_no_slot
 from optimizer.web.auth import (
     COOKIE,
@@ -575,3 +585,286 @@ def book(date: str, body: BookingRequest, ctx: Ctx, user: Dispatcher) -> Respons
 def _notices(day: DayPlan) -> list[Notice]:
     lang = day.settings.notices.lang
     return build_notices(day, load_template(day.settings.notices, lang), lang=lang)
+
+
+# --- hand edits ---------------------------------------------------------------------------
+
+
+class MoveRequest(BaseModel):
+    """Put ``visit_id`` on ``agent_id``'s route at ``position`` (0-based; none: cheapest).
+
+    ``agent_id`` null takes the visit out of every route. ``version``: the plan version
+    the dispatcher is looking at (an edit of an older one is refused). ``lock``: a saved
+    move keeps its place when the rest is re-optimised.
+    """
+
+    visit_id: str = Field(max_length=200)
+    agent_id: str | None = Field(default=None, max_length=200)
+    position: int | None = Field(default=None, ge=0, le=10_000)
+    version: int | None = None
+    lock: bool = True
+
+
+def _violation_json(v: Violation) -> dict[str, Any]:
+    return {"code": v.code, "agent_id": v.agent_id, "visit_id": v.visit_id, "message": v.message}
+
+
+def _same_version(opened: OpenDay, version: int | None) -> None:
+    if version is not None and version != opened.version:
+        raise HTTPException(
+            409, f"the plan changed (now version {opened.version}, you edited {version}): reload"
+        )
+
+
+def _edited(ctx: WebContext, day: DayPlan, plan: Plan) -> DayPlan:
+    provider = ctx.travel or travel_provider(ctx.settings)
+    return replace(day, plan=plan, route_lines=route_lines(day.problem, plan, provider))
+
+
+@router.post("/api/plans/{date}/check")
+def check_move(date: str, body: MoveRequest, ctx: Ctx, _user: Dispatcher) -> dict[str, Any]:
+    """What the edit would break, without saving anything."""
+    opened = _opened(ctx, date)
+    _same_version(opened, body.version)
+    day = opened.day
+    result = apply_move(
+        day.problem, day.visits, day.plan, Move(body.visit_id, body.agent_id, body.position)
+    )
+    return {
+        "ok": result.ok,
+        "violations": [_violation_json(v) for v in result.violations],
+        "version": opened.version,
+    }
+
+
+@router.post("/api/plans/{date}/moves")
+def save_move(date: str, body: MoveRequest, ctx: Ctx, user: Dispatcher) -> Response:
+    """The edit, saved as the plan's next version when it breaks nothing (409 otherwise)."""
+    with ctx.lock:
+        opened = _opened(ctx, date)
+        _same_version(opened, body.version)
+        day = opened.day
+        move = Move(body.visit_id, body.agent_id, body.position)
+        result = apply_move(day.problem, day.visits, day.plan, move)
+        if not result.ok:
+            return JSONResponse(
+                {
+                    "ok": False,
+                    "violations": [_violation_json(v) for v in result.violations],
+                    "version": opened.version,
+                },
+                status_code=409,
+            )
+        edited = _edited(ctx, day, result.plan)
+        if wrong := verified(edited, edited.plan):
+            raise VerificationError(wrong)
+        locked = set(opened.locked) - {body.visit_id}
+        if body.lock and body.agent_id is not None:
+            locked.add(body.visit_id)
+        where = f"{body.agent_id} position {body.position}" if body.agent_id else "unassigned"
+        saved = save_edit(
+            ctx,
+            opened,
+            edited,
+            locked,
+            Actor(who(user), "console move"),
+            f"moved {body.visit_id} to {where}" + (" (locked)" if body.visit_id in locked else ""),
+        )
+    return JSONResponse({"ok": True, "violations": [], "version": saved.version})
+
+
+class SolveRequest(BaseModel):
+    time_limit: float | None = Field(default=None, gt=0, le=600)
+    version: int | None = None
+
+
+@router.post("/api/plans/{date}/solve")
+def solve_around_locks(
+    date: str, ctx: Ctx, user: Dispatcher, body: SolveRequest | None = None
+) -> Response:
+    """Re-optimise the rest of the day, keeping the locked visits where they are."""
+    body = body or SolveRequest()
+    with ctx.lock:
+        opened = _opened(ctx, date)
+        _same_version(opened, body.version)
+        day = opened.day
+        locked = {
+            s.visit_id: r.agent_id
+            for r in day.plan.routes
+            for s in r.stops
+            if s.visit_id in opened.locked
+        }
+        limit = body.time_limit or ctx.settings.solver.time_limit_s
+        try:
+            plan = reoptimise(day.problem, day.visits, day.plan, locked, ctx.settings, limit)
+        except LockError as err:
+            return JSONResponse(
+                {"ok": False, "violations": [_violation_json(v) for v in err.violations]},
+                status_code=409,
+            )
+        edited = _edited(ctx, day, plan)
+        if wrong := verified(edited, edited.plan):
+            raise VerificationError(wrong)
+        saved = save_edit(
+            ctx,
+            opened,
+            edited,
+            set(locked),
+            Actor(who(user), "console solve"),
+            f"re-optimised around {len(locked)} locked visits",
+        )
+    doc = plan_to_dict(edited)
+    return JSONResponse({**doc, "version": saved.version, "locked": sorted(locked)})
+
+
+class LockRequest(BaseModel):
+    visit_id: str = Field(max_length=200)
+    locked: bool
+    version: int | None = None
+
+
+@router.post("/api/plans/{date}/locks")
+def lock_visit(date: str, body: LockRequest, ctx: Ctx, user: Dispatcher) -> dict[str, Any]:
+    """Lock a routed visit where it is (or unlock it); saved as the plan's next version."""
+    with ctx.lock:
+        opened = _opened(ctx, date)
+        _same_version(opened, body.version)
+        if body.visit_id not in opened.day.plan.assigned_ids:
+            raise HTTPException(422, f"{body.visit_id!r} is not in a route of this plan")
+        locked = set(opened.locked)
+        (locked.add if body.locked else locked.discard)(body.visit_id)
+        word = "locked" if body.locked else "unlocked"
+        saved = save_edit(
+            ctx,
+            opened,
+            opened.day,
+            locked,
+            Actor(who(user), "console lock"),
+            f"{word} {body.visit_id}",
+        )
+    return {"version": saved.version, "locked": sorted(saved.locked)}
+
+
+# --- who to call --------------------------------------------------------------------------
+
+#: What a borrower who will not be visited is told (no word of debt: see notices.FORBIDDEN).
+NOT_VISITED = {
+    "zh": "您好，原定今天的上门服务需要改期，我们会尽快与您联系确定新的时间。如有疑问请致电 {desk}。",
+    "en": "Hello, today's home visit has to move to another day; we will call you to agree "
+    "a new time. Questions: {desk}.",
+}
+
+
+def _told_plan(doc: Mapping[str, Any]) -> Plan:
+    """The first published version's agents and starts: what the borrowers were told."""
+    date = dt.date.fromisoformat(doc["date"])
+    midnight = dt.datetime.combine(date, dt.time())
+
+    def seconds(text: str) -> int:
+        return int((dt.datetime.fromisoformat(text) - midnight).total_seconds())
+
+    routes = tuple(
+        Route(
+            r["agent_id"],
+            0,
+            0,
+            tuple(
+                Stop(s["visit_id"], int(s["seq"]), 0, seconds(s["start"]), 0, 0, 0)
+                for s in r["stops"]
+            ),
+            0,
+            0,
+        )
+        for r in doc["routes"]
+    )
+    unassigned = tuple(Unassigned(u["visit_id"], u["reason"]) for u in doc["unassigned"])
+    return Plan(date, doc["timezone"], routes, unassigned, SolverInfo("", "", 0, 0))
+
+
+def call_list(ctx: WebContext, opened: OpenDay, user: User) -> dict[str, Any]:
+    """Agents to call (their day), and borrowers whose window changed or who will not be
+    visited since the first published version, with the message for each; audited."""
+    day = opened.day
+    date = day.plan.date
+    versions = plan_versions(ctx.book, date)
+    told = _told_plan(versions[0][1]) if versions else day.plan
+    visits = {v.visit_id: v for v in day.visits}
+    width = day.settings.notices.window_min * 60
+    changes = [c for c in diff(told, day.plan, visits, width) if c.notify]
+    # visits never routed in any version were never told a window: tell them too
+    was_routed = {s["visit_id"] for _, doc in versions for r in doc["routes"] for s in r["stops"]}
+    known = {c.visit_id for c in changes}
+    for u in day.plan.unassigned:
+        if u.visit_id not in known and u.visit_id not in was_routed:
+            changes.append(
+                Change(u.visit_id, "not visited", "", "", None, None, None, True, u.reason)
+            )
+    details = visit_details(
+        ctx.book,
+        [c.visit_id for c in changes],
+        Actor(who(user), "console calls"),
+        f"opened the call list of {date.isoformat()}",
+        now=ctx.clock(),
+    )
+    notices = {n.visit_id: n for n in _notices(day)}
+    cfg = day.settings.notices
+    desk = cfg.desk_phone or ("调度台" if cfg.lang == "zh" else "the dispatch desk")
+    borrowers = []
+    for c in changes:
+        d = details.get(c.visit_id)
+        notice = notices.get(c.visit_id)
+        routed = c.new_start_s is not None
+        message = (
+            notice.text
+            if routed and notice
+            else NOT_VISITED.get(cfg.lang, NOT_VISITED["en"]).format(desk=desk)
+        )
+        borrowers.append(
+            {
+                "visit_id": c.visit_id,
+                "name": d.name if d else "",
+                "phone": d.phone if d else "",
+                "change": c.change,
+                "agent_id": c.new_agent,
+                "window": f"{notice.window_start}-{notice.window_end}" if routed and notice else "",
+                "reason": c.reason,
+                "message": message,
+            }
+        )
+    contacts = agent_contacts(ctx.book)
+    agents = [
+        {
+            "agent_id": r.agent_id,
+            "name": contacts[r.agent_id].name if r.agent_id in contacts else "",
+            "phone": contacts[r.agent_id].phone if r.agent_id in contacts else "",
+            "visits": len(r.stops),
+            "first": format_hhmm(r.stops[0].start_s) if r.stops else "",
+            "changed": any(c.new_agent == r.agent_id or c.old_agent == r.agent_id for c in changes),
+        }
+        for r in day.plan.routes
+    ]
+    return {
+        "date": date.isoformat(),
+        "version": opened.version,
+        "agents": agents,
+        "borrowers": borrowers,
+    }
+
+
+@router.get("/api/plans/{date}/calls")
+def calls(date: str, ctx: Ctx, user: Dispatcher) -> dict[str, Any]:
+    """Who to call: agents, and borrowers to tell, with phones (dispatchers only; audited)."""
+    return call_list(ctx, _opened(ctx, date), user)
+
+
+@router.get("/calls", response_class=HTMLResponse)
+def calls_page(request: Request, ctx: Ctx, user: Dispatcher, date: str = "") -> HTMLResponse:
+    listing = None
+    error = ""
+    if date:
+        opened = open_day(ctx, _date(date))
+        if opened is None:
+            error = f"No plan of {date} in the book."
+        else:
+            listing = call_list(ctx, opened, user)
+    return ctx.render(request, "calls.html", date=date, listing=listing, error=error)
