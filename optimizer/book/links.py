@@ -504,3 +504,82 @@ def confirm_window(
         )
         audit(session, actor, "outcomes", [row.id], f"window for {link.day} confirmed", now)
     return True
+
+
+# --- what the dispatcher sees of the field ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FieldReport:
+    """One outcome of the day, for the dispatcher: whose stop, what, when, by whom."""
+
+    visit_id: str
+    agent_id: str
+    kind: Kind
+    at: dt.datetime
+    note: str
+    promise_date: dt.date | None
+    new_date: dt.date | None
+    recorded_by: str
+    status: str
+
+
+def field_reports(
+    book: Book, day: dt.date, tz: dt.tzinfo, actor: Actor, *, now: dt.datetime
+) -> list[FieldReport]:
+    """The day's outcomes, newest first, with the agent of each stop in the newest plan.
+
+    Notes are the field's words about a borrower: the read is audited.
+    """
+    with book.write() as session:
+        plan = _newest_plan(session, day)
+        agents: dict[int, str] = {}
+        if plan is not None:
+            agents = {
+                c: a
+                for c, a in session.execute(
+                    select(PlanVisitRow.case_id, PlanVisitRow.agent_id).where(
+                        PlanVisitRow.plan_id == plan.id
+                    )
+                )
+                if a is not None
+            }
+        rows = session.execute(
+            select(OutcomeRow, CaseRow.visit_id, CaseRow.status)
+            .join(CaseRow, CaseRow.id == OutcomeRow.case_id)
+            .where(OutcomeRow.at >= dt.datetime.combine(day, dt.time(), tz))
+            .where(OutcomeRow.at < end_of_day(day, tz))
+            .order_by(OutcomeRow.at.desc(), OutcomeRow.id.desc())
+        ).all()
+        reports = [
+            FieldReport(
+                visit_id=vid,
+                agent_id=agents.get(o.case_id, ""),
+                kind=Kind(o.outcome),
+                at=o.at,
+                note=o.note,
+                promise_date=o.promise_date,
+                new_date=o.new_date,
+                recorded_by=o.recorded_by,
+                status=status,
+            )
+            for o, vid, status in rows
+        ]
+        audit(
+            session,
+            actor,
+            "read",
+            sorted({o.case_id for o, _, _ in rows}),
+            f"field reports of {day} read ({len(reports)})",
+            now,
+        )
+    return reports
+
+
+def day_agents(book: Book, day: dt.date) -> list[str]:
+    """The agents with a route in the newest plan of ``day`` (whom links are for)."""
+    with book.read() as session:
+        plan = _newest_plan(session, day)
+        if plan is None:
+            return []
+        return sorted({str(r["agent_id"]) for r in plan.document.get("routes", [])})

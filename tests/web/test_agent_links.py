@@ -8,6 +8,7 @@ from markupsafe import escape
 
 from optimizer.book.links import find_link, revoke_agent_links
 from tests.hostile import MARKUP
+from tests.web.conftest import login
 from tests.web.fieldday import ACTOR, DAY, Field, day, form_token, planned
 
 __all__ = ["day", "planned"]
@@ -143,3 +144,26 @@ def test_hostile_notes_are_text_on_the_page(day: Field) -> None:
         assert str(escape(payload)) in page
     assert "<script>window" not in page and "<img src=x" not in page
     assert "<svg onload" not in page
+
+
+def test_dispatcher_issues_links_and_sees_outcomes_at_once(day: Field) -> None:
+    assert day.client.get("/api/plans/2026-12-01/links").status_code == 401
+    assert day.client.get("/api/plans/2026-12-01/field").status_code == 401
+    csrf = login(day.client)
+    links = day.client.get("/api/plans/2026-12-01/links").json()
+    assert [x["agent_id"] for x in links] == ["A1", "A2"]
+    assert day.client.get("/api/plans/2026-11-30/links").status_code == 404
+    path = links[0]["url"].removeprefix("http://testserver")
+    assert path.startswith("/a/") and day.client.get(path).status_code == 200
+    assert _post(day, "A1", "V02", "not_home", note="<b>dog</b> at the gate") == 303
+    reports = day.client.get("/api/plans/2026-12-01/field").json()["reports"]
+    assert [(r["visit_id"], r["agent_id"], r["outcome"]) for r in reports] == [
+        ("V02", "A1", "not_home")
+    ]
+    page = day.client.get("/field?date=2026-12-01").text
+    assert "&lt;b&gt;dog&lt;/b&gt; at the gate" in page and "not_home" in page
+    revoke = "/api/plans/2026-12-01/links/A1/revoke"
+    assert day.client.post(revoke).status_code == 403  # no CSRF token
+    r = day.client.post(revoke, headers={"X-CSRF-Token": csrf})
+    assert r.json() == {"revoked": 2}
+    assert day.client.get(path).status_code == 404
