@@ -65,8 +65,9 @@ def prepare(url: str, agents: int, folder: Path) -> dict[str, list[str]]:
     settings = replace(
         settings, solver=replace(settings.solver, time_limit_s=60, solution_limit=1, workers=1)
     )
-    team = make_agents(agents, seed=7)
-    visits = make_visits(agents * 6, team, seed=7)
+    # some synthetic agents are off on a given weekday: a larger team, the first routed
+    team = make_agents(agents * 3 // 2 + 5, seed=7)
+    visits = make_visits(len(team) * 6, team, seed=7)
     book = open_book(resolve_url(url, settings.book), settings.book, create=True)
     tz = zoneinfo.ZoneInfo(settings.timezone)
     now = dt.datetime.now(dt.UTC)
@@ -76,12 +77,15 @@ def prepare(url: str, agents: int, folder: Path) -> dict[str, list[str]]:
         # the synthetic day's agents may not work today (days off): plan whoever works
         day = plan_from_book(book, settings, _day(), folder / "out", ACTOR)
         assert day.day is not None
+        routes = [r for r in day.day.plan.routes if r.stops][:agents]
+        if len(routes) < agents:
+            msg = f"only {len(routes)} agents have a route today; expected {agents}"
+            raise RuntimeError(msg)
         return {
             issue_agent_link(book, r.agent_id, _day(), tz, ACTOR, now=now): [
                 s.visit_id for s in r.stops
             ]
-            for r in day.day.plan.routes
-            if r.stops
+            for r in routes
         }
     finally:
         book.close()
