@@ -31,12 +31,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
 
 from optimizer.bench.synthetic import make_agents, make_visits
 from optimizer.book.db import empty_schema, open_book, resolve_url, upgrade
-from optimizer.book.links import issue_agent_link
-from optimizer.book.models import OutcomeRow
+from optimizer.book.links import issue_agent_link, outcome_count
 from optimizer.book.planning import plan_from_book
 from optimizer.book.repository import Actor, import_file
 from optimizer.settings import Settings
@@ -178,8 +176,7 @@ def count_outcomes(url: str) -> int:
     settings = Settings()
     book = open_book(resolve_url(url, settings.book), settings.book)
     try:
-        with book.read() as session:
-            return int(session.scalar(select(func.count()).select_from(OutcomeRow)) or 0)
+        return outcome_count(book)
     finally:
         book.close()
 
