@@ -182,8 +182,8 @@ def login_page(request: Request, ctx: Ctx) -> HTMLResponse:
 
 
 @router.get("/", response_class=HTMLResponse)
-def plan_page(request: Request, ctx: Ctx, _user: Dispatcher) -> HTMLResponse:
-    return ctx.render(request, "plan.html")
+def plan_page(request: Request, ctx: Ctx, _user: Dispatcher, date: str = "") -> HTMLResponse:
+    return ctx.render(request, "plan.html", date=_date(date).isoformat() if date else "")
 
 
 @router.get("/audit", response_class=HTMLResponse)
@@ -868,3 +868,13 @@ def calls_page(request: Request, ctx: Ctx, user: Dispatcher, date: str = "") -> 
         else:
             listing = call_list(ctx, opened, user)
     return ctx.render(request, "calls.html", date=date, listing=listing, error=error)
+
+
+@router.get("/import", response_class=HTMLResponse)
+def import_page(request: Request, ctx: Ctx, _user: Dispatcher) -> HTMLResponse:
+    return ctx.render(request, "import.html")
+
+
+@router.get("/book", response_class=HTMLResponse)
+def book_page(request: Request, ctx: Ctx, _user: Dispatcher, date: str = "") -> HTMLResponse:
+    return ctx.render(request, "book.html", date=_date(date).isoformat() if date else "")
