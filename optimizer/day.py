@@ -32,6 +32,8 @@ class DayPlan:
     #: Per agent with a route: the line to draw, along the roads when road data was
     #: used (start, stops, end otherwise).
     route_lines: Mapping[str, tuple[GeoPoint, ...]] = field(default_factory=dict)
+    #: Per routed visit: the borrower's own link (web console), added to their notice.
+    notice_links: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -419,6 +419,27 @@ class GeocoderSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class WebSettings:
+    """The web console's links (README "Borrower links").
+
+    ``public_url`` is the address borrowers reach the console at (``https://...``):
+    when set, each notice of a plan made from the book carries the borrower's own link
+    (``<public_url>/b/<token>``); empty, notices carry no link.
+    """
+
+    public_url: str = ""
+
+    def __post_init__(self) -> None:
+        url = self.public_url
+        if url and (not url.startswith(("https://", "http://")) or any(c in url for c in ' "?#')):
+            msg = (
+                f"web.public_url {url!r} is not an address; expected e.g. "
+                "https://fieldroute.example.com (no spaces, query or fragment)"
+            )
+            raise ConfigurationError(msg)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything a plan depends on besides the two input files."""
 
@@ -434,6 +455,7 @@ class Settings:
     book: BookSettings = field(default_factory=BookSettings)
     compliance: ComplianceSettings = field(default_factory=ComplianceSettings)
     horizon: HorizonSettings = field(default_factory=HorizonSettings)
+    web: WebSettings = field(default_factory=WebSettings)
 
     def __post_init__(self) -> None:
         try:
@@ -519,6 +541,7 @@ _SECTIONS: dict[str, Any] = {
     "book": BookSettings,
     "compliance": ComplianceSettings,
     "horizon": HorizonSettings,
+    "web": WebSettings,
 }
 
 

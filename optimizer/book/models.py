@@ -57,6 +57,9 @@ OUTCOMES = (
     "cancelled",
     "paid",
 )
+#: Outcomes that are news about a visit, not a change of its state: the agent arrived,
+#: the borrower confirmed the window. They never become a case's ``last_outcome``.
+NEWS = ("arrived", "confirmed")
 
 
 class UtcDateTime(TypeDecorator[dt.datetime]):
@@ -142,6 +145,12 @@ class CaseRow(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     #: Set when the dispatcher must look at it (refused, attempt limit reached).
     attention: Mapped[str] = mapped_column(Text, default="")
+    #: The arrival window (and agent) the borrower confirmed for ``confirmed_date``
+    #: from their link: a plan of that date keeps the visit inside it, with that agent.
+    confirmed_date: Mapped[dt.date | None] = mapped_column(Date)
+    confirmed_start_s: Mapped[int | None] = mapped_column(Integer)
+    confirmed_end_s: Mapped[int | None] = mapped_column(Integer)
+    confirmed_agent: Mapped[str | None] = mapped_column(String(200))
     closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     purged_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
@@ -224,7 +233,7 @@ class OutcomeRow(Base):
 
     __tablename__ = "outcomes"
     __table_args__ = (
-        CheckConstraint(_in("outcome", OUTCOMES), name="outcome"),
+        CheckConstraint(_in("outcome", OUTCOMES + NEWS), name="outcome"),
         Index("ix_outcomes_case_at", "case_id", "at"),
     )
 
@@ -333,3 +342,5 @@ class TokenRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    #: The key of the link's page forms (CSRF): worthless without the link itself.
+    form_key: Mapped[str | None] = mapped_column(String(64))

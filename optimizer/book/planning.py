@@ -18,10 +18,11 @@ import datetime as dt
 import logging
 import zoneinfo
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from optimizer.book.db import Book
+from optimizer.book.links import issue_borrower_links
 from optimizer.book.repository import (
     Actor,
     BookChanged,
@@ -54,6 +55,20 @@ class BookDay:
     paths: tuple[Path, ...] = ()
     #: How many times the day was planned (more than 1: the book changed meanwhile).
     tries: int = 1
+
+
+def _with_borrower_links(
+    book: Book, day: DayPlan, public_url: str, tz: dt.tzinfo, actor: Actor
+) -> DayPlan:
+    """The day with a new link per routed visit, for its notice (``[web] public_url``)."""
+    routed = {s.visit_id: r.agent_id for r in day.plan.routes for s in r.stops}
+    if not routed:
+        return day
+    tokens = issue_borrower_links(
+        book, routed, day.plan.date, tz, actor, now=dt.datetime.now(dt.UTC)
+    )
+    base = public_url.rstrip("/")
+    return replace(day, notice_links={vid: f"{base}/b/{tok}" for vid, tok in tokens.items()})
 
 
 def plan_from_book(
@@ -107,6 +122,8 @@ def plan_from_book(
             geocoder=geocoder,
             agents_source="the book's agents",
         )
+        if settings.web.public_url:
+            day = _with_borrower_links(book, day, settings.web.public_url, tz, actor)
         stored: list[StoredPlan] = []
 
         def store(

@@ -500,8 +500,11 @@ def day_snapshot(book: Book, date: dt.date, rules: ComplianceSettings, tz: dt.tz
     base = sum(r.priority for r, v in ready if not v.overdue)
     visits: list[Visit] = []
     overdue: dict[str, dt.date] = {}
+    working_ids = {a.agent_id for a in working}
     for row, verdict in ready:
-        visit = replace(visit_from_row(row), window=verdict.window)
+        visit = _confirmed(
+            replace(visit_from_row(row), window=verdict.window), row, date, working_ids
+        )
         if verdict.overdue and row.due_date is not None:
             # planned before any number of visits that are not overdue
             visit = replace(visit, priority=visit.priority + base)
@@ -519,6 +522,19 @@ def day_snapshot(book: Book, date: dt.date, rules: ComplianceSettings, tz: dt.tz
         agent_versions={r.id: r.version for r in agent_rows},
         held_cases=held_cases,
     )
+
+
+def _confirmed(visit: Visit, row: CaseRow, date: dt.date, working: set[str]) -> Visit:
+    """A window the borrower confirmed for ``date`` is the visit's window, with its agent.
+
+    The borrower was told the agent's name and door code, so the agent stays when they
+    work that day; the window is hard (the planner drops the visit rather than break it).
+    """
+    start, end = row.confirmed_start_s, row.confirmed_end_s
+    if row.confirmed_date != date or start is None or end is None:
+        return visit
+    agent = row.confirmed_agent if row.confirmed_agent in working else visit.pinned_agent
+    return replace(visit, window=TimeWindow(start, end), pinned_agent=agent)
 
 
 def _one_contact_per_borrower(
@@ -861,15 +877,22 @@ def record_outcomes(
         for chunk in _chunks(new_rows, 5000):
             session.execute(insert(_table(OutcomeRow)), list(chunk))
         changed = {r["case_id"] for r in new_rows}
+        # news (arrived, confirmed) changes no state: the case keeps its version
+        moved = {r["case_id"] for r in new_rows if not Kind(r["outcome"]).news}
+        rescheduled = {r["case_id"] for r in new_rows if r["outcome"] == Kind.RESCHEDULE.value}
         updates = []
         for vid, row in cases.items():
-            if row.id not in changed:
+            if row.id not in moved:
                 continue
             state = states[vid]
             values = _state_values(state)
             values["plan_id"] = None if state.status is not Status.PLANNED else row.plan_id
             if state.closed and row.closed_at is None:
                 values["closed_at"] = at
+            if row.id in rescheduled:
+                # a new time was asked for: the window confirmed before no longer holds
+                values.update(confirmed_date=None, confirmed_start_s=None, confirmed_end_s=None)
+                values["confirmed_agent"] = None
             updates.append({"id": row.id, **values, "updated_at": at, "version": row.version + 1})
         for chunk in _chunks(updates, 5000):
             session.execute(update(CaseRow), list(chunk))

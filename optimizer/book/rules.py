@@ -49,11 +49,20 @@ class Kind(StrEnum):
     CANCELLED = "cancelled"
     #: The borrower paid (reported by the office): a promise's follow-up is not needed.
     PAID = "paid"
+    #: The agent is at the door (from their link): news for the dispatcher, no change.
+    ARRIVED = "arrived"
+    #: The borrower confirmed the arrival window from their link (kept by later plans).
+    CONFIRMED = "confirmed"
 
     @property
     def attempt(self) -> bool:
         """Someone stood at the borrower's door: it counts against the contact limits."""
         return self in _AT_THE_DOOR
+
+    @property
+    def news(self) -> bool:
+        """News about the visit that changes none of the case's state."""
+        return self in (Kind.ARRIVED, Kind.CONFIRMED)
 
 
 _AT_THE_DOOR = frozenset(
@@ -132,6 +141,8 @@ def apply_outcome(
         msg = f"is already {state.status.value}; a final case takes no further outcome"
         raise ValueError(msg)
     kind = outcome.kind
+    if kind.news:
+        return state
     new = replace(state, last_outcome=kind, planned_date=None, reason="")
     if kind.attempt:
         new = replace(new, attempts=state.attempts + 1, last_attempt_at=outcome.at)
@@ -179,7 +190,8 @@ def apply_outcome(
     if outcome.new_window is None and outcome.new_date is None:
         msg = "reschedule needs new_window_start/new_window_end or new_date"
         raise ValueError(msg)
-    new = replace(new, status=Status.PENDING)
+    asked = f"rescheduled on {day}" + (f": {outcome.note}" if outcome.note else "")
+    new = replace(new, status=Status.PENDING, reason=asked)
     if outcome.new_window is not None:
         new = replace(new, window=outcome.new_window)
     if outcome.new_date is not None:

@@ -26,7 +26,7 @@ import jinja2
 
 from optimizer.clock import format_hhmm
 from optimizer.datums import wgs84_to_bd09, wgs84_to_gcj02
-from optimizer.domain import GeoPoint, Mode
+from optimizer.domain import Agent, GeoPoint, Mode, Visit
 from optimizer.outputs.assets import leaflet_css, leaflet_js
 from optimizer.outputs.escaping import page_environment
 from optimizer.outputs.labels import Labels, labels, travel_note
@@ -135,9 +135,14 @@ def _iso(date: dt.date, seconds: int) -> str:
 def timeline(day: DayPlan, route: Route, t: Labels | None = None) -> list[dict[str, Any]]:
     """Start, the stops, the break and the end, in time order (the page's cards)."""
     t = t or labels(day.settings.notices.lang)
-    date = day.plan.date
-    visits = {v.visit_id: v for v in day.visits}
     agent = next(a for a in day.agents if a.agent_id == route.agent_id)
+    return route_timeline(day.plan.date, {v.visit_id: v for v in day.visits}, agent, route, t)
+
+
+def route_timeline(
+    date: dt.date, visits: Mapping[str, Visit], agent: Agent, route: Route, t: Labels
+) -> list[dict[str, Any]]:
+    """:func:`timeline` from its parts: the live page has the book's route, not a DayPlan."""
     items: list[tuple[int, int, dict[str, Any]]] = [
         (route.depart_s, 0, {"kind": "start", "time": format_hhmm(route.depart_s)})
     ]
@@ -210,6 +215,24 @@ def timeline(day: DayPlan, route: Route, t: Labels | None = None) -> list[dict[s
     return [item for _, _, item in sorted(items, key=lambda t: (t[0], t[1]))]
 
 
+def route_summary(route: Route) -> dict[str, Any]:
+    """The figures of the page's header: visits, first start, last end, distance, break."""
+    return {
+        "visits": len(route.stops),
+        "first_start": format_hhmm(route.stops[0].start_s) if route.stops else "",
+        "depart": format_hhmm(route.depart_s),
+        "back": format_hhmm(route.return_s),
+        "last_end": format_hhmm(route.stops[-1].end_s) if route.stops else "",
+        "travel_min": round(route.travel_s / 60),
+        "distance_km": f"{route.distance_m / 1000:.1f}",
+        "break": (
+            f"{format_hhmm(route.break_start_s)}–{format_hhmm(route.break_end_s)}"
+            if route.break_start_s is not None and route.break_end_s is not None
+            else ""
+        ),
+    }
+
+
 def _environment() -> jinja2.Environment:
     return page_environment(jinja2.PackageLoader("optimizer", "templates"))
 
@@ -225,20 +248,7 @@ def agent_page(day: DayPlan, agent_id: str, fragment: MapFragment | None = None)
     t = labels(day.settings.notices.lang)
     if route is not None:
         items = timeline(day, route, t)
-        summary = {
-            "visits": len(route.stops),
-            "first_start": format_hhmm(route.stops[0].start_s) if route.stops else "",
-            "depart": format_hhmm(route.depart_s),
-            "back": format_hhmm(route.return_s),
-            "last_end": format_hhmm(route.stops[-1].end_s) if route.stops else "",
-            "travel_min": round(route.travel_s / 60),
-            "distance_km": f"{route.distance_m / 1000:.1f}",
-            "break": (
-                f"{format_hhmm(route.break_start_s)}–{format_hhmm(route.break_end_s)}"
-                if route.break_start_s is not None and route.break_end_s is not None
-                else ""
-            ),
-        }
+        summary = route_summary(route)
     template = _environment().get_template("agent_page.html.j2")
     return template.render(
         agent_id=who["agent_id"],

@@ -162,7 +162,9 @@ DOCUMENTS: dict[str, dict[str, str]] = {
 }
 _NOTHING = {"zh": "无需准备材料", "en": "nothing in particular"}
 _LIST_SEP = {"zh": "、", "en": ", "}
-_DESK_UNSET = {"zh": "调度台（号码未设置）", "en": "the dispatch desk (number not set)"}
+#: Before the borrower's own link (``[web] public_url``): confirm the time or ask for another.
+_LINK_LINE = {"zh": "确认时间或改约：", "en": "Confirm the time or ask for another: "}
+DESK_UNSET = {"zh": "调度台（号码未设置）", "en": "the dispatch desk (number not set)"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +238,7 @@ def load_template(settings: NoticeSettings, lang: str) -> str:
     return text
 
 
-def _date_text(date: dt.date, lang: str) -> str:
+def date_text(date: dt.date, lang: str) -> str:
     return f"{date.month}月{date.day}日" if lang == "zh" else date.strftime("%d %b").lstrip("0")
 
 
@@ -259,7 +261,7 @@ def document_table(settings: NoticeSettings, lang: str) -> dict[str, str]:
     return table
 
 
-def _documents_text(
+def documents_text(
     visit_id: str, documents: tuple[str, ...], lang: str, names: dict[str, str]
 ) -> str:
     out = []
@@ -280,7 +282,7 @@ def build_notices(day: DayPlan, template: str, *, lang: str | None = None) -> li
     tpl = string.Template(template)
     visits = {v.visit_id: v for v in day.visits}
     agents = {a.agent_id: a for a in day.agents}
-    desk = cfg.desk_phone or _DESK_UNSET[lang]
+    desk = cfg.desk_phone or DESK_UNSET[lang]
     names = document_table(cfg, lang)
     notices: list[Notice] = []
     for route in day.plan.routes:
@@ -294,11 +296,11 @@ def build_notices(day: DayPlan, template: str, *, lang: str | None = None) -> li
             start, end = format_hhmm(window.start_s), format_hhmm(window.end_s)
             text = tpl.substitute(
                 agent_name=agent["name"] or ("工作人员" if lang == "zh" else "our staff"),
-                date=_date_text(day.plan.date, lang),
+                date=date_text(day.plan.date, lang),
                 window_start=start,
                 window_end=end,
                 purpose=PURPOSES[lang].get(view["visit_type"], PURPOSES[lang][""]),
-                documents=_documents_text(view["visit_id"], view["documents"], lang, names),
+                documents=documents_text(view["visit_id"], view["documents"], lang, names),
                 desk_phone=desk,
             )
             status = STATUS_NOTICE
@@ -311,6 +313,9 @@ def build_notices(day: DayPlan, template: str, *, lang: str | None = None) -> li
                     bad[0],
                 )
                 text, status = "", STATUS_WITHHELD
+            link = day.notice_links.get(stop.visit_id, "")
+            if link and text:
+                text = f"{text}\n{_LINK_LINE[lang]}{link}"
             notices.append(Notice(view["visit_id"], view["phone"], lang, start, end, text, status))
     for u in day.plan.unassigned:
         view = visit_view(visits[u.visit_id], Audience.BORROWER)

@@ -26,9 +26,15 @@ from optimizer.web.context import CSP, WebContext
 
 def _routers() -> list[APIRouter]:
     """Every audience's routes. Each module exports ``router``; add new ones here."""
-    from optimizer.web import dispatcher, static
+    from optimizer.web import agent, borrower, dispatcher, field_desk, static
 
-    return [static.router, dispatcher.router]
+    return [
+        static.router,
+        dispatcher.router,
+        agent.router,
+        borrower.router,
+        field_desk.router,
+    ]
 
 
 def create_app(
