@@ -37,7 +37,7 @@
 
   function drawMap() {
     layer.clearLayers();
-    var bounds = [];
+    var bounds = [], outliers = [];
     view.routes.forEach(function (r, k) {
       var color = COLORS[k % COLORS.length];
       var line = r.line.filter(function (p) { return p; });
@@ -60,8 +60,10 @@
       if (!u.at) { return; }
       L.circleMarker(u.at, { radius: 6, color: "#000", dashArray: "2,3", fillOpacity: 0 })
         .bindTooltip(FR.el("span", u.visit_id + ": " + u.reason)).addTo(layer);
-      bounds.push(u.at);
+      outliers.push(u.at);
     });
+    // fit the routes; unassigned visits far away (often why they are) would shrink them
+    bounds = bounds.length ? bounds : outliers;
     if (bounds.length) { map.fitBounds(bounds, { padding: [20, 20] }); }
   }
 
