@@ -68,6 +68,8 @@ bench: $(STAMP)
 	$(VENV)/bin/python -m optimizer.bench.geocoding
 	@echo "== case book: import of 100,000 visits; plan --book overhead on 1,000 (bar: < 1 s), SQLite and PostgreSQL =="
 	$(VENV)/bin/python -m optimizer.bench.book
+	@echo "== field links: 50 agents posting outcomes for a minute against uvicorn (no error, no lost outcome), SQLite and PostgreSQL with FIELDROUTE_TEST_PG =="
+	$(VENV)/bin/python -m optimizer.bench.web_field 50 60
 	@echo "== horizon: 5 days, 500 visits / 20 agents, against day by day (docs/benchmarks.md) =="
 	$(VENV)/bin/python -m optimizer.bench.horizon 500 20 2 20
 	@echo "== console: p95 of /check on 300/30 (bar: <= 150 ms) and 1,000/50; /slots p95 (bar: <= 1 s) =="

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, insert, select, update
+from sqlalchemy import CursorResult, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from optimizer.book.db import Book
@@ -583,3 +583,9 @@ def day_agents(book: Book, day: dt.date) -> list[str]:
         if plan is None:
             return []
         return sorted({str(r["agent_id"]) for r in plan.document.get("routes", [])})
+
+
+def outcome_count(book: Book) -> int:
+    """How many outcomes the book holds (the field-links benchmark counts them)."""
+    with book.read() as session:
+        return int(session.scalar(select(func.count()).select_from(OutcomeRow)) or 0)

@@ -133,6 +133,7 @@ def _values(day: AgentDay, token: str, link: Link, t: Labels, ctx: WebContext) -
                 "reported": [_reported(r, t, tz) for r in day.reported.get(vid, ())],
                 "open": status in ("planned", "pending"),
                 "status": "" if status == "planned" else t(f"status_{status}"),
+                "state": status,
                 "door_code": day.door_codes.get(vid, ""),
                 "confirmed": (
                     t(

@@ -77,7 +77,7 @@ def create_app(
         limiter=limiter or LoginLimiter(clock=clock),
         travel=travel,
         offline=offline,
-        public_url=public_url.rstrip("/"),
+        public_url=(public_url or settings.web.public_url).rstrip("/"),
     )
 
     @asynccontextmanager

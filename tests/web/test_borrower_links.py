@@ -6,8 +6,11 @@ import datetime as dt
 import re
 from pathlib import Path
 
+import pytest
+
 from optimizer.book.links import door_code, revoke_link, token_hash
 from optimizer.book.repository import day_snapshot
+from optimizer.errors import ConfigurationError
 from optimizer.outputs.notices import forbidden_words
 from optimizer.settings import Settings
 from tests.web.fieldday import (
@@ -189,3 +192,9 @@ def test_notices_carry_the_link_only_with_a_public_url(tmp_path: Path) -> None:
     texts = [p.read_text(encoding="utf-8") for p in (tmp_path / "linked" / "notices").glob("*")]
     links = [re.search(r"https://field\.example\.com/b/([\w-]{43})$", t.strip()) for t in texts]
     assert len(texts) == 6 and all(links)
+
+
+@pytest.mark.parametrize("bad", ["field.example.com", "ftp://x", "https://x/b?y=1", "https://a b"])
+def test_public_url_must_be_an_address(bad: str) -> None:
+    with pytest.raises(ConfigurationError, match=r"web\.public_url"):
+        Settings.from_dict({"web": {"public_url": bad}})
