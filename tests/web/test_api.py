@@ -202,6 +202,16 @@ def test_slots_then_booking_puts_the_visit_in_the_checked_plan(
     assert again.status_code == 409
 
 
+def test_slots_for_an_address(
+    client: TestClient, csrf: dict[str, str], planned: dict[str, object]
+) -> None:
+    r = client.get("/api/slots", params={"date": DATE, "address": "Chengdu 玉林路 149号"})
+    assert r.status_code == 200, r.text
+    assert (r.json()["lat"], r.json()["lon"]) == (30.664693, 104.108406)
+    r = client.get("/api/slots", params={"date": DATE, "address": "Nowhere 1"})
+    assert r.status_code == 422 and "not found" in r.json()["detail"]
+
+
 def test_slots_outside_the_area_are_refused(
     client: TestClient, csrf: dict[str, str], planned: dict[str, object]
 ) -> None:

@@ -20,12 +20,17 @@
   var st = document.getElementById("slot-status");
   function val(id) { return document.getElementById(id).value; }
   function find() {
-    var q = new URLSearchParams({ date: val("date"), lat: val("lat"), lon: val("lon"),
-      duration: val("duration"), skills: val("skills"), window_width: val("width") });
+    var q = new URLSearchParams({ date: val("date"), duration: val("duration"),
+      skills: val("skills"), window_width: val("width") });
+    if (val("lat") && val("lon")) { q.set("lat", val("lat")); q.set("lon", val("lon")); }
+    else { q.set("address", val("where")); }
     var body = document.querySelector("#slots tbody");
     FR.clear(body);
     FR.api("GET", "/api/slots?" + q.toString()).then(function (r) {
       if (!r.ok) { st.className = "error"; st.textContent = typeof r.data.detail === "string" ? r.data.detail : "check the fields"; return; }
+      document.getElementById("lat").value = r.data.lat;
+      document.getElementById("lon").value = r.data.lon;
+      if (!document.getElementById("address").value) { document.getElementById("address").value = val("where"); }
       st.className = r.data.slots.length ? "ok" : "error";
       st.textContent = r.data.slots.length ? r.data.slots.length + " windows can be offered." : r.data.why;
       r.data.slots.forEach(function (s) {
