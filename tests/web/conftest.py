@@ -20,7 +20,7 @@ PASSWORD = "correct horse battery"
 NOW = dt.datetime(2026, 12, 1, 7, 0, tzinfo=dt.UTC)
 
 
-def make_book(path: Path) -> str:
+def make_book(path: Path | str) -> str:
     """A migrated book with ``dispatcher`` and ``admin`` (password :data:`PASSWORD`)."""
     url = str(path)
     book = open_book(resolve_url(url, BookSettings()), BookSettings(), create=True)

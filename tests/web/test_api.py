@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
 from optimizer.book.accounts import audit_log
+from optimizer.settings import Settings
 from optimizer.verify import check_plan
+from optimizer.web.app import create_app
 from optimizer.web.days import open_day
+from tests.book.conftest import book_url, pg_server  # noqa: F401 - fixtures
 from tests.helpers import ROOT
-from tests.web.conftest import login
+from tests.web.conftest import login, make_book
 
 DATE = "2026-12-01"
 TINY = ROOT / "data" / "tiny"
@@ -245,3 +249,30 @@ def test_call_list_names_the_borrowers_to_tell(
     told = {b["visit_id"]: b for b in calls["borrowers"]}
     assert moved in told and told[moved]["phone"] and told[moved]["message"]
     assert {a["agent_id"] for a in calls["agents"]} <= {"A01", "A02"}
+
+
+def test_the_whole_round_on_sqlite_and_postgresql(
+    book_url: str,  # noqa: F811 - the fixture
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    """Import, plan, a saved move, a booking and the call list, on both databases."""
+    url = make_book(book_url)
+    with TestClient(create_app(url, settings=settings, out_dir=tmp_path / "out")) as c:
+        csrf = {"X-CSRF-Token": login(c)}
+        assert c.post("/api/import", headers=csrf, files=_files()).status_code == 200
+        doc = c.post(f"/api/plans/{DATE}", headers=csrf, json={"time_limit": 1}).json()
+        move = _a_good_move(c, csrf, doc)
+        assert c.post(f"/api/plans/{DATE}/moves", headers=csrf, json=move).status_code == 200
+        slot = c.get("/api/slots", params={"date": DATE, "lat": 30.65, "lon": 104.05}).json()
+        booking = {
+            "lat": 30.65,
+            "lon": 104.05,
+            "window_start_s": slot["slots"][0]["window_start_s"],
+            "agent_id": slot["slots"][0]["agent_id"],
+        }
+        r = c.post(f"/api/plans/{DATE}/bookings", headers=csrf, json=booking)
+        assert r.status_code == 200 and r.json()["version"] == 3
+        got = c.get(f"/api/plans/{DATE}").json()
+        assert got["locked"] == [move["visit_id"]] and r.json()["visit_id"] in _routed(got)
+        assert c.get(f"/api/plans/{DATE}/calls").status_code == 200
