@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # python3, else a pyenv-installed 3.12+ (pyenv shims exist but fail when not selected).
 PYTHON ?= $(shell ./scripts/find-python)
 
-.PHONY: demo test bench lint typecheck clean venv
+.PHONY: demo serve test bench lint typecheck clean venv
 
 venv: $(STAMP)
 
@@ -28,6 +28,25 @@ demo: $(STAMP)
 	@echo "the road-time day is in maps/2026-12-02/. Plans, itineraries and notices are beside them."
 	@echo "To run fieldroute yourself (README), activate the venv first: source $(VENV)/bin/activate"
 	@echo "(or type $(VENV)/bin/fieldroute instead of fieldroute)."
+
+# The console on the sample day: a local book in maps/console/, made on the first run
+# (the sample imported, 2026-12-01 planned, a demo admin with a random password).
+CONSOLE := maps/console
+CONSOLE_DB := $(CONSOLE)/fieldroute.db
+serve: $(STAMP)
+	@if [ ! -f $(CONSOLE_DB) ]; then \
+	  set -e; mkdir -p $(CONSOLE); \
+	  $(VENV)/bin/fieldroute book init --db $(CONSOLE_DB); \
+	  $(VENV)/bin/fieldroute book import data/visits.csv --agents data/agents.csv --db $(CONSOLE_DB); \
+	  $(VENV)/bin/fieldroute plan --book --db $(CONSOLE_DB) --config data/fieldroute.toml --date 2026-12-01 --time-limit 10 --out $(CONSOLE)/2026-12-01 -q; \
+	  (umask 077; $(VENV)/bin/python -c "import secrets; print(secrets.token_urlsafe(12))" > $(CONSOLE)/demo-password); \
+	  $(VENV)/bin/fieldroute users add demo --role admin --db $(CONSOLE_DB) < $(CONSOLE)/demo-password; \
+	fi
+	@echo
+	@echo "Console: http://127.0.0.1:8000/?date=2026-12-01  (listens on this machine only)"
+	@echo "Log in as demo, password: $$(cat $(CONSOLE)/demo-password)   (rm -r $(CONSOLE) starts afresh)"
+	@echo
+	$(VENV)/bin/fieldroute serve --db $(CONSOLE_DB) --config data/fieldroute.toml
 
 test: lint typecheck
 	$(VENV)/bin/python -m pytest
@@ -53,6 +72,8 @@ bench: $(STAMP)
 	$(VENV)/bin/python -m optimizer.bench.web_field 50 60
 	@echo "== horizon: 5 days, 500 visits / 20 agents, against day by day (docs/benchmarks.md) =="
 	$(VENV)/bin/python -m optimizer.bench.horizon 500 20 2 20
+	@echo "== console: p95 of /check on 300/30 (bar: <= 150 ms) and 1,000/50; /slots p95 (bar: <= 1 s) =="
+	$(VENV)/bin/python -m optimizer.bench.web 300 30 1000 50
 	@echo "== hostile input: 300 mutated sample files (no traceback, exit 0 or 2, nothing outside --out) =="
 	FIELDROUTE_FUZZ_EXAMPLES=300 $(VENV)/bin/python -m pytest tests/test_fuzz.py -q -p no:cacheprovider
 

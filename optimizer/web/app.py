@@ -17,7 +17,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from optimizer.book.db import check_schema, open_book, resolve_url
-from optimizer.errors import BookError, OptimizerError, VerificationError
+from optimizer.errors import BookError, GeocodingServiceError, OptimizerError, VerificationError
 from optimizer.settings import Settings
 from optimizer.travel.base import TravelProvider
 from optimizer.web.auth import LoginLimiter, LoginRequired, utc_now
@@ -109,9 +109,11 @@ async def _login_required(request: Request, _exc: LoginRequired) -> Response:
 
 async def _optimizer_error(_request: Request, exc: OptimizerError) -> Response:
     """A fault of the book or the settings: its message (no traceback, no personal data)."""
-    status = (
-        503 if isinstance(exc, BookError) else 500 if isinstance(exc, VerificationError) else 400
-    )
+    status = 400
+    if isinstance(exc, BookError | GeocodingServiceError):
+        status = 503  # the book or the geocoder cannot be used now
+    elif isinstance(exc, VerificationError):
+        status = 500  # a plan the verifier refused: a bug
     return JSONResponse({"detail": str(exc)}, status_code=status)
 
 

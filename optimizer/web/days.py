@@ -51,6 +51,17 @@ class OpenDay:
         return self.stored.locked
 
 
+#: Days kept open in memory; older ones are re-opened from the book when asked for.
+OPEN_DAYS = 14
+
+
+def _keep(ctx: WebContext, date: dt.date, opened: OpenDay) -> None:
+    ctx.days.pop(date, None)
+    ctx.days[date] = opened
+    while len(ctx.days) > OPEN_DAYS:
+        ctx.days.pop(next(iter(ctx.days)))
+
+
 def plan_date(
     ctx: WebContext, date: dt.date, actor: Actor, *, time_limit_s: float | None = None
 ) -> BookDay:
@@ -72,7 +83,7 @@ def plan_date(
     if result.day is not None and result.stored is not None:
         stored = latest_plan(ctx.book, date)
         if stored is not None and stored.version == result.stored.version:
-            ctx.days[date] = OpenDay(stored, result.day)
+            _keep(ctx, date, OpenDay(stored, result.day))
     return result
 
 
@@ -86,7 +97,7 @@ def open_day(ctx: WebContext, date: dt.date) -> OpenDay | None:
         return cached
     day = _reopen(ctx, date, stored)
     opened = OpenDay(stored, day)
-    ctx.days[date] = opened
+    _keep(ctx, date, opened)
     return opened
 
 
@@ -154,5 +165,5 @@ def save_edit(
     if fresh is not None and fresh.version == version:
         stored = fresh
     out = OpenDay(stored, day)
-    ctx.days[date] = out
+    _keep(ctx, date, out)
     return out

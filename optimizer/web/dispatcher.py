@@ -46,6 +46,8 @@ from optimizer.day import DayPlan, route_lines
 from optimizer.domain import Agent, GeoPoint, Visit
 from optimizer.edits import LockError, Move, Violation, apply_move, reoptimise
 from optimizer.errors import InputError, Issue, VerificationError
+from optimizer.geocoding import open_geocoder
+from optimizer.geocoding.resolve import Place, locate_places
 from optimizer.inputs.load import parse_agents, parse_visits, read_table
 from optimizer.outputs.export import plan_to_dict
 from optimizer.outputs.notices import Notice, build_notices, load_template
@@ -182,8 +184,8 @@ def login_page(request: Request, ctx: Ctx) -> HTMLResponse:
 
 
 @router.get("/", response_class=HTMLResponse)
-def plan_page(request: Request, ctx: Ctx, _user: Dispatcher) -> HTMLResponse:
-    return ctx.render(request, "plan.html")
+def plan_page(request: Request, ctx: Ctx, _user: Dispatcher, date: str = "") -> HTMLResponse:
+    return ctx.render(request, "plan.html", date=_date(date).isoformat() if date else "")
 
 
 @router.get("/audit", response_class=HTMLResponse)
@@ -477,26 +479,57 @@ def _offer(
     return offer_slots(day, point, duration_s, skills, window_width_s=width_min * 60)
 
 
+def _where(
+    ctx: WebContext, day: DayPlan, lat: float | None, lon: float | None, address: str
+) -> GeoPoint:
+    """The point asked about: given, or the address located by the configured geocoder."""
+    if lat is not None and lon is not None:
+        return _located(lat, lon)
+    if not address.strip():
+        raise HTTPException(422, "give lat and lon, or an address")
+    geo = ctx.settings.geocoder
+    bases = [p for a in day.agents for p in (a.start, a.end_point) if p is not None]
+    with open_geocoder(geo, offline=ctx.offline) as geocoder:
+        outcomes, _ = locate_places(
+            [Place("address", address.strip())],
+            geocoder,
+            accept_coarse=geo.accept_coarse,
+            service_bbox=geo.service_bbox,
+            service_radius_km=geo.service_radius_km,
+            bases=bases,
+        )
+    found = outcomes["address"]
+    if found.point is None:
+        raise HTTPException(422, f"address: {found.reason}")
+    return found.point
+
+
 @router.get("/api/slots")
 def slots(
     ctx: Ctx,
     _user: Dispatcher,
     date: str,
-    lat: float,
-    lon: float,
+    lat: float | None = None,
+    lon: float | None = None,
+    address: Annotated[str, Query(max_length=1000)] = "",
     duration: float = 30,
     skills: str = "",
     window_width: Annotated[int, Query(gt=0, le=24 * 60)] = 60,
 ) -> dict[str, Any]:
-    """Windows that can be promised on the date's plan without moving anyone else's."""
+    """Windows that can be promised on the date's plan without moving anyone else's.
+
+    The place is ``lat``/``lon``, or an ``address`` located by the configured geocoder.
+    """
     opened = _opened(ctx, date)
-    point, seconds = _located(lat, lon), _duration_s(duration)
+    point, seconds = _where(ctx, opened.day, lat, lon, address), _duration_s(duration)
     wanted = frozenset(parse_list(skills))
     offer = _offer(opened.day, point, seconds, wanted, window_width)
     why = "" if offer else why_no_slot(opened.day, seconds, wanted, window_width * 60)
     return {
         "date": date,
         "version": opened.version,
+        "lat": point.lat,
+        "lon": point.lon,
         "slots": [_slot_json(s) for s in offer],
         "why": why,
     }
@@ -868,3 +901,13 @@ def calls_page(request: Request, ctx: Ctx, user: Dispatcher, date: str = "") -> 
         else:
             listing = call_list(ctx, opened, user)
     return ctx.render(request, "calls.html", date=date, listing=listing, error=error)
+
+
+@router.get("/import", response_class=HTMLResponse)
+def import_page(request: Request, ctx: Ctx, _user: Dispatcher) -> HTMLResponse:
+    return ctx.render(request, "import.html")
+
+
+@router.get("/book", response_class=HTMLResponse)
+def book_page(request: Request, ctx: Ctx, _user: Dispatcher, date: str = "") -> HTMLResponse:
+    return ctx.render(request, "book.html", date=_date(date).isoformat() if date else "")

@@ -14,12 +14,13 @@ from optimizer.book.db import open_book, resolve_url, upgrade
 from optimizer.settings import BookSettings, Settings
 from optimizer.web.app import create_app
 from optimizer.web.auth import hash_password
+from tests.helpers import ROOT
 
 PASSWORD = "correct horse battery"
 NOW = dt.datetime(2026, 12, 1, 7, 0, tzinfo=dt.UTC)
 
 
-def make_book(path: Path) -> str:
+def make_book(path: Path | str) -> str:
     """A migrated book with ``dispatcher`` and ``admin`` (password :data:`PASSWORD`)."""
     url = str(path)
     book = open_book(resolve_url(url, BookSettings()), BookSettings(), create=True)
@@ -40,9 +41,12 @@ def book_path(tmp_path: Path) -> str:
 
 @pytest.fixture
 def settings() -> Settings:
-    """Fast, repeatable solves on small days."""
+    """Fast, repeatable solves on small days; addresses from the sample gazetteer."""
     return Settings.from_dict(
-        {"solver": {"time_limit_s": 1, "workers": 1, "metaheuristic": "GREEDY_DESCENT"}}
+        {
+            "solver": {"time_limit_s": 1, "workers": 1, "metaheuristic": "GREEDY_DESCENT"},
+            "geocoder": {"gazetteer_path": str(ROOT / "data" / "gazetteer.csv")},
+        }
     )
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 from fastapi.testclient import TestClient
 
-from optimizer.web.app import create_app
+from optimizer.web.app import _routers, create_app
 from optimizer.web.auth import COOKIE, LoginLimiter
 from tests.web.conftest import PASSWORD, login
 
@@ -81,3 +81,65 @@ def test_pages_forbid_inline_script(client: TestClient) -> None:
     assert "script-src 'self'" in r.headers["content-security-policy"]
     assert "unsafe-inline" not in r.headers["content-security-policy"].split("script-src")[1]
     assert r.headers["referrer-policy"] == "no-referrer"
+
+
+def _all_routes() -> list[object]:
+    return [route for router in _routers() for route in router.routes]
+
+
+def _api_routes() -> list[tuple[str, str]]:
+    """Every (method, path) of the console's API, path parameters filled in."""
+    out = []
+    for route in _all_routes():
+        path = getattr(route, "path", "")
+        if not path.startswith("/api/") or path == "/api/login":
+            continue
+        filled = (
+            path.replace("{date}", "2026-12-01")
+            .replace("{visit_id}", "V0001")
+            .replace("{agent_id}", "A01")
+        )
+        out += [(m, filled) for m in sorted(getattr(route, "methods", ())) if m != "HEAD"]
+    assert len(out) > 10
+    return out
+
+
+def test_every_api_route_wants_a_session(client: TestClient) -> None:
+    for method, path in _api_routes():
+        r = client.request(method, path)
+        assert r.status_code == 401, (method, path, r.status_code)
+
+
+def test_every_state_changing_api_route_wants_the_csrf_token(client: TestClient) -> None:
+    login(client, "admin")
+    changing = [(m, p) for m, p in _api_routes() if m not in ("GET", "OPTIONS")]
+    assert len(changing) > 5
+    for method, path in changing:
+        r = client.request(method, path, json={})
+        assert r.status_code == 403, (method, path, r.status_code)
+        assert "CSRF" in r.json()["detail"]
+
+
+def test_every_page_wants_a_session(client: TestClient) -> None:
+    for route in _all_routes():
+        path = getattr(route, "path", "")
+        if "GET" not in getattr(route, "methods", ()) or path.startswith(("/api/", "/a/", "/b/")):
+            continue
+        if path == "/login" or path.startswith("/static/") or path.endswith((".css", ".js")):
+            continue  # the login page and files that hold no data
+        r = client.get(path, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/login", path
+
+
+def test_text_is_escaped_in_server_rendered_pages(client: TestClient) -> None:
+    from tests.hostile import MARKUP
+
+    payload = " ".join(MARKUP)
+    r = client.post(
+        "/api/login",
+        data={"username": payload, "password": "x"},
+        headers={"accept": "text/html"},
+    )
+    assert r.status_code == 401
+    assert "<script>" not in r.text.split("<body>")[1].split("<script src")[0]
+    assert "&lt;script&gt;" in r.text and "<img src=x" not in r.text
