@@ -2,7 +2,8 @@
 
 The only module that prints and exits. Exit codes: 0 ok; 1 internal error (a bug);
 2 bad input or settings; 3 geocoding or road-data service; 4 solver returned nothing;
-5 the machine stopped the run (disk full, folder not writable ...); 130 Ctrl-C;
+5 the machine stopped the run (disk full, folder not writable ...); 6 ``move``: the
+hand edit breaks a rule (nothing saved); 130 Ctrl-C;
 143 SIGTERM (129 SIGHUP). SIGTERM and SIGHUP are turned into the same exception path
 as Ctrl-C, so the staging folder and the solver's worker are cleaned up either way.
 """
@@ -145,6 +146,7 @@ def _parser() -> argparse.ArgumentParser:
 
     _add_replan_parsers(sub)
     _add_book_parsers(sub)
+    _add_move_parser(sub)
 
     roads = sub.add_parser("roads", help="prepare road data for real travel times (OSRM)")
     roads_sub = roads.add_subparsers(dest="roads_command", required=True, metavar="ACTION")
@@ -331,6 +333,8 @@ def _run(args: argparse.Namespace) -> int:
         return _bench(args)
     if args.command == "book":
         return _book(args)
+    if args.command == "move":
+        return _move(args)
     return 0
 
 
@@ -1180,3 +1184,59 @@ def _print_held(held: dict[str, int]) -> None:
     print(f"{total} open visits not due for planning today (see fieldroute book list):")
     for why, n in sorted(held.items(), key=lambda kv: -kv[1]):
         print(f"  {n:>5}  {why}")
+
+
+# --- hand edits (issue 15) ---------------------------------------------------------------
+
+#: ``fieldroute move``: the move breaks a rule (printed), nothing saved.
+MOVE_REFUSED = 6
+
+
+def _add_move_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    mv = sub.add_parser(
+        "move",
+        help="move a visit by hand to another agent or position; the verifier checks it",
+    )
+    mv.add_argument("plan_dir", type=Path, help="a plan folder (plan.json and inputs/)")
+    mv.add_argument("visit_id", help="the visit to move")
+    to = mv.add_mutually_exclusive_group(required=True)
+    to.add_argument("--to", metavar="AGENT", help="the agent who takes the visit")
+    to.add_argument("--unassign", action="store_true", help="take the visit out of every route")
+    mv.add_argument(
+        "--position",
+        type=int,
+        metavar="N",
+        help="0-based place among the agent's visits (default: the cheapest)",
+    )
+    mv.add_argument("--check", action="store_true", help="only check the move; save nothing")
+
+
+def _move(args: argparse.Namespace) -> int:
+    from optimizer.day import route_lines
+    from optimizer.edits import REFUSED_CODES, Move, apply_move, describe
+    from optimizer.outputs.export import write_calendars, write_notices, write_plan
+    from optimizer.outputs.maps import save_maps
+    from optimizer.pipeline import travel_provider
+    from optimizer.reopen import open_plan
+
+    if args.unassign and args.position is not None:
+        msg = "--position goes with --to, not with --unassign"
+        raise ConfigurationError(msg)
+    day = open_plan(args.plan_dir / "plan.json")
+    move = Move(args.visit_id, None if args.unassign else args.to, args.position)
+    result = apply_move(day.problem, day.visits, day.plan, move)
+    refused = [v for v in result.violations if v.code in REFUSED_CODES]
+    if refused:
+        raise ConfigurationError("; ".join(v.message for v in refused))
+    print(describe(result))
+    if not result.ok:
+        print(f"Not saved: the move breaks {len(result.violations)} rule(s).", file=sys.stderr)
+        return MOVE_REFUSED
+    if args.check:
+        print("Not saved (--check).")
+        return 0
+    lines = route_lines(day.problem, result.plan, travel_provider(day.settings))
+    edited = replace(day, plan=result.plan, route_lines=lines)
+    paths = write_plan(edited, args.plan_dir, renderers=[save_maps, write_calendars, write_notices])
+    print(f"Saved: {len(paths)} files rewritten in {args.plan_dir}/")
+    return 0

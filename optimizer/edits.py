@@ -242,7 +242,7 @@ def _time_route(
     plain = _schedule(problem, a, nodes, floors, None)
     rule = agent.break_rule
     if rule is None or not _owes_break(problem, a, plain):
-        return TimedRoute(plain, tuple(route_violations(problem, a, plain)))
+        return TimedRoute(plain, tuple(route_violations(problem, a, plain, nodes)))
     ws = rule.window.start_s
     # The break can follow the departure or any stop (stops before it keep their times).
     candidates = sorted(
@@ -260,7 +260,7 @@ def _time_route(
         outside = bs_ is not None and be_ is not None and not bs_ < route.return_s
         if outside and not _owes_break(problem, a, route):
             route = replace(route, break_start_s=None, break_end_s=None)
-        found = route_violations(problem, a, route)
+        found = route_violations(problem, a, route, nodes)
         # On a tie, name the break rather than a borrower's window: working through
         # lunch is what the edit asks of the agent; lateness is the way out of it.
         key = (len(found), sum(v.code != "break" for v in found), route.return_s, bs)
@@ -270,16 +270,22 @@ def _time_route(
     return best
 
 
-def route_violations(problem: RoutingProblem, a: int, route: Route) -> list[Violation]:
-    """Typed violations of one timed route (windows, break, shift, skills, load)."""
+def route_violations(
+    problem: RoutingProblem, a: int, route: Route, nodes: Sequence[int] | None = None
+) -> list[Violation]:
+    """Typed violations of one timed route (windows, break, shift, skills, load).
+
+    ``nodes`` are the visit nodes of ``route``'s stops, when the caller has them.
+    """
     agent = problem.agents[a]
     who = agent.agent_id
-    node_of = _index(problem)
+    if nodes is None:
+        node_of = problem.visit_index()
+        nodes = [node_of[s.visit_id] for s in route.stops]
     out: list[Violation] = []
     unreachable = problem.matrices[agent.mode].unreachable
     bs, be = route.break_start_s, route.break_end_s
-    for stop in route.stops:
-        node = node_of[stop.visit_id]
+    for stop, node in zip(route.stops, nodes, strict=True):
         visit = problem.visits[node]
         vid = visit.visit_id
         if visit.pinned_agent is not None and visit.pinned_agent != who:
@@ -320,7 +326,7 @@ def route_violations(problem: RoutingProblem, a: int, route: Route) -> list[Viol
                 f"{who} would have {len(route.stops)} visits, more than their max_visits {agent.max_visits}",
             )
         )
-    load = sum(problem.visits[node_of[s.visit_id]].demand for s in route.stops)
+    load = sum(problem.visits[n].demand for n in nodes)
     if agent.capacity is not None and load > agent.capacity:
         out.append(
             Violation(
@@ -366,20 +372,6 @@ def route_violations(problem: RoutingProblem, a: int, route: Route) -> list[Viol
     return out
 
 
-def _index(problem: RoutingProblem) -> dict[str, int]:
-    # One dict per problem: apply_move is on the console's hot path.
-    cached = _INDEX_CACHE.get(id(problem))
-    if cached is not None and cached[0] is problem:
-        return cached[1]
-    index = problem.visit_index()
-    _INDEX_CACHE.clear()
-    _INDEX_CACHE[id(problem)] = (problem, index)
-    return index
-
-
-_INDEX_CACHE: dict[int, tuple[RoutingProblem, dict[str, int]]] = {}
-
-
 # --- moves --------------------------------------------------------------------------------
 
 
@@ -390,14 +382,16 @@ def apply_move(
 
     ``visits`` are all the day's visits (as for :func:`optimizer.verify.check_plan`).
     """
-    refused = _refusal(problem, visits, plan, move)
+    node_of = problem.visit_index()
+    refused = _refusal(problem, node_of, visits, plan, move)
     if refused is not None:
         return EditResult(False, (refused,), plan)
-    node_of = _index(problem)
     agent_index = {ag.agent_id: k for k, ag in enumerate(problem.agents)}
     source = next(
         (r for r in plan.routes if any(s.visit_id == move.visit_id for s in r.stops)), None
     )
+    if source is None and move.agent_id is None and move.visit_id not in node_of:
+        return EditResult(True, (), plan)  # cannot be routed anyway: keep its reason
     timed: dict[str, TimedRoute | None] = {}
     if source is not None:
         rest = [node_of[s.visit_id] for s in source.stops if s.visit_id != move.visit_id]
@@ -424,7 +418,11 @@ def apply_move(
 
 
 def _refusal(
-    problem: RoutingProblem, visits: Sequence[Visit], plan: Plan, move: Move
+    problem: RoutingProblem,
+    node_of: Mapping[str, int],
+    visits: Sequence[Visit],
+    plan: Plan,
+    move: Move,
 ) -> Violation | None:
     """Why the move cannot even be tried (an unknown visit, agent or position), if so."""
     vid = move.visit_id
@@ -442,7 +440,7 @@ def _refusal(
             vid,
             f"there is no agent {move.agent_id} working this day; agents: {', '.join(agents)}",
         )
-    if vid not in _index(problem):
+    if vid not in node_of:
         reason = next((u.reason for u in plan.unassigned if u.visit_id == vid), "")
         why = f" ({reason})" if reason else ""
         return Violation("not_routable", move.agent_id, vid, f"{vid} cannot be put on a route{why}")
@@ -524,7 +522,7 @@ def locked_violations(
     problem: RoutingProblem, plan: Plan, locked: Mapping[str, str]
 ) -> list[Violation]:
     """What keeping ``locked`` (visit -> agent, in the plan's order) alone would break."""
-    node_of = _index(problem)
+    node_of = problem.visit_index()
     agent_index = {a.agent_id: k for k, a in enumerate(problem.agents)}
     out: list[Violation] = []
     for vid, agent_id in locked.items():
@@ -550,7 +548,7 @@ def _locked_chains(
     problem: RoutingProblem, plan: Plan, locked: Mapping[str, str]
 ) -> dict[str, list[int]]:
     """Locked visit nodes per agent: in their order on that agent's route, then the rest."""
-    node_of = _index(problem)
+    node_of = problem.visit_index()
     chains: dict[str, list[int]] = {}
     for agent in problem.agents:
         route = plan.route_of(agent.agent_id)
@@ -596,7 +594,7 @@ def reoptimise(
     solver_settings = replace(settings.solver, time_limit_s=time_limit_s)
     reasons = {u.visit_id: u.reason for u in plan.unassigned}
     pre_unassigned: dict[str, str] = {}
-    node_of = _index(problem)
+    node_of = problem.visit_index()
     for v in visits:
         if v.visit_id not in node_of:
             pre_unassigned[v.visit_id] = reasons.get(v.visit_id) or "cannot be routed"

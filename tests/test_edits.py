@@ -234,3 +234,55 @@ def test_reoptimise_refuses_locks_that_break_a_rule():
     with pytest.raises(LockError, match="lunch break") as err:
         reoptimise(SMALL.problem, SMALL.visits, broken.plan, locked, FAST, 1.0)
     assert [v.code for v in err.value.violations] == ["break"]
+
+
+def test_cli_move_checks_saves_and_refuses(tmp_path, capsys):
+    from optimizer.cli import MOVE_REFUSED, main
+    from optimizer.outputs.export import write_plan
+    from optimizer.reopen import open_plan
+
+    folder = tmp_path / "day"
+    write_plan(SMALL, folder)
+    before = (folder / "plan.json").read_bytes()
+    assert main(["move", str(folder), "V2", "--to", "A1", "--check"]) == MOVE_REFUSED
+    captured = capsys.readouterr()
+    assert "break: A1 would work through the lunch break" in captured.out
+    assert "Not saved" in captured.err
+    assert main(["move", str(folder), "V2", "--to", "A1"]) == MOVE_REFUSED
+    assert (folder / "plan.json").read_bytes() == before
+    other = "A2" if _agent_of(SMALL, "V6") == "A1" else "A1"
+    assert main(["move", str(folder), "V6", "--to", other, "--check"]) == 0
+    assert (folder / "plan.json").read_bytes() == before
+    assert main(["move", str(folder), "V6", "--to", other, "--position", "0"]) == 0
+    assert "Saved" in capsys.readouterr().out
+    saved = open_plan(folder / "plan.json")
+    route = saved.plan.route_of(other)
+    assert route is not None
+    assert route.stops[0].visit_id == "V6"
+    assert check_plan(saved.plan, saved.visits, saved.problem) == []
+    assert main(["move", str(folder), "V6", "--unassign"]) == 0
+    saved = open_plan(folder / "plan.json")
+    assert [u.visit_id for u in saved.plan.unassigned] == ["V6"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["NOPE", "--to", "A1"],
+        ["V6", "--to", "A9"],
+        ["V6", "--to", "A1", "--position", "9"],
+        ["V6", "--unassign", "--position", "0"],
+    ],
+)
+def test_cli_move_naming_nothing_real_exits_2(tmp_path, capsys, argv):
+    from optimizer.cli import main
+    from optimizer.outputs.export import write_plan
+
+    folder = tmp_path / "day"
+    write_plan(SMALL, folder)
+    before = (folder / "plan.json").read_bytes()
+    assert main(["move", str(folder), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ")
+    assert "Traceback" not in err
+    assert (folder / "plan.json").read_bytes() == before
