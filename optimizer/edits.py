@@ -309,13 +309,11 @@ def route_violations(
         window = visit.window
         if window is not None and stop.start_s > window.end_s:
             span = f"{hm(window.start_s)}-{hm(window.end_s)}"
+            closes = f"after its window closes at {hm(window.end_s)} ({span})"
             if stop.arrive_s > window.end_s:
-                text = f"{vid} would arrive at {hm(stop.arrive_s)}, after its window {span} closes"
+                text = f"{vid} would arrive at {hm(stop.arrive_s)}, {closes}"
             else:
-                text = (
-                    f"{vid} could start only at {hm(stop.start_s)} (after {who}'s break), "
-                    f"after its window {span} closes"
-                )
+                text = f"{vid} could start only at {hm(stop.start_s)} (after the break), {closes}"
             out.append(Violation("window", who, vid, text))
     if agent.max_visits is not None and len(route.stops) > agent.max_visits:
         out.append(
