@@ -286,3 +286,25 @@ def test_cli_move_naming_nothing_real_exits_2(tmp_path, capsys, argv):
     assert err.startswith("error: ")
     assert "Traceback" not in err
     assert (folder / "plan.json").read_bytes() == before
+
+
+def test_reoptimise_keeps_the_hand_order_the_solver_would_undo():
+    from optimizer.pipeline import plan_day
+
+    line = [visit(f"L{k}", 0.0, 0.01 * k) for k in range(1, 5)]  # 1 km apart, eastwards
+    day = plan_day(line, [agent("A1")], FAST, date=DATE)
+    assert not day.plan.unassigned
+    moved = apply_move(day.problem, day.visits, day.plan, Move("L1", "A1", 2))
+    assert moved.ok, moved.violations
+    route = moved.plan.route_of("A1")
+    assert route is not None
+    order = [s.visit_id for s in route.stops]
+    assert order[2] == "L1"  # a detour the solver would take out
+    locked = dict.fromkeys(order, "A1")
+    plan = reoptimise(day.problem, day.visits, moved.plan, locked, FAST, 1.0)
+    _check_reoptimised(day, plan, locked)
+    new = plan.route_of("A1")
+    assert new is not None
+    assert [s.visit_id for s in new.stops if s.visit_id in locked] == order
+    free = reoptimise(day.problem, day.visits, moved.plan, {}, FAST, 1.0)
+    assert free.route_of("A1").distance_m < new.distance_m  # the lock has a price
