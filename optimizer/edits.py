@@ -43,9 +43,10 @@ from typing import TYPE_CHECKING
 
 from optimizer.clock import format_hhmm as hm
 from optimizer.domain import Visit
-from optimizer.errors import OptimizerError, VerificationError
+from optimizer.errors import OptimizerError, SolverError, VerificationError
 from optimizer.plan import Plan, Route, SolverInfo, Stop, Unassigned
 from optimizer.problem import RoutingProblem
+from optimizer.solve.assignment import Assignment, RouteResult
 from optimizer.verify import check_plan
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ logger = logging.getLogger(__name__)
 HAND_UNASSIGNED = "unassigned by hand by the dispatcher"
 
 #: Codes that mean the move itself names something that does not exist: nothing to check.
-REFUSED_CODES = frozenset({"unknown_visit", "unknown_agent", "position", "not_routable"})
+REFUSED_CODES = frozenset({"unknown_visit", "unknown_agent", "position", "not_routable", "locked"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,14 +375,27 @@ def route_violations(
 
 
 def apply_move(
-    problem: RoutingProblem, visits: Sequence[Visit], plan: Plan, move: Move
+    problem: RoutingProblem,
+    visits: Sequence[Visit],
+    plan: Plan,
+    move: Move,
+    *,
+    locked: Mapping[str, str] | None = None,
 ) -> EditResult:
     """The plan with ``move`` applied and re-timed, and everything the edit breaks.
 
     ``visits`` are all the day's visits (as for :func:`optimizer.verify.check_plan`).
+    ``locked`` (visit id -> agent id, as for :func:`reoptimise`): moving a locked visit
+    is refused with code ``locked`` (unlock it first); moving any other visit keeps the
+    locked ones' order.
     """
     node_of = problem.visit_index()
     refused = _refusal(problem, node_of, visits, plan, move)
+    if refused is None and locked and move.visit_id in locked:
+        held = locked[move.visit_id]
+        refused = Violation(
+            "locked", held, move.visit_id, f"{move.visit_id} is locked to {held}; unlock it first"
+        )
     if refused is not None:
         return EditResult(False, (refused,), plan)
     agent_index = {ag.agent_id: k for k, ag in enumerate(problem.agents)}
@@ -619,13 +633,19 @@ def reoptimise(
         for a in problem.agents
     )
     start = _start_routes(sub, plan, chains, problem)
-    assignment = solve(
-        sub,
-        solver_settings,
-        initial_routes=start,
-        locks=tuple(lock_agent),
-        lock_order=order,
-    )
+    try:
+        assignment = solve(
+            sub,
+            solver_settings,
+            initial_routes=start,
+            locks=tuple(lock_agent),
+            lock_order=order,
+        )
+    except SolverError as err:
+        # OR-Tools read no start and found no first solution of its own; the start is
+        # a valid plan that keeps every lock (each route passed time_route).
+        logger.warning("re-optimising kept the start: %s", err)
+        assignment = _start_assignment(sub, start)
     info = SolverInfo(
         engine="ortools",
         status=assignment.status,
@@ -653,6 +673,28 @@ def reoptimise(
     if errors:
         raise VerificationError(errors)
     return new_plan
+
+
+def _start_assignment(problem: RoutingProblem, routes: Sequence[Sequence[int]]) -> Assignment:
+    """The start routes as an Assignment, timed by :func:`time_route` (no search)."""
+    results = []
+    for a, nodes in enumerate(routes):
+        if not nodes:
+            continue
+        route = time_route(problem, a, nodes).route
+        results.append(
+            RouteResult(
+                agent_index=a,
+                visits=tuple(nodes),
+                service_start_s=tuple(s.start_s for s in route.stops),
+                depart_s=route.depart_s,
+                return_s=route.return_s,
+                break_start_s=route.break_start_s,
+            )
+        )
+    served = {n for r in routes for n in r}
+    dropped = tuple(i for i in range(problem.num_visits) if i not in served)
+    return Assignment(tuple(results), dropped, "START_KEPT", 0, 0.0)
 
 
 def _start_routes(

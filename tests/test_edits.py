@@ -308,3 +308,28 @@ def test_reoptimise_keeps_the_hand_order_the_solver_would_undo():
     assert [s.visit_id for s in new.stops if s.visit_id in locked] == order
     free = reoptimise(day.problem, day.visits, moved.plan, {}, FAST, 1.0)
     assert free.route_of("A1").distance_m < new.distance_m  # the lock has a price
+
+
+def test_reoptimise_keeps_the_start_when_the_solver_finds_nothing(monkeypatch):
+    import optimizer.solve.ortools
+    from optimizer.errors import SolverError
+
+    def no_plan(*_args, **_kwargs):
+        msg = "OR-Tools returned no plan (status FAIL)"
+        raise SolverError(msg)
+
+    monkeypatch.setattr(optimizer.solve.ortools, "solve", no_plan)
+    locked = {s.visit_id: r.agent_id for r in DAY.plan.routes for s in r.stops[:2]}
+    plan = reoptimise(DAY.problem, DAY.visits, DAY.plan, locked, FAST, 1.0)
+    _check_reoptimised(DAY, plan, locked)
+    assert plan.solver.status == "START_KEPT"
+    assert sorted(plan.assigned_ids) == sorted(DAY.plan.assigned_ids)  # the plan was valid
+
+
+def test_a_locked_visit_cannot_be_moved_until_unlocked():
+    locked = {"V1": "A1"}
+    result = apply_move(SMALL.problem, SMALL.visits, SMALL.plan, Move("V1", "A1", 1), locked=locked)
+    assert [v.code for v in result.violations] == ["locked"]
+    assert result.plan == SMALL.plan
+    free = apply_move(SMALL.problem, SMALL.visits, SMALL.plan, Move("V6", "A1", 0), locked=locked)
+    assert "locked" not in {v.code for v in free.violations}
