@@ -8,11 +8,12 @@ agent, in their order, and re-plans the rest around them.
 
 Interface (the console and ``fieldroute move`` call these)::
 
-    apply_move(problem, visits, plan, move) -> EditResult
-    reoptimise(problem, visits, plan, locked, settings, time_limit_s) -> Plan
+    apply_move(problem, visits, plan, move, *, locked=None) -> EditResult
+    reoptimise(problem, visits, plan, locked, settings, time_limit_s) -> Plan   # or LockError
 
 ``problem``, ``visits`` and ``plan`` are a :class:`~optimizer.day.DayPlan`'s fields of
-the same names; ``settings`` is the day's :class:`~optimizer.settings.Settings`.
+the same names (``apply_move(day.problem, day.visits, day.plan, move)``); ``settings``
+is the day's :class:`~optimizer.settings.Settings`; ``locked`` maps visit id -> agent id.
 
 Re-timing (:func:`time_route`). Only the routes a move touches are re-timed. Their
 stops keep their planned start when the new sequence allows it (as

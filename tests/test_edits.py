@@ -172,7 +172,9 @@ AGENTS = [a.agent_id for a in DAY.agents]
 IDS = [v.visit_id for v in DAY.visits]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(
     vid=st.sampled_from(IDS),
     to=st.sampled_from([*AGENTS, None]),
@@ -333,3 +335,28 @@ def test_a_locked_visit_cannot_be_moved_until_unlocked():
     assert result.plan == SMALL.plan
     free = apply_move(SMALL.problem, SMALL.visits, SMALL.plan, Move("V6", "A1", 0), locked=locked)
     assert "locked" not in {v.code for v in free.violations}
+
+
+ROUTED = [(s.visit_id, r.agent_id) for r in DAY.plan.routes for s in r.stops]
+
+
+@settings(
+    max_examples=5, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(
+    picks=st.lists(st.sampled_from(ROUTED), min_size=1, max_size=6, unique=True),
+    vid=st.sampled_from(IDS),
+    to=st.sampled_from(AGENTS),
+)
+def test_reoptimise_keeps_every_lock_and_passes_the_verifier(picks, vid, to):
+    moved = apply_move(DAY.problem, DAY.visits, DAY.plan, Move(vid, to, None))
+    edited = moved.plan if moved.ok else DAY.plan
+    where = {s.visit_id: r.agent_id for r in edited.routes for s in r.stops}
+    locked = {v: where[v] for v, _ in picks if v in where}
+    plan = reoptimise(DAY.problem, DAY.visits, edited, locked, FAST, 0.5)
+    _check_reoptimised(DAY, plan, locked)
+    for r in edited.routes:
+        new = plan.route_of(r.agent_id)
+        want = [s.visit_id for s in r.stops if s.visit_id in locked]
+        got = [s.visit_id for s in new.stops if s.visit_id in locked] if new else []
+        assert got == want
