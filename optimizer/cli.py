@@ -1237,6 +1237,13 @@ def _move(args: argparse.Namespace) -> int:
         return 0
     lines = route_lines(day.problem, result.plan, travel_provider(day.settings))
     edited = replace(day, plan=result.plan, route_lines=lines)
-    paths = write_plan(edited, args.plan_dir, renderers=[save_maps, write_calendars, write_notices])
+    # Shared as it was (plan --share makes the folder world-readable), or private.
+    shared = bool(args.plan_dir.stat().st_mode & 0o004)
+    paths = write_plan(
+        edited,
+        args.plan_dir,
+        renderers=[save_maps, write_calendars, write_notices],
+        share=shared,
+    )
     print(f"Saved: {len(paths)} files rewritten in {args.plan_dir}/")
     return 0

@@ -244,7 +244,7 @@ def test_cli_move_checks_saves_and_refuses(tmp_path, capsys):
     from optimizer.reopen import open_plan
 
     folder = tmp_path / "day"
-    write_plan(SMALL, folder)
+    write_plan(SMALL, folder, share=True)
     before = (folder / "plan.json").read_bytes()
     assert main(["move", str(folder), "V2", "--to", "A1", "--check"]) == MOVE_REFUSED
     captured = capsys.readouterr()
@@ -257,6 +257,7 @@ def test_cli_move_checks_saves_and_refuses(tmp_path, capsys):
     assert (folder / "plan.json").read_bytes() == before
     assert main(["move", str(folder), "V6", "--to", other, "--position", "0"]) == 0
     assert "Saved" in capsys.readouterr().out
+    assert (folder / "plan.json").stat().st_mode & 0o004  # still shared, as written
     saved = open_plan(folder / "plan.json")
     route = saved.plan.route_of(other)
     assert route is not None
