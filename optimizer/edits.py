@@ -38,7 +38,7 @@ Pure: no OR-Tools at import (``reoptimise`` loads the solver when called), no IO
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -188,7 +188,10 @@ def _schedule(
     early = agent.shift.start_s
     stops, ret, back, back_m = _pass(problem, a, nodes, floors, early, brk)
     depart = _late_departure(problem, a, nodes, stops[0].start_s, brk[0] if brk else None)
-    if depart != early:
+    if depart != early and (brk is None or brk[0] >= stops[0].start_s):
+        # Only the first leg moves: it now ends as the first service starts.
+        stops[0] = replace(stops[0], arrive_s=depart + stops[0].travel_s)
+    elif depart != early:
         late = _pass(problem, a, nodes, floors, depart, brk)
         if [s.start_s for s in late[0]] == [s.start_s for s in stops]:
             stops, ret, back, back_m = late
@@ -245,6 +248,7 @@ def _time_route(
     rule = agent.break_rule
     if rule is None or not _owes_break(problem, a, plain):
         return TimedRoute(plain, tuple(route_violations(problem, a, plain, nodes)))
+    we = rule.window.end_s
     ws = rule.window.start_s
     # The break can follow the departure or any stop (stops before it keep their times).
     candidates = sorted(
@@ -252,9 +256,11 @@ def _time_route(
         | {max(s.end_s, ws) for s in plain.stops}
         | {max(agent.shift.start_s, ws)}
     )
-    best: TimedRoute | None = None
+    best: Route | None = None
     best_key: tuple[int, int, int, int] | None = None
     for bs in candidates:
+        if bs > we and best_key is not None and best_key[0] == 0:
+            break  # a break that starts late is a violation: a valid schedule is found
         route = _schedule(problem, a, nodes, floors, (bs, bs + rule.duration_s))
         if route.break_start_s is not None and route.break_start_s < route.depart_s:
             continue
@@ -262,22 +268,29 @@ def _time_route(
         outside = bs_ is not None and be_ is not None and not bs_ < route.return_s
         if outside and not _owes_break(problem, a, route):
             route = replace(route, break_start_s=None, break_end_s=None)
-        found = route_violations(problem, a, route, nodes)
+        found = route_violations(problem, a, route, nodes, describe=False)
         # On a tie, name the break rather than a borrower's window: working through
         # lunch is what the edit asks of the agent; lateness is the way out of it.
         key = (len(found), sum(v.code != "break" for v in found), route.return_s, bs)
         if best_key is None or key < best_key:
-            best, best_key = TimedRoute(route, tuple(found)), key
+            best, best_key = route, key
     assert best is not None  # the candidate at the shift start is never before departure
-    return best
+    return TimedRoute(best, tuple(route_violations(problem, a, best, nodes)))
 
 
 def route_violations(
-    problem: RoutingProblem, a: int, route: Route, nodes: Sequence[int] | None = None
+    problem: RoutingProblem,
+    a: int,
+    route: Route,
+    nodes: Sequence[int] | None = None,
+    *,
+    describe: bool = True,
 ) -> list[Violation]:
     """Typed violations of one timed route (windows, break, shift, skills, load).
 
     ``nodes`` are the visit nodes of ``route``'s stops, when the caller has them.
+    ``describe=False`` leaves the messages empty: re-timing weighs many candidate
+    schedules and words only the one it keeps.
     """
     agent = problem.agents[a]
     who = agent.agent_id
@@ -285,91 +298,92 @@ def route_violations(
         node_of = problem.visit_index()
         nodes = [node_of[s.visit_id] for s in route.stops]
     out: list[Violation] = []
+
+    def add(code: str, vid: str | None, text: Callable[..., str], *args: object) -> None:
+        out.append(Violation(code, who, vid, text(*args) if describe else ""))
+
     unreachable = problem.matrices[agent.mode].unreachable
-    bs, be = route.break_start_s, route.break_end_s
     for stop, node in zip(route.stops, nodes, strict=True):
         visit = problem.visits[node]
         vid = visit.visit_id
         if visit.pinned_agent is not None and visit.pinned_agent != who:
-            out.append(
-                Violation("pinned", who, vid, f"{vid} is pinned to agent {visit.pinned_agent}")
-            )
+            add("pinned", vid, "{} is pinned to agent {}".format, vid, visit.pinned_agent)
         elif not visit.skills <= agent.skills:
             missing = ", ".join(sorted(visit.skills - agent.skills))
-            out.append(
-                Violation("skill", who, vid, f"{who} lacks the skill(s) {vid} needs: {missing}")
-            )
+            add("skill", vid, "{} lacks the skill(s) {} needs: {}".format, who, vid, missing)
         if node in unreachable:
-            out.append(
-                Violation(
-                    "unreachable",
-                    who,
-                    vid,
-                    f"{who} ({agent.mode}) cannot reach {vid}: {unreachable[node]}",
-                )
+            reason = unreachable[node]
+            add(
+                "unreachable",
+                vid,
+                "{} ({}) cannot reach {}: {}".format,
+                who,
+                agent.mode,
+                vid,
+                reason,
             )
         window = visit.window
         if window is not None and stop.start_s > window.end_s:
-            span = f"{hm(window.start_s)}-{hm(window.end_s)}"
-            closes = f"after its window closes at {hm(window.end_s)} ({span})"
-            if stop.arrive_s > window.end_s:
-                text = f"{vid} would arrive at {hm(stop.arrive_s)}, {closes}"
-            else:
-                text = f"{vid} could start only at {hm(stop.start_s)} (after the break), {closes}"
-            out.append(Violation("window", who, vid, text))
+            add("window", vid, _window_text, visit, stop)
     if agent.max_visits is not None and len(route.stops) > agent.max_visits:
-        out.append(
-            Violation(
-                "max_visits",
-                who,
-                None,
-                f"{who} would have {len(route.stops)} visits, more than their max_visits {agent.max_visits}",
-            )
+        add(
+            "max_visits",
+            None,
+            lambda: (
+                f"{who} would have {len(route.stops)} visits, more than their max_visits "
+                f"{agent.max_visits}"
+            ),
         )
     load = sum(problem.visits[n].demand for n in nodes)
     if agent.capacity is not None and load > agent.capacity:
-        out.append(
-            Violation(
-                "capacity",
-                who,
-                None,
-                f"{who} would carry {load}, over their capacity {agent.capacity}",
-            )
+        add(
+            "capacity",
+            None,
+            lambda: f"{who} would carry {load}, over their capacity {agent.capacity}",
         )
     rule = agent.break_rule
+    bs, be = route.break_start_s, route.break_end_s
     if rule is not None and bs is not None and be is not None:
-        ws, we = rule.window.start_s, rule.window.end_s
+        ws, we, minutes = rule.window.start_s, rule.window.end_s, rule.duration_s // 60
         if bs > we:
-            out.append(
-                Violation(
-                    "break",
-                    who,
-                    None,
-                    f"{who} would work through the lunch break: the {rule.duration_s // 60}-min "
-                    f"break must start in {hm(ws)}-{hm(we)}, and the earliest it fits is {hm(bs)}",
-                )
+            add(
+                "break",
+                None,
+                lambda: (
+                    f"{who} would work through the lunch break: the {minutes}-min break must "
+                    f"start in {hm(ws)}-{hm(we)}, and the earliest it fits is {hm(bs)}"
+                ),
             )
         elif be > route.return_s:
-            out.append(
-                Violation(
-                    "break",
-                    who,
-                    None,
-                    f"{who}'s {rule.duration_s // 60}-min break {hm(bs)}-{hm(be)} would run past "
-                    f"the end of the route at {hm(route.return_s)}",
-                )
+            add(
+                "break",
+                None,
+                lambda: (
+                    f"{who}'s {minutes}-min break {hm(bs)}-{hm(be)} would run past the end of "
+                    f"the route at {hm(route.return_s)}"
+                ),
             )
     if route.return_s > agent.shift.end_s:
-        out.append(
-            Violation(
-                "shift",
-                who,
-                None,
+        add(
+            "shift",
+            None,
+            lambda: (
                 f"{who} would be back at {hm(route.return_s)}, after their shift ends at "
-                f"{hm(agent.shift.end_s)}",
-            )
+                f"{hm(agent.shift.end_s)}"
+            ),
         )
     return out
+
+
+def _window_text(visit: Visit, stop: Stop) -> str:
+    window = visit.window
+    assert window is not None
+    closes = (
+        f"after its window closes at {hm(window.end_s)} ({hm(window.start_s)}-{hm(window.end_s)})"
+    )
+    if stop.arrive_s > window.end_s:
+        return f"{visit.visit_id} would arrive at {hm(stop.arrive_s)}, {closes}"
+    return f"{visit.visit_id} could start only at {hm(stop.start_s)} (after the break), {closes}"
 
 
 # --- moves --------------------------------------------------------------------------------
