@@ -361,3 +361,61 @@ def test_reoptimise_keeps_every_lock_and_passes_the_verifier(picks, vid, to):
         want = [s.visit_id for s in r.stops if s.visit_id in locked]
         got = [s.visit_id for s in new.stops if s.visit_id in locked] if new else []
         assert got == want
+
+
+def test_capacity_and_max_visits_are_named():
+    from optimizer.pipeline import plan_day
+
+    agents = [agent("A1", capacity=3, max_visits=2), agent("A2")]
+    visits = [
+        visit("C1", 0.002, 0.0, demand=2, pinned_agent="A1"),
+        visit("C2", 0.0, 0.002, demand=2),
+        visit("C3", -0.002, 0.0),
+        visit("C4", 0.0, -0.002, pinned_agent="A1"),
+    ]
+    day = plan_day(visits, agents, FAST, date=DATE)
+    assert not day.plan.unassigned
+    assert _agent_of(day, "C2") == "A2"
+    result = _move(day, "C2", "A1")
+    codes = {v.code for v in result.violations}
+    assert codes == {"capacity", "max_visits"}
+    text = " ".join(v.message for v in result.violations)
+    assert "capacity 3" in text
+    assert "max_visits 2" in text
+    assert check_plan(result.plan, day.visits, day.problem)
+
+
+def test_cli_reoptimise_keeps_the_locks_and_saves(tmp_path, capsys):
+    from optimizer.cli import main
+    from optimizer.outputs.export import write_plan
+    from optimizer.reopen import open_plan
+
+    folder = tmp_path / "day"
+    write_plan(DAY, folder)
+    route = DAY.plan.routes[0]
+    locks = [s.visit_id for s in route.stops[:2]]
+    argv = ["reoptimise", str(folder), "--time-limit", "1"]
+    assert main([*argv, *(x for vid in locks for x in ("--lock", vid))]) == 0
+    assert f"around {len(locks)} locked visit(s)" in capsys.readouterr().out
+    saved = open_plan(folder / "plan.json")
+    assert check_plan(saved.plan, saved.visits, saved.problem) == []
+    kept = saved.plan.route_of(route.agent_id)
+    assert kept is not None
+    assert [s.visit_id for s in kept.stops if s.visit_id in locks] == locks
+    assert main([*argv, "--lock", "NOPE"]) == 2
+    assert "NOPE" in capsys.readouterr().err
+
+
+def test_cli_reoptimise_refuses_locks_that_break_a_rule(tmp_path, capsys):
+    from optimizer.cli import main
+    from optimizer.edits import LockError
+    from optimizer.outputs.export import write_plan
+
+    broken = _move(SMALL, "V2", "A1")
+    folder = tmp_path / "day"
+    write_plan(replace(SMALL, plan=broken.plan), folder)  # as if saved by hand, unchecked
+    before = (folder / "plan.json").read_bytes()
+    argv = ["reoptimise", str(folder), "--lock", "V1", "--lock", "V2", "--lock", "V3"]
+    assert main(argv) == LockError.exit_code
+    assert "lunch break" in capsys.readouterr().err
+    assert (folder / "plan.json").read_bytes() == before
