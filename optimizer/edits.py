@@ -23,9 +23,10 @@ sequence is tried instead and the one with fewer violations wins. Service starts
 soon as the agent has arrived and the window is open; the agent leaves home as late as
 the first stop allows (the planner's rule, ``optimizer.solve.ortools._extract``). The
 lunch break, when the route owes one (:class:`~optimizer.domain.BreakRule`), starts
-as soon as a stop ends (not before its window) in the gap that brings the agent back
-earliest, and it delays the leg it falls in, exactly as :mod:`optimizer.verify`
-recomputes arrivals.
+as soon as a stop ends (not before its window), in the gap that breaks the fewest rules
+and then brings the agent back earliest; it delays the leg it falls in, exactly as
+:mod:`optimizer.verify` recomputes arrivals. When no gap fits, the break is named (not
+the windows of the visits a late lunch would make late).
 
 Violations come from typed checks of the re-timed routes; the whole edited plan also
 goes through :func:`optimizer.verify.check_plan`, and anything the verifier finds that
@@ -59,7 +60,8 @@ logger = logging.getLogger(__name__)
 #: :func:`reoptimise` leaves such visits out (the dispatcher took them out on purpose).
 HAND_UNASSIGNED = "unassigned by hand by the dispatcher"
 
-#: Codes that mean the move itself names something that does not exist: nothing to check.
+#: Codes of a move that cannot even be tried (it names a visit, agent or place that does
+#: not exist, a visit that cannot be routed, or a locked one): the plan comes back as it was.
 REFUSED_CODES = frozenset({"unknown_visit", "unknown_agent", "position", "not_routable", "locked"})
 
 
@@ -96,7 +98,7 @@ class Violation:
 @dataclass(frozen=True, slots=True)
 class EditResult:
     """``plan`` is the edited plan, re-timed, whether ``ok`` or not (unchanged when the
-    move names an unknown visit, agent or position)."""
+    move is refused, see :data:`REFUSED_CODES`)."""
 
     ok: bool
     violations: tuple[Violation, ...]
@@ -493,21 +495,28 @@ def _best_insertion(
     positions: Collection[int],
     floors: Mapping[int, int],
 ) -> TimedRoute:
-    """The insertion that breaks the fewest rules, then adds the least travel."""
-    best: TimedRoute | None = None
-    best_key: tuple[int, int, int] | None = None
+    """The insertion that breaks the fewest rules, then adds the least travel.
+
+    Positions are tried cheapest first, so the first one that breaks nothing is it.
+    """
     full = [problem.start_node(a), *nodes, problem.end_node(a)]
-    for k in positions:
+
+    def added(k: int) -> int:
         prev, nxt = full[k], full[k + 1]
-        added = (
+        return (
             problem.travel_s(a, prev, new)
             + problem.travel_s(a, new, nxt)
             - problem.travel_s(a, prev, nxt)
         )
+
+    best: TimedRoute | None = None
+    best_count = 0
+    for _, k in sorted((added(k), k) for k in positions):
         found = time_route(problem, a, [*nodes[:k], new, *nodes[k:]], floors)
-        key = (len(found.violations), added, k)
-        if best_key is None or key < best_key:
-            best, best_key = found, key
+        if not found.violations:
+            return found
+        if best is None or len(found.violations) < best_count:
+            best, best_count = found, len(found.violations)
     assert best is not None
     return best
 
