@@ -439,11 +439,30 @@ def apply_move(
         timed[move.agent_id] = _best_insertion(problem, a, nodes, new, positions, floors)
     edited = _edited_plan(problem, visits, plan, move, timed, agent_index)
     found = [v for t in timed.values() if t is not None for v in t.violations]
-    typed_agents = {v.agent_id for v in found}
+    typed = {(v.agent_id, v.code) for v in found}
     for text in check_plan(edited, visits, problem):
-        if not any(text.startswith((f"{a}:", f"{a} stop")) for a in typed_agents if a):
+        if not any(
+            text.startswith((f"{agent_id}:", f"{agent_id} stop")) and code in _SAID_BY[kind]
+            for agent_id, code in typed
+            if agent_id
+            for kind in _SAID_BY
+            if kind in text
+        ):
             found.append(Violation("verify", None, move.visit_id, text))
     return EditResult(not found, tuple(found), edited)
+
+
+#: Words of optimizer.verify's sentences -> the typed codes that already said the same.
+#: A verifier sentence no typed violation covers is reported as it is (code "verify").
+_SAID_BY: Mapping[str, frozenset[str]] = {
+    "lacks skills": frozenset({"skill", "pinned"}),
+    "cannot reach": frozenset({"unreachable"}),
+    "outside its window": frozenset({"window"}),
+    "more than max_visits": frozenset({"max_visits"}),
+    "over capacity": frozenset({"capacity"}),
+    "after the shift ends": frozenset({"shift"}),
+    "break": frozenset({"break"}),
+}
 
 
 def _refusal(

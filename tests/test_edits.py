@@ -419,3 +419,13 @@ def test_cli_reoptimise_refuses_locks_that_break_a_rule(tmp_path, capsys):
     assert main(argv) == LockError.exit_code
     assert "lunch break" in capsys.readouterr().err
     assert (folder / "plan.json").read_bytes() == before
+
+
+def test_what_no_typed_check_names_the_verifier_still_reports(monkeypatch):
+    import optimizer.edits
+
+    monkeypatch.setattr(optimizer.edits, "route_violations", lambda *_a, **_k: [])
+    result = _move(SMALL, "V5", "A2", 0)  # breaks V4's window; no typed check now sees it
+    assert not result.ok
+    assert {v.code for v in result.violations} == {"verify"}
+    assert any("V4" in v.message and "outside its window" in v.message for v in result.violations)
