@@ -153,6 +153,10 @@ def test_agent_records_an_outcome_and_the_dispatcher_sees_it(
     server: dict[str, Any], phone: Any
 ) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def wait_for(selector: str) -> Any:
+        return WebDriverWait(phone, 30).until(lambda d: d.find_element(By.CSS_SELECTOR, selector))
 
     base = server["base"]
     phone.get(f"{base}/a/{server['agent']}")
@@ -168,7 +172,7 @@ def test_agent_records_an_outcome_and_the_dispatcher_sees_it(
     note = MARKUP[0] + " " + MARKUP[1]
     card.find_element(By.CSS_SELECTOR, "textarea[name=note]").send_keys(note)
     card.find_element(By.CSS_SELECTOR, "button[value=done]").click()
-    flash = phone.find_element(By.ID, "flash")
+    flash = wait_for("#flash")
     assert flash.text == "Saved: Done."
     _nothing_ran(phone)
     card = phone.find_element(By.CSS_SELECTOR, 'article[data-visit-id="V01"]')
@@ -183,9 +187,10 @@ def test_agent_records_an_outcome_and_the_dispatcher_sees_it(
     phone.find_element(By.ID, "username").send_keys("dispatcher")
     phone.find_element(By.ID, "password").send_keys(PASSWORD)
     phone.find_element(By.ID, "login").click()
+    WebDriverWait(phone, 30).until(lambda d: not d.current_url.endswith("/login"))
     phone.get(f"{base}/field?date={DAY.isoformat()}")
     _nothing_ran(phone)
-    row = phone.find_element(By.CSS_SELECTOR, '#field-reports tr[data-visit-id="V01"]')
+    row = wait_for('#field-reports tr[data-visit-id="V01"]')
     assert "done" in row.find_element(By.CSS_SELECTOR, ".outcome").text
     assert row.find_element(By.CSS_SELECTOR, ".note").text == note
     assert "A1" in row.text
