@@ -8,11 +8,12 @@ agent, in their order, and re-plans the rest around them.
 
 Interface (the console and ``fieldroute move`` call these)::
 
-    apply_move(problem, visits, plan, move) -> EditResult
-    reoptimise(problem, visits, plan, locked, settings, time_limit_s) -> Plan
+    apply_move(problem, visits, plan, move, *, locked=None) -> EditResult
+    reoptimise(problem, visits, plan, locked, settings, time_limit_s) -> Plan   # or LockError
 
 ``problem``, ``visits`` and ``plan`` are a :class:`~optimizer.day.DayPlan`'s fields of
-the same names; ``settings`` is the day's :class:`~optimizer.settings.Settings`.
+the same names (``apply_move(day.problem, day.visits, day.plan, move)``); ``settings``
+is the day's :class:`~optimizer.settings.Settings`; ``locked`` maps visit id -> agent id.
 
 Re-timing (:func:`time_route`). Only the routes a move touches are re-timed. Their
 stops keep their planned start when the new sequence allows it (as
@@ -22,9 +23,10 @@ sequence is tried instead and the one with fewer violations wins. Service starts
 soon as the agent has arrived and the window is open; the agent leaves home as late as
 the first stop allows (the planner's rule, ``optimizer.solve.ortools._extract``). The
 lunch break, when the route owes one (:class:`~optimizer.domain.BreakRule`), starts
-as soon as a stop ends (not before its window) in the gap that brings the agent back
-earliest, and it delays the leg it falls in, exactly as :mod:`optimizer.verify`
-recomputes arrivals.
+as soon as a stop ends (not before its window), in the gap that breaks the fewest rules
+and then brings the agent back earliest; it delays the leg it falls in, exactly as
+:mod:`optimizer.verify` recomputes arrivals. When no gap fits, the break is named (not
+the windows of the visits a late lunch would make late).
 
 Violations come from typed checks of the re-timed routes; the whole edited plan also
 goes through :func:`optimizer.verify.check_plan`, and anything the verifier finds that
@@ -37,15 +39,16 @@ Pure: no OR-Tools at import (``reoptimise`` loads the solver when called), no IO
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from optimizer.clock import format_hhmm as hm
 from optimizer.domain import Visit
-from optimizer.errors import OptimizerError, VerificationError
+from optimizer.errors import OptimizerError, SolverError, VerificationError
 from optimizer.plan import Plan, Route, SolverInfo, Stop, Unassigned
 from optimizer.problem import RoutingProblem
+from optimizer.solve.assignment import Assignment, RouteResult
 from optimizer.verify import check_plan
 
 if TYPE_CHECKING:
@@ -57,8 +60,9 @@ logger = logging.getLogger(__name__)
 #: :func:`reoptimise` leaves such visits out (the dispatcher took them out on purpose).
 HAND_UNASSIGNED = "unassigned by hand by the dispatcher"
 
-#: Codes that mean the move itself names something that does not exist: nothing to check.
-REFUSED_CODES = frozenset({"unknown_visit", "unknown_agent", "position", "not_routable"})
+#: Codes of a move that cannot even be tried (it names a visit, agent or place that does
+#: not exist, a visit that cannot be routed, or a locked one): the plan comes back as it was.
+REFUSED_CODES = frozenset({"unknown_visit", "unknown_agent", "position", "not_routable", "locked"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +98,7 @@ class Violation:
 @dataclass(frozen=True, slots=True)
 class EditResult:
     """``plan`` is the edited plan, re-timed, whether ``ok`` or not (unchanged when the
-    move names an unknown visit, agent or position)."""
+    move is refused, see :data:`REFUSED_CODES`)."""
 
     ok: bool
     violations: tuple[Violation, ...]
@@ -186,7 +190,10 @@ def _schedule(
     early = agent.shift.start_s
     stops, ret, back, back_m = _pass(problem, a, nodes, floors, early, brk)
     depart = _late_departure(problem, a, nodes, stops[0].start_s, brk[0] if brk else None)
-    if depart != early:
+    if depart != early and (brk is None or brk[0] >= stops[0].start_s):
+        # Only the first leg moves: it now ends as the first service starts.
+        stops[0] = replace(stops[0], arrive_s=depart + stops[0].travel_s)
+    elif depart != early:
         late = _pass(problem, a, nodes, floors, depart, brk)
         if [s.start_s for s in late[0]] == [s.start_s for s in stops]:
             stops, ret, back, back_m = late
@@ -242,7 +249,8 @@ def _time_route(
     plain = _schedule(problem, a, nodes, floors, None)
     rule = agent.break_rule
     if rule is None or not _owes_break(problem, a, plain):
-        return TimedRoute(plain, tuple(route_violations(problem, a, plain)))
+        return TimedRoute(plain, tuple(route_violations(problem, a, plain, nodes)))
+    we = rule.window.end_s
     ws = rule.window.start_s
     # The break can follow the departure or any stop (stops before it keep their times).
     candidates = sorted(
@@ -250,9 +258,11 @@ def _time_route(
         | {max(s.end_s, ws) for s in plain.stops}
         | {max(agent.shift.start_s, ws)}
     )
-    best: TimedRoute | None = None
+    best: Route | None = None
     best_key: tuple[int, int, int, int] | None = None
     for bs in candidates:
+        if bs > we and best_key is not None and best_key[0] == 0:
+            break  # a break that starts late is a violation: a valid schedule is found
         route = _schedule(problem, a, nodes, floors, (bs, bs + rule.duration_s))
         if route.break_start_s is not None and route.break_start_s < route.depart_s:
             continue
@@ -260,144 +270,157 @@ def _time_route(
         outside = bs_ is not None and be_ is not None and not bs_ < route.return_s
         if outside and not _owes_break(problem, a, route):
             route = replace(route, break_start_s=None, break_end_s=None)
-        found = route_violations(problem, a, route)
+        found = route_violations(problem, a, route, nodes, describe=False)
         # On a tie, name the break rather than a borrower's window: working through
         # lunch is what the edit asks of the agent; lateness is the way out of it.
         key = (len(found), sum(v.code != "break" for v in found), route.return_s, bs)
         if best_key is None or key < best_key:
-            best, best_key = TimedRoute(route, tuple(found)), key
+            best, best_key = route, key
     assert best is not None  # the candidate at the shift start is never before departure
-    return best
+    return TimedRoute(best, tuple(route_violations(problem, a, best, nodes)))
 
 
-def route_violations(problem: RoutingProblem, a: int, route: Route) -> list[Violation]:
-    """Typed violations of one timed route (windows, break, shift, skills, load)."""
+def route_violations(
+    problem: RoutingProblem,
+    a: int,
+    route: Route,
+    nodes: Sequence[int] | None = None,
+    *,
+    describe: bool = True,
+) -> list[Violation]:
+    """Typed violations of one timed route (windows, break, shift, skills, load).
+
+    ``nodes`` are the visit nodes of ``route``'s stops, when the caller has them.
+    ``describe=False`` leaves the messages empty: re-timing weighs many candidate
+    schedules and words only the one it keeps.
+    """
     agent = problem.agents[a]
     who = agent.agent_id
-    node_of = _index(problem)
+    if nodes is None:
+        node_of = problem.visit_index()
+        nodes = [node_of[s.visit_id] for s in route.stops]
     out: list[Violation] = []
+
+    def add(code: str, vid: str | None, text: Callable[..., str], *args: object) -> None:
+        out.append(Violation(code, who, vid, text(*args) if describe else ""))
+
     unreachable = problem.matrices[agent.mode].unreachable
-    bs, be = route.break_start_s, route.break_end_s
-    for stop in route.stops:
-        node = node_of[stop.visit_id]
+    for stop, node in zip(route.stops, nodes, strict=True):
         visit = problem.visits[node]
         vid = visit.visit_id
         if visit.pinned_agent is not None and visit.pinned_agent != who:
-            out.append(
-                Violation("pinned", who, vid, f"{vid} is pinned to agent {visit.pinned_agent}")
-            )
+            add("pinned", vid, "{} is pinned to agent {}".format, vid, visit.pinned_agent)
         elif not visit.skills <= agent.skills:
             missing = ", ".join(sorted(visit.skills - agent.skills))
-            out.append(
-                Violation("skill", who, vid, f"{who} lacks the skill(s) {vid} needs: {missing}")
-            )
+            add("skill", vid, "{} lacks the skill(s) {} needs: {}".format, who, vid, missing)
         if node in unreachable:
-            out.append(
-                Violation(
-                    "unreachable",
-                    who,
-                    vid,
-                    f"{who} ({agent.mode}) cannot reach {vid}: {unreachable[node]}",
-                )
+            reason = unreachable[node]
+            add(
+                "unreachable",
+                vid,
+                "{} ({}) cannot reach {}: {}".format,
+                who,
+                agent.mode,
+                vid,
+                reason,
             )
         window = visit.window
         if window is not None and stop.start_s > window.end_s:
-            span = f"{hm(window.start_s)}-{hm(window.end_s)}"
-            if stop.arrive_s > window.end_s:
-                text = f"{vid} would arrive at {hm(stop.arrive_s)}, after its window {span} closes"
-            else:
-                text = (
-                    f"{vid} could start only at {hm(stop.start_s)} (after {who}'s break), "
-                    f"after its window {span} closes"
-                )
-            out.append(Violation("window", who, vid, text))
+            add("window", vid, _window_text, visit, stop)
     if agent.max_visits is not None and len(route.stops) > agent.max_visits:
-        out.append(
-            Violation(
-                "max_visits",
-                who,
-                None,
-                f"{who} would have {len(route.stops)} visits, more than their max_visits {agent.max_visits}",
-            )
+        add(
+            "max_visits",
+            None,
+            lambda: (
+                f"{who} would have {len(route.stops)} visits, more than their max_visits "
+                f"{agent.max_visits}"
+            ),
         )
-    load = sum(problem.visits[node_of[s.visit_id]].demand for s in route.stops)
+    load = sum(problem.visits[n].demand for n in nodes)
     if agent.capacity is not None and load > agent.capacity:
-        out.append(
-            Violation(
-                "capacity",
-                who,
-                None,
-                f"{who} would carry {load}, over their capacity {agent.capacity}",
-            )
+        add(
+            "capacity",
+            None,
+            lambda: f"{who} would carry {load}, over their capacity {agent.capacity}",
         )
     rule = agent.break_rule
+    bs, be = route.break_start_s, route.break_end_s
     if rule is not None and bs is not None and be is not None:
-        ws, we = rule.window.start_s, rule.window.end_s
+        ws, we, minutes = rule.window.start_s, rule.window.end_s, rule.duration_s // 60
         if bs > we:
-            out.append(
-                Violation(
-                    "break",
-                    who,
-                    None,
-                    f"{who} would work through the lunch break: the {rule.duration_s // 60}-min "
-                    f"break must start in {hm(ws)}-{hm(we)}, and the earliest it fits is {hm(bs)}",
-                )
+            add(
+                "break",
+                None,
+                lambda: (
+                    f"{who} would work through the lunch break: the {minutes}-min break must "
+                    f"start in {hm(ws)}-{hm(we)}, and the earliest it fits is {hm(bs)}"
+                ),
             )
         elif be > route.return_s:
-            out.append(
-                Violation(
-                    "break",
-                    who,
-                    None,
-                    f"{who}'s {rule.duration_s // 60}-min break {hm(bs)}-{hm(be)} would run past "
-                    f"the end of the route at {hm(route.return_s)}",
-                )
+            add(
+                "break",
+                None,
+                lambda: (
+                    f"{who}'s {minutes}-min break {hm(bs)}-{hm(be)} would run past the end of "
+                    f"the route at {hm(route.return_s)}"
+                ),
             )
     if route.return_s > agent.shift.end_s:
-        out.append(
-            Violation(
-                "shift",
-                who,
-                None,
+        add(
+            "shift",
+            None,
+            lambda: (
                 f"{who} would be back at {hm(route.return_s)}, after their shift ends at "
-                f"{hm(agent.shift.end_s)}",
-            )
+                f"{hm(agent.shift.end_s)}"
+            ),
         )
     return out
 
 
-def _index(problem: RoutingProblem) -> dict[str, int]:
-    # One dict per problem: apply_move is on the console's hot path.
-    cached = _INDEX_CACHE.get(id(problem))
-    if cached is not None and cached[0] is problem:
-        return cached[1]
-    index = problem.visit_index()
-    _INDEX_CACHE.clear()
-    _INDEX_CACHE[id(problem)] = (problem, index)
-    return index
-
-
-_INDEX_CACHE: dict[int, tuple[RoutingProblem, dict[str, int]]] = {}
+def _window_text(visit: Visit, stop: Stop) -> str:
+    window = visit.window
+    assert window is not None
+    closes = (
+        f"after its window closes at {hm(window.end_s)} ({hm(window.start_s)}-{hm(window.end_s)})"
+    )
+    if stop.arrive_s > window.end_s:
+        return f"{visit.visit_id} would arrive at {hm(stop.arrive_s)}, {closes}"
+    return f"{visit.visit_id} could start only at {hm(stop.start_s)} (after the break), {closes}"
 
 
 # --- moves --------------------------------------------------------------------------------
 
 
 def apply_move(
-    problem: RoutingProblem, visits: Sequence[Visit], plan: Plan, move: Move
+    problem: RoutingProblem,
+    visits: Sequence[Visit],
+    plan: Plan,
+    move: Move,
+    *,
+    locked: Mapping[str, str] | None = None,
 ) -> EditResult:
     """The plan with ``move`` applied and re-timed, and everything the edit breaks.
 
     ``visits`` are all the day's visits (as for :func:`optimizer.verify.check_plan`).
+    ``locked`` (visit id -> agent id, as for :func:`reoptimise`): moving a locked visit
+    is refused with code ``locked`` (unlock it first); moving any other visit keeps the
+    locked ones' order.
     """
-    refused = _refusal(problem, visits, plan, move)
+    node_of = problem.visit_index()
+    refused = _refusal(problem, node_of, visits, plan, move)
+    if refused is None and locked and move.visit_id in locked:
+        held = locked[move.visit_id]
+        refused = Violation(
+            "locked", held, move.visit_id, f"{move.visit_id} is locked to {held}; unlock it first"
+        )
     if refused is not None:
         return EditResult(False, (refused,), plan)
-    node_of = _index(problem)
     agent_index = {ag.agent_id: k for k, ag in enumerate(problem.agents)}
     source = next(
         (r for r in plan.routes if any(s.visit_id == move.visit_id for s in r.stops)), None
     )
+    if source is None and move.agent_id is None and move.visit_id not in node_of:
+        return EditResult(True, (), plan)  # cannot be routed anyway: keep its reason
     timed: dict[str, TimedRoute | None] = {}
     if source is not None:
         rest = [node_of[s.visit_id] for s in source.stops if s.visit_id != move.visit_id]
@@ -416,15 +439,38 @@ def apply_move(
         timed[move.agent_id] = _best_insertion(problem, a, nodes, new, positions, floors)
     edited = _edited_plan(problem, visits, plan, move, timed, agent_index)
     found = [v for t in timed.values() if t is not None for v in t.violations]
-    typed_agents = {v.agent_id for v in found}
+    typed = {(v.agent_id, v.code) for v in found}
     for text in check_plan(edited, visits, problem):
-        if not any(text.startswith((f"{a}:", f"{a} stop")) for a in typed_agents if a):
+        if not any(
+            text.startswith((f"{agent_id}:", f"{agent_id} stop")) and code in _SAID_BY[kind]
+            for agent_id, code in typed
+            if agent_id
+            for kind in _SAID_BY
+            if kind in text
+        ):
             found.append(Violation("verify", None, move.visit_id, text))
     return EditResult(not found, tuple(found), edited)
 
 
+#: Words of optimizer.verify's sentences -> the typed codes that already said the same.
+#: A verifier sentence no typed violation covers is reported as it is (code "verify").
+_SAID_BY: Mapping[str, frozenset[str]] = {
+    "lacks skills": frozenset({"skill", "pinned"}),
+    "cannot reach": frozenset({"unreachable"}),
+    "outside its window": frozenset({"window"}),
+    "more than max_visits": frozenset({"max_visits"}),
+    "over capacity": frozenset({"capacity"}),
+    "after the shift ends": frozenset({"shift"}),
+    "break": frozenset({"break"}),
+}
+
+
 def _refusal(
-    problem: RoutingProblem, visits: Sequence[Visit], plan: Plan, move: Move
+    problem: RoutingProblem,
+    node_of: Mapping[str, int],
+    visits: Sequence[Visit],
+    plan: Plan,
+    move: Move,
 ) -> Violation | None:
     """Why the move cannot even be tried (an unknown visit, agent or position), if so."""
     vid = move.visit_id
@@ -442,7 +488,7 @@ def _refusal(
             vid,
             f"there is no agent {move.agent_id} working this day; agents: {', '.join(agents)}",
         )
-    if vid not in _index(problem):
+    if vid not in node_of:
         reason = next((u.reason for u in plan.unassigned if u.visit_id == vid), "")
         why = f" ({reason})" if reason else ""
         return Violation("not_routable", move.agent_id, vid, f"{vid} cannot be put on a route{why}")
@@ -468,21 +514,28 @@ def _best_insertion(
     positions: Collection[int],
     floors: Mapping[int, int],
 ) -> TimedRoute:
-    """The insertion that breaks the fewest rules, then adds the least travel."""
-    best: TimedRoute | None = None
-    best_key: tuple[int, int, int] | None = None
+    """The insertion that breaks the fewest rules, then adds the least travel.
+
+    Positions are tried cheapest first, so the first one that breaks nothing is it.
+    """
     full = [problem.start_node(a), *nodes, problem.end_node(a)]
-    for k in positions:
+
+    def added(k: int) -> int:
         prev, nxt = full[k], full[k + 1]
-        added = (
+        return (
             problem.travel_s(a, prev, new)
             + problem.travel_s(a, new, nxt)
             - problem.travel_s(a, prev, nxt)
         )
+
+    best: TimedRoute | None = None
+    best_count = 0
+    for _, k in sorted((added(k), k) for k in positions):
         found = time_route(problem, a, [*nodes[:k], new, *nodes[k:]], floors)
-        key = (len(found.violations), added, k)
-        if best_key is None or key < best_key:
-            best, best_key = found, key
+        if not found.violations:
+            return found
+        if best is None or len(found.violations) < best_count:
+            best, best_count = found, len(found.violations)
     assert best is not None
     return best
 
@@ -524,7 +577,7 @@ def locked_violations(
     problem: RoutingProblem, plan: Plan, locked: Mapping[str, str]
 ) -> list[Violation]:
     """What keeping ``locked`` (visit -> agent, in the plan's order) alone would break."""
-    node_of = _index(problem)
+    node_of = problem.visit_index()
     agent_index = {a.agent_id: k for k, a in enumerate(problem.agents)}
     out: list[Violation] = []
     for vid, agent_id in locked.items():
@@ -550,7 +603,7 @@ def _locked_chains(
     problem: RoutingProblem, plan: Plan, locked: Mapping[str, str]
 ) -> dict[str, list[int]]:
     """Locked visit nodes per agent: in their order on that agent's route, then the rest."""
-    node_of = _index(problem)
+    node_of = problem.visit_index()
     chains: dict[str, list[int]] = {}
     for agent in problem.agents:
         route = plan.route_of(agent.agent_id)
@@ -596,7 +649,7 @@ def reoptimise(
     solver_settings = replace(settings.solver, time_limit_s=time_limit_s)
     reasons = {u.visit_id: u.reason for u in plan.unassigned}
     pre_unassigned: dict[str, str] = {}
-    node_of = _index(problem)
+    node_of = problem.visit_index()
     for v in visits:
         if v.visit_id not in node_of:
             pre_unassigned[v.visit_id] = reasons.get(v.visit_id) or "cannot be routed"
@@ -623,13 +676,19 @@ def reoptimise(
         for a in problem.agents
     )
     start = _start_routes(sub, plan, chains, problem)
-    assignment = solve(
-        sub,
-        solver_settings,
-        initial_routes=start,
-        locks=tuple(lock_agent),
-        lock_order=order,
-    )
+    try:
+        assignment = solve(
+            sub,
+            solver_settings,
+            initial_routes=start,
+            locks=tuple(lock_agent),
+            lock_order=order,
+        )
+    except SolverError as err:
+        # OR-Tools read no start and found no first solution of its own; the start is
+        # a valid plan that keeps every lock (each route passed time_route).
+        logger.warning("re-optimising kept the start: %s", err)
+        assignment = _start_assignment(sub, start)
     info = SolverInfo(
         engine="ortools",
         status=assignment.status,
@@ -657,6 +716,28 @@ def reoptimise(
     if errors:
         raise VerificationError(errors)
     return new_plan
+
+
+def _start_assignment(problem: RoutingProblem, routes: Sequence[Sequence[int]]) -> Assignment:
+    """The start routes as an Assignment, timed by :func:`time_route` (no search)."""
+    results = []
+    for a, nodes in enumerate(routes):
+        if not nodes:
+            continue
+        route = time_route(problem, a, nodes).route
+        results.append(
+            RouteResult(
+                agent_index=a,
+                visits=tuple(nodes),
+                service_start_s=tuple(s.start_s for s in route.stops),
+                depart_s=route.depart_s,
+                return_s=route.return_s,
+                break_start_s=route.break_start_s,
+            )
+        )
+    served = {n for r in routes for n in r}
+    dropped = tuple(i for i in range(problem.num_visits) if i not in served)
+    return Assignment(tuple(results), dropped, "START_KEPT", 0, 0.0)
 
 
 def _start_routes(

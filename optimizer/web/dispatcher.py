@@ -654,6 +654,16 @@ def _edited(ctx: WebContext, day: DayPlan, plan: Plan) -> DayPlan:
     return replace(day, plan=plan, route_lines=route_lines(day.problem, plan, provider))
 
 
+def _locks(opened: OpenDay) -> dict[str, str]:
+    """The locked visits of the day with the agent each is locked to."""
+    return {
+        s.visit_id: r.agent_id
+        for r in opened.day.plan.routes
+        for s in r.stops
+        if s.visit_id in opened.locked
+    }
+
+
 @router.post("/api/plans/{date}/check")
 def check_move(date: str, body: MoveRequest, ctx: Ctx, _user: Dispatcher) -> dict[str, Any]:
     """What the edit would break, without saving anything."""
@@ -661,7 +671,11 @@ def check_move(date: str, body: MoveRequest, ctx: Ctx, _user: Dispatcher) -> dic
     _same_version(opened, body.version)
     day = opened.day
     result = apply_move(
-        day.problem, day.visits, day.plan, Move(body.visit_id, body.agent_id, body.position)
+        day.problem,
+        day.visits,
+        day.plan,
+        Move(body.visit_id, body.agent_id, body.position),
+        locked=_locks(opened),
     )
     return {
         "ok": result.ok,
@@ -678,7 +692,7 @@ def save_move(date: str, body: MoveRequest, ctx: Ctx, user: Dispatcher) -> Respo
         _same_version(opened, body.version)
         day = opened.day
         move = Move(body.visit_id, body.agent_id, body.position)
-        result = apply_move(day.problem, day.visits, day.plan, move)
+        result = apply_move(day.problem, day.visits, day.plan, move, locked=_locks(opened))
         if not result.ok:
             return JSONResponse(
                 {
@@ -721,12 +735,7 @@ def solve_around_locks(
         opened = _opened(ctx, date)
         _same_version(opened, body.version)
         day = opened.day
-        locked = {
-            s.visit_id: r.agent_id
-            for r in day.plan.routes
-            for s in r.stops
-            if s.visit_id in opened.locked
-        }
+        locked = _locks(opened)
         limit = body.time_limit or ctx.settings.solver.time_limit_s
         try:
             plan = reoptimise(day.problem, day.visits, day.plan, locked, ctx.settings, limit)

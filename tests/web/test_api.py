@@ -276,3 +276,21 @@ def test_the_whole_round_on_sqlite_and_postgresql(
         got = c.get(f"/api/plans/{DATE}").json()
         assert got["locked"] == [move["visit_id"]] and r.json()["visit_id"] in _routed(got)
         assert c.get(f"/api/plans/{DATE}/calls").status_code == 200
+
+
+def test_a_locked_visit_moves_only_once_unlocked(
+    client: TestClient, csrf: dict[str, str], planned: dict[str, object]
+) -> None:
+    move = _a_good_move(client, csrf, planned)
+    assert client.post(f"/api/plans/{DATE}/moves", headers=csrf, json=move).status_code == 200
+    again = {**move, "agent_id": None}
+    r = client.post(f"/api/plans/{DATE}/check", headers=csrf, json=again)
+    assert r.json()["ok"] is False and r.json()["violations"][0]["code"] == "locked"
+    r = client.post(
+        f"/api/plans/{DATE}/locks",
+        headers=csrf,
+        json={"visit_id": move["visit_id"], "locked": False},
+    )
+    assert r.status_code == 200 and r.json()["locked"] == []
+    r = client.post(f"/api/plans/{DATE}/check", headers=csrf, json=again)
+    assert r.json()["ok"] is True

@@ -208,6 +208,17 @@
       if (r.ok) { document.getElementById("check-status").textContent = "Saved as version " + r.data.version + "."; load(); }
     });
   });
+  document.getElementById("lock-toggle").addEventListener("click", function () {
+    if (!view) { return; }
+    var vid = document.getElementById("move-visit").value;
+    var locked = view.locked.indexOf(vid) < 0;
+    FR.api("POST", "/api/plans/" + view.date + "/locks", { visit_id: vid, locked: locked, version: view.version }).then(function (r) {
+      var st = document.getElementById("check-status");
+      st.className = r.ok ? "ok" : "error";
+      st.textContent = r.ok ? (vid + (locked ? " locked" : " unlocked") + " (version " + r.data.version + ").") : (r.data.detail || "refused");
+      if (r.ok) { load(); }
+    });
+  });
   document.getElementById("load").addEventListener("click", load);
   document.getElementById("plan").addEventListener("click", function () {
     say("Planning " + dateInput.value + "…");
