@@ -20,6 +20,7 @@ from optimizer.clock import parse_hhmm
 from optimizer.domain import WEEKDAYS, Mode
 from optimizer.errors import ConfigurationError
 from optimizer.outputs.tiles import TILE_PROVIDERS
+from optimizer.regions.params import RegionSettings
 from optimizer.solve.params import SolverSettings
 from optimizer.travel.base import DEFAULT_EBIKE_SPEED_FACTOR, DEFAULT_SNAP_LIMIT_M, ROAD_PROFILES
 from optimizer.travel.straight import (
@@ -434,6 +435,7 @@ class Settings:
     book: BookSettings = field(default_factory=BookSettings)
     compliance: ComplianceSettings = field(default_factory=ComplianceSettings)
     horizon: HorizonSettings = field(default_factory=HorizonSettings)
+    regions: RegionSettings = field(default_factory=RegionSettings)
 
     def __post_init__(self) -> None:
         try:
@@ -519,6 +521,7 @@ _SECTIONS: dict[str, Any] = {
     "book": BookSettings,
     "compliance": ComplianceSettings,
     "horizon": HorizonSettings,
+    "regions": RegionSettings,
 }
 
 
