@@ -618,6 +618,11 @@ def _plan_regions(args: argparse.Namespace, settings: Settings, date: dt.date) -
     from optimizer.regions.flow import Cutter, plan_day_by_regions
     from optimizer.regions.split import by_bases, by_column, read_region_column
 
+    began = time.perf_counter()  # the wall budget (--time-limit) is the whole day's
+    if args.engine == "ray":
+        from optimizer.regions.ray_engine import RayEngine, require_ray
+
+        require_ray()
     out: Path = args.out or Path(settings.output_dir) / date.isoformat()
     check_out_folder(
         out, inputs=[args.visits, args.agents, *([args.config] if args.config else [])]
@@ -640,8 +645,6 @@ def _plan_regions(args: argparse.Namespace, settings: Settings, date: dt.date) -
     travel = travel_provider(settings, None if args.quiet else _print_err)
     engine: Engine
     if args.engine == "ray":
-        from optimizer.regions.ray_engine import RayEngine
-
         engine = RayEngine(args.ray_address or params.ray_address, params.max_retries)
     else:
         engine = LocalEngine(params.max_retries)
@@ -657,6 +660,7 @@ def _plan_regions(args: argparse.Namespace, settings: Settings, date: dt.date) -
                 travel=travel,
                 geocoder=geocoder,
                 agents_source=args.agents.name,
+                started=began,
             )
     finally:
         close = getattr(engine, "close", None)

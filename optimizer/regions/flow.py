@@ -23,6 +23,7 @@ from optimizer.geocoding.base import Geocoder
 from optimizer.pipeline import locate_inputs, travel_provider
 from optimizer.plan import Plan, SolverInfo, build_plan
 from optimizer.problem import RoutingProblem, build_problem, subset
+from optimizer.regions import engine as engine_module
 from optimizer.regions.engine import (
     Engine,
     RegionOutcome,
@@ -30,7 +31,6 @@ from optimizer.regions.engine import (
     SolveFn,
     region_settings,
     shares,
-    solve_region,
     task_for,
 )
 from optimizer.regions.merge import failed_reason, merge_plans, merged_solver_info
@@ -82,14 +82,18 @@ def plan_day_by_regions(
     travel: TravelProvider | None = None,
     geocoder: Geocoder | None = None,
     agents_source: str = "agents.csv",
-    solve: SolveFn = solve_region,
+    solve: SolveFn | None = None,
     measure_tasks: bool = False,
+    started: float | None = None,
 ) -> RegionalDay:
     """Plan one day region by region; the plan is written by the caller as any day's.
 
     ``settings.solver.time_limit_s`` is the wall budget of the whole day. A region
     whose task fails after its retries keeps its visits unassigned with the reason and
-    is named in ``failed``; every other region is planned.
+    is named in ``failed``; every other region is planned. ``solve`` replaces the task
+    body (:func:`optimizer.regions.engine.solve_region`, looked up at call time).
+    ``started`` is the ``time.perf_counter()`` at which the budget began (default: now),
+    so that reading files and starting a cluster are paid from it too.
 
     Raises
     ------
@@ -98,7 +102,7 @@ def plan_day_by_regions(
     VerificationError
         The merged plan breaks a constraint (a bug).
     """
-    began = time.perf_counter()
+    began = time.perf_counter() if started is None else started
     provider = travel if travel is not None else travel_provider(settings)
     visits, agents, geocoding = locate_inputs(
         visits, agents, settings, geocoder, agents_source=agents_source
@@ -147,7 +151,7 @@ def plan_day_by_regions(
     reports: dict[str, RegionReport] = {}
     lines: dict[str, tuple[GeoPoint, ...]] = {}
     solve_began = time.perf_counter()
-    outcomes = engine.run(tasks(), solve)
+    outcomes = engine.run(tasks(), solve or engine_module.solve_region)
     try:
         for outcome in outcomes:
             problem, pre = held.pop(outcome.region)

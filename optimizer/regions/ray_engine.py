@@ -37,12 +37,15 @@ def _ray() -> Any:
     return ray
 
 
-def ray_available() -> bool:
-    try:
-        _ray()
-    except ConfigurationError:
-        return False
-    return True
+def require_ray() -> None:
+    """Refuse ``--engine ray`` before any work when Ray is not installed.
+
+    Raises
+    ------
+    ConfigurationError
+        Ray cannot be imported.
+    """
+    _ray()
 
 
 def _run_task(solve: SolveFn, task: RegionTask) -> Assignment:
