@@ -69,6 +69,9 @@ class RegionalDay:
     engine: str
     reports: tuple[RegionReport, ...]
     failed: Mapping[str, str] = field(default_factory=dict)
+    #: Seconds of the driver's steps: locate and split, build (region problems, made
+    #: while tasks are handed out), solve (until the last region answered), verify.
+    timings: Mapping[str, float] = field(default_factory=dict)
 
 
 def plan_day_by_regions(
@@ -113,6 +116,7 @@ def plan_day_by_regions(
             unassigned.setdefault(v.visit_id, NOT_GEOCODED)
     located = [v for v in visits if v.location is not None]
     split = cut(located, agents)
+    timings = {"split_s": time.perf_counter() - began}
     logger.info("%s", split.how)
     unassigned.update(split.unassigned)
     todo = [r for r in split.regions if r.visits]
@@ -137,7 +141,9 @@ def plan_day_by_regions(
 
     def tasks() -> Iterator[RegionTask]:
         for region in todo:
+            built = time.perf_counter()
             problem, pre = _region_problem(region, provider)
+            timings["build_s"] = timings.get("build_s", 0.0) + time.perf_counter() - built
             held[region.name] = (problem, pre)
             task = task_for(region.name, problem, region_settings(solver, limits[region.name]))
             if measure_tasks:
@@ -191,6 +197,8 @@ def plan_day_by_regions(
                     error=error,
                 )
     solve_wall = time.perf_counter() - solve_began
+    timings["solve_s"] = solve_wall
+    verify_began = time.perf_counter()
     info: SolverInfo = merged_solver_info(
         parts, failed, time_limit_s=solver.time_limit_s, wall_s=solve_wall
     )
@@ -208,6 +216,7 @@ def plan_day_by_regions(
     violations = check_regions(plan, visits, blocks)
     if violations:
         raise VerificationError(violations)
+    timings["verify_s"] = time.perf_counter() - verify_began
     logger.info(
         "plan verified as one day: %d routed, %d unassigned, %d regions (%d failed)",
         len(plan.assigned_ids),
@@ -225,7 +234,7 @@ def plan_day_by_regions(
         route_lines=lines,
     )
     ordered = tuple(reports[r.name] for r in todo if r.name in reports)
-    return RegionalDay(day, split, engine.describe(), ordered, failed)
+    return RegionalDay(day, split, engine.describe(), ordered, failed, timings)
 
 
 def _region_problem(
