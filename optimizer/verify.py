@@ -35,7 +35,7 @@ def check_plan(plan: Plan, visits: Sequence[Visit], problem: RoutingProblem) -> 
 
 
 def check_regions(
-    plan: Plan, visits: Sequence[Visit], regions: Iterable[RoutingProblem]
+    plan: Plan, visits: Sequence[Visit], regions: Iterable[tuple[str, RoutingProblem]]
 ) -> list[str]:
     """The whole day as one plan, with the matrices of one region at a time.
 
@@ -44,14 +44,14 @@ def check_regions(
     day is checked as one plan (every input visit exactly once across all regions, one
     route per agent), each route against its region's block as :func:`check_plan` does,
     and any stop outside the block of its agent's region is a cross-region assignment.
-    ``regions`` may be a generator building each block when asked: only one block
-    exists at a time, never the national matrix.
+    ``regions`` are (name, problem) pairs and may come from a generator building each
+    block when asked: only one block exists at a time, never the national matrix.
     """
     errors = check_accounting(plan, visits)
     errors += _check_agents_once(plan)
-    region_of_agent: dict[str, int] = {}
-    region_of_visit: dict[str, int] = {}
-    for k, problem in enumerate(regions):
+    region_of_agent: dict[str, str] = {}
+    region_of_visit: dict[str, str] = {}
+    for k, problem in regions:
         for a in problem.agents:
             if a.agent_id in region_of_agent:
                 errors.append(

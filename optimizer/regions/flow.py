@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from optimizer.day import NOT_GEOCODED, DayPlan, route_lines
 from optimizer.domain import Agent, GeoPoint, Visit
-from optimizer.errors import VerificationError
+from optimizer.errors import OptimizerError, VerificationError
 from optimizer.feasibility import precheck
 from optimizer.geocoding.base import Geocoder
 from optimizer.pipeline import locate_inputs, travel_provider
@@ -157,45 +157,46 @@ def plan_day_by_regions(
     reports: dict[str, RegionReport] = {}
     lines: dict[str, tuple[GeoPoint, ...]] = {}
     solve_began = time.perf_counter()
-    outcomes = engine.run(tasks(), solve or engine_module.solve_region)
-    try:
-        for outcome in outcomes:
-            problem, pre = held.pop(outcome.region)
-            region = next(r for r in todo if r.name == outcome.region)
-            if outcome.assignment is None:
-                failed[region.name] = outcome.error or "no answer"
-                reason = failed_reason(region.name, failed[region.name])
-                for v in region.visits:
-                    unassigned[v.visit_id] = pre.get(v.visit_id, reason)
-            else:
-                part = _region_plan(
-                    problem, outcome, pre, settings, provider, date=date, limit=limits[region.name]
-                )
-                parts[region.name] = part
-                lines.update(route_lines(problem, part, provider))
-            reports[region.name] = _report(
-                region,
-                outcome,
-                limits[region.name],
-                parts.get(region.name),
-                sizes.get(region.name, 0),
+    outcomes = iter(engine.run(tasks(), solve or engine_module.solve_region))
+    while True:
+        try:
+            outcome = next(outcomes)
+        except StopIteration:
+            break
+        except OptimizerError:
+            raise  # ours (road data, settings ...): the CLI's exit code says what it was
+        except Exception as err:  # the engine itself went away (cluster lost): keep what came back
+            logger.warning("the engine stopped: %s", err)
+            error = f"{type(err).__name__}: {err}"
+            for region in todo:
+                if region.name not in parts and region.name not in failed:
+                    failed[region.name] = error
+                    for v in region.visits:
+                        unassigned[v.visit_id] = failed_reason(region.name, error)
+                    reports[region.name] = RegionReport(
+                        region.name,
+                        len(region.visits),
+                        len(region.agents),
+                        limits[region.name],
+                        error=error,
+                    )
+            break
+        problem, pre = held.pop(outcome.region)
+        region = next(r for r in todo if r.name == outcome.region)
+        if outcome.assignment is None:
+            failed[region.name] = outcome.error or "no answer"
+            reason = failed_reason(region.name, failed[region.name])
+            for v in region.visits:
+                unassigned[v.visit_id] = pre.get(v.visit_id, reason)
+        else:
+            part = _region_plan(
+                problem, outcome, pre, settings, provider, date=date, limit=limits[region.name]
             )
-    except Exception as err:  # the engine itself went away (cluster lost): keep what came back
-        logger.warning("the engine stopped: %s", err)
-        error = f"{type(err).__name__}: {err}"
-        for region in todo:
-            if region.name not in parts and region.name not in failed:
-                failed[region.name] = error
-                reason = failed_reason(region.name, error)
-                for v in region.visits:
-                    unassigned[v.visit_id] = reason
-                reports[region.name] = RegionReport(
-                    region.name,
-                    len(region.visits),
-                    len(region.agents),
-                    limits[region.name],
-                    error=error,
-                )
+            parts[region.name] = part
+            lines.update(route_lines(problem, part, provider))
+        reports[region.name] = _report(
+            region, outcome, limits[region.name], parts.get(region.name), sizes.get(region.name, 0)
+        )
     solve_wall = time.perf_counter() - solve_began
     timings["solve_s"] = solve_wall
     verify_began = time.perf_counter()
@@ -212,7 +213,11 @@ def plan_day_by_regions(
         solver=info,
         travel=provider.describe(),
     )
-    blocks = (build_problem(r.visits, r.agents, provider) for r in split.regions if r.name in parts)
+    blocks = (
+        (r.name, build_problem(r.visits, r.agents, provider))
+        for r in split.regions
+        if r.name in parts
+    )
     violations = check_regions(plan, visits, blocks)
     if violations:
         raise VerificationError(violations)

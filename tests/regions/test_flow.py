@@ -41,7 +41,7 @@ def _blocks(result: RegionalDay) -> list[object]:
     model = QUICK.travel.model()
     from optimizer.problem import build_problem
 
-    return [build_problem(r.visits, r.agents, model) for r in result.split.regions]
+    return [(r.name, build_problem(r.visits, r.agents, model)) for r in result.split.regions]
 
 
 def test_every_visit_once_and_no_route_leaves_its_region(three_cities: NationalDay) -> None:
