@@ -671,7 +671,11 @@ def _plan_regions(args: argparse.Namespace, settings: Settings, date: dt.date) -
         day, out, renderers=[save_maps, write_calendars, write_notices], share=args.share
     )
     if not args.quiet:
+        import resource
+
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kB
         print(f"Regions: {result.split.how}; solved on {result.engine}")
+        print(f"Peak memory of this process: {peak_mb:.0f} MB (matrices are per region)")
         for r in result.reports:
             state = f"failed: {r.error}" if r.error else f"{r.routed} routed in {r.wall_s:.1f} s"
             print(
