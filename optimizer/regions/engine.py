@@ -122,7 +122,8 @@ def shares(
     if total == 0:
         return [MIN_REGION_S for _ in sizes]
     room = budget_s if deterministic else budget_s * max(1, parallel)
-    return [max(MIN_REGION_S, min(budget_s, room * n / total)) for n in sizes]
+    cap = max(MIN_REGION_S, budget_s)
+    return [max(MIN_REGION_S, min(cap, room * n / total)) for n in sizes]
 
 
 def task_for(region: str, problem: RoutingProblem, settings: SolverSettings) -> RegionTask:

@@ -122,25 +122,33 @@ def plan_day_by_regions(
     todo = [r for r in split.regions if r.visits]
     solver = settings.solver
     deterministic = solver.deterministic
-    spent = 0.0 if deterministic else time.perf_counter() - began
-    budget = max(1.0, solver.time_limit_s * (1 - settings.regions.overhead_share) - spent)
-    limits = dict(
-        zip(
-            (r.name for r in todo),
-            shares(
-                [len(r.visits) for r in todo],
-                budget,
-                parallel=engine.parallel(solver),
-                deterministic=deterministic,
-            ),
-            strict=True,
+    solve_until = began + solver.time_limit_s * (1 - settings.regions.overhead_share)
+    parallel = engine.parallel(solver)
+    limits: dict[str, float] = {}
+    if deterministic:  # work limits: the same whatever the clock and the engine say
+        sizes_all = [len(r.visits) for r in todo]
+        budget = solver.time_limit_s * (1 - settings.regions.overhead_share)
+        limits = dict(
+            zip(
+                (r.name for r in todo),
+                shares(sizes_all, budget, parallel=parallel, deterministic=True),
+                strict=True,
+            )
         )
-    )
     held: dict[str, tuple[RoutingProblem, dict[str, str]]] = {}
     sizes: dict[str, int] = {}
 
     def tasks() -> Iterator[RegionTask]:
+        left = sum(len(r.visits) for r in todo)
         for region in todo:
+            if not deterministic:
+                # Shared out when handed over, from what is left of the wall budget: a
+                # region that overran (a loaded machine) is paid for by the later ones.
+                remaining = solve_until - time.perf_counter()
+                limits[region.name] = shares(
+                    [len(region.visits), left - len(region.visits)], remaining, parallel=parallel
+                )[0]
+            left -= len(region.visits)
             built = time.perf_counter()
             problem, pre = _region_problem(region, provider)
             timings["build_s"] = timings.get("build_s", 0.0) + time.perf_counter() - built
@@ -177,7 +185,7 @@ def plan_day_by_regions(
                         region.name,
                         len(region.visits),
                         len(region.agents),
-                        limits[region.name],
+                        limits.get(region.name, 0.0),
                         error=error,
                     )
             break
