@@ -28,7 +28,8 @@ class RegionSettings:
     max_visits: int = DEFAULT_MAX_VISITS
     #: ``--regions auto``: bases closer than this (km, chained) are one region.
     link_km: float = DEFAULT_LINK_KM
-    #: Share of ``--time-limit`` kept for splitting, matrices, verifying and writing.
+    #: Share of ``--time-limit`` kept for splitting, matrices and verifying (the regions'
+    #: searches share the rest; writing the folder comes after, as for any day).
     overhead_share: float = 0.15
 
     def __post_init__(self) -> None:
