@@ -433,6 +433,9 @@ def _plan_date(text: str | None, timezone: str) -> dt.date:
 
 
 def _plan(args: argparse.Namespace) -> int:
+    if args.book and args.regions is not None:
+        msg = "--regions plans the visits and agents files; it cannot be used with --book"
+        raise ConfigurationError(msg)
     if args.book:
         if args.visits is not None or args.agents is not None:
             msg = "plan --book reads visits and agents from the book; give no files with it"

@@ -136,6 +136,7 @@ def test_engine_ray_without_ray_is_exit_2(
         (["--engine", "local"], "use them with --regions"),
         (["--ray-address", "auto"], "use them with --regions"),
         (["--regions", "auto", "--days", "2"], "cannot be used with --days"),
+        (["--regions", "auto", "--book"], "cannot be used with --book"),
     ],
 )
 def test_region_flags_that_do_not_fit_are_exit_2(

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import pickle
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from functools import partial
 
 import pytest
 
+from optimizer.errors import RoadDataError
 from optimizer.plan import Plan
-from optimizer.regions.engine import LocalEngine, RegionTask, shares, solve_region, task_for
+from optimizer.regions.engine import (
+    LocalEngine,
+    RegionOutcome,
+    RegionTask,
+    SolveFn,
+    shares,
+    solve_region,
+    task_for,
+)
 from optimizer.regions.flow import RegionalDay, plan_day_by_regions
 from optimizer.regions.split import by_bases
 from optimizer.settings import Settings
@@ -168,3 +178,42 @@ def test_budget_shares(
 ) -> None:
     got = shares(sizes, budget, parallel=parallel, deterministic=deterministic)
     assert got == pytest.approx(expected)
+
+
+class _LostCluster:
+    """An engine whose cluster goes away after the first region's answer."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def parallel(self, settings: SolverSettings) -> int:
+        return 1
+
+    def describe(self) -> str:
+        return "lost"
+
+    def run(self, tasks: Iterable[RegionTask], solve: SolveFn) -> Iterator[RegionOutcome]:
+        first = next(iter(tasks))
+        yield RegionOutcome(first.region, solve(first))
+        raise self.error
+
+
+def test_a_lost_cluster_fails_the_regions_it_had_not_answered(three_cities: NationalDay) -> None:
+    result = _plan(three_cities, engine=_LostCluster(ConnectionError("head node gone")))
+    assert result.failed == {
+        "R02": "ConnectionError: head node gone",
+        "R03": "ConnectionError: head node gone",
+    }
+    plan = result.day.plan
+    assert plan.routes and {r.agent_id for r in plan.routes} <= {
+        a.agent_id for a in result.split.regions[0].agents
+    }
+    ids = [*plan.assigned_ids, *(u.visit_id for u in plan.unassigned)]
+    assert sorted(ids) == sorted(v.visit_id for v in three_cities.visits)
+
+
+def test_fieldroute_errors_from_an_engine_are_not_turned_into_failed_regions(
+    three_cities: NationalDay,
+) -> None:
+    with pytest.raises(RoadDataError, match="no road data"):
+        _plan(three_cities, engine=_LostCluster(RoadDataError("no road data")))
