@@ -65,15 +65,19 @@ def check_regions(
                 )
             region_of_visit.setdefault(v.visit_id, k)
         mine = {a.agent_id for a in problem.agents}
-        own = replace(plan, routes=tuple(r for r in plan.routes if r.agent_id in mine))
         node_of = problem.visit_index()
-        for route in own.routes:
+        inside = []
+        for route in plan.routes:
+            if route.agent_id not in mine:
+                continue
             crossing = [s.visit_id for s in route.stops if s.visit_id not in node_of]
             if crossing:
                 errors.append(
                     f"{route.agent_id} (region {k}): cross-region assignment of {crossing}"
                 )
-        errors += _check_routes(own, problem)
+            else:
+                inside.append(route)
+        errors += _check_routes(replace(plan, routes=tuple(inside)), problem)
     errors += [
         f"route for agent {r.agent_id}, who is in no region"
         for r in plan.routes
