@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from optimizer.errors import ConfigurationError
 
-#: Largest region ``--regions auto`` makes. A 1,000-visit region still gets a regret
-#: start and local search within a few seconds per 100 visits on one core
-#: (docs/regions.md), and its matrices (two modes, int64) take 16 MB each.
+#: Largest region ``--regions auto`` makes: three 1,000-visit regions served more
+#: priority than one 3,000-visit problem at the same budget, which overran it building
+#: its model (docs/benchmarks.md); such a region's matrices take about 39 MB.
 DEFAULT_MAX_VISITS = 1000
 
 #: Agents' bases closer than this are one city: far enough to join a city's districts,
