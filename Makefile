@@ -76,6 +76,9 @@ bench: $(STAMP)
 	$(VENV)/bin/python -m optimizer.bench.horizon 500 20 2 20
 	@echo "== console: p95 of /check on 300/30 (bar: <= 150 ms) and 1,000/50; /slots p95 (bar: <= 1 s) =="
 	$(VENV)/bin/python -m optimizer.bench.web 300 30 1000 50
+	@echo "== national day by regions: 20,000 visits / 1,000 agents / 40 cities, local and Ray (bar: < 10 min each); price of splitting on 3,000 visits (bar: <= 1 % served priority) =="
+	$(VENV)/bin/python -m optimizer.bench.regions price 3000 120 3 120
+	$(VENV)/bin/python -m optimizer.bench.regions national 20000 1000 40 480
 	@echo "== hostile input: 300 mutated sample files (no traceback, exit 0 or 2, nothing outside --out) =="
 	FIELDROUTE_FUZZ_EXAMPLES=300 $(VENV)/bin/python -m pytest tests/test_fuzz.py -q -p no:cacheprovider
 

@@ -112,6 +112,7 @@ def _parser() -> argparse.ArgumentParser:
         help="stop on a work limit, not the clock: same input and flags, same plan",
     )
     _geocoding_options(plan)
+    _regions_options(plan)
 
     geocode = sub.add_parser(
         "geocode",
@@ -236,6 +237,27 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--root", type=Path, help="instances folder (default ../shared/benchmarks)")
     bench.add_argument("--markdown", type=Path, help="also write the tables to this file")
     return parser
+
+
+def _regions_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("national days (README 'National days')")
+    group.add_argument(
+        "--regions",
+        choices=("column", "auto"),
+        help="solve the day by regions: from a 'region' column in both files, or made "
+        "from the agents' bases ([regions] link_km, max_visits)",
+    )
+    group.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        help="with --regions: one region after another here (local, default) or one "
+        "Ray task per region (ray; pip install 'fieldroute[ray]')",
+    )
+    group.add_argument(
+        "--ray-address",
+        help="with --engine ray: the cluster to join (default [regions] ray_address, "
+        "else a local cluster)",
+    )
 
 
 def _geocoding_options(parser: argparse.ArgumentParser) -> None:
@@ -423,6 +445,9 @@ def _plan_date(text: str | None, timezone: str) -> dt.date:
 
 
 def _plan(args: argparse.Namespace) -> int:
+    if args.book and args.regions is not None:
+        msg = "--regions plans the visits and agents files; it cannot be used with --book"
+        raise ConfigurationError(msg)
     if args.book:
         if args.visits is not None or args.agents is not None:
             msg = "plan --book reads visits and agents from the book; give no files with it"
@@ -454,8 +479,16 @@ def _plan_files(args: argparse.Namespace) -> int:
         where = f"{args.config}: " if args.config else ""
         msg = f"{where}[plan] output_dir {settings.output_dir!r} is a file; expected a folder"
         raise ConfigurationError(msg)
+    if args.regions is None and (args.engine is not None or args.ray_address is not None):
+        msg = "--engine and --ray-address choose where regions are solved; use them with --regions"
+        raise ConfigurationError(msg)
     if args.days is not None:
+        if args.regions is not None:
+            msg = "--regions plans one day; it cannot be used with --days"
+            raise ConfigurationError(msg)
         return _plan_horizon(args, settings, date)
+    if args.regions is not None:
+        return _plan_regions(args, settings, date)
     out: Path = args.out or Path(settings.output_dir) / date.isoformat()
     given = [args.visits, args.agents, *([args.config] if args.config else [])]
     check_out_folder(out, inputs=given)
@@ -583,6 +616,102 @@ def _plan_horizon(args: argparse.Namespace, settings: Settings, first: dt.date) 
         print(f"  {out / day.plan.date.isoformat()}/")
     if args.strict and horizon.unassigned:
         print(f"error: {len(horizon.unassigned)} visits unassigned (--strict)", file=sys.stderr)
+        return 4
+    return 0
+
+
+def _plan_regions(args: argparse.Namespace, settings: Settings, date: dt.date) -> int:
+    from optimizer.datums import CoordSystem
+    from optimizer.geocoding import open_geocoder
+    from optimizer.inputs.load import read_inputs
+    from optimizer.outputs.export import write_calendars, write_notices, write_plan
+    from optimizer.outputs.folder import check_out_folder
+    from optimizer.outputs.maps import save_maps
+    from optimizer.outputs.summary import summary_table
+    from optimizer.pipeline import travel_provider
+    from optimizer.regions.engine import Engine, LocalEngine
+    from optimizer.regions.flow import Cutter, plan_day_by_regions
+    from optimizer.regions.split import by_bases, by_column, read_region_column
+
+    began = time.perf_counter()  # the wall budget (--time-limit) is the whole day's
+    if args.engine == "ray":
+        from optimizer.regions.ray_engine import RayEngine, require_ray
+
+        require_ray()
+    out: Path = args.out or Path(settings.output_dir) / date.isoformat()
+    check_out_folder(
+        out, inputs=[args.visits, args.agents, *([args.config] if args.config else [])]
+    )
+    inputs = read_inputs(
+        args.visits, args.agents, coord_system=CoordSystem.parse(settings.geocoder.coord_system)
+    )
+    params = settings.regions
+    cut: Cutter
+    if args.regions == "column":
+        cut = partial(
+            by_column,
+            visit_regions=read_region_column(args.visits, "visit_id"),
+            agent_regions=read_region_column(args.agents, "agent_id"),
+            visits_source=args.visits.name,
+            agents_source=args.agents.name,
+        )
+    else:
+        cut = partial(by_bases, max_visits=params.max_visits, link_km=params.link_km)
+    travel = travel_provider(settings, None if args.quiet else _print_err)
+    engine: Engine
+    if args.engine == "ray":
+        engine = RayEngine(args.ray_address or params.ray_address, params.max_retries)
+    else:
+        engine = LocalEngine(params.max_retries)
+    try:
+        with open_geocoder(settings.geocoder, offline=args.offline) as geocoder:
+            result = plan_day_by_regions(
+                inputs.visits,
+                inputs.agents,
+                settings,
+                date=date,
+                cut=cut,
+                engine=engine,
+                travel=travel,
+                geocoder=geocoder,
+                agents_source=args.agents.name,
+                started=began,
+            )
+    finally:
+        close = getattr(engine, "close", None)
+        if close is not None:
+            close()
+    day = result.day
+    paths = write_plan(
+        day, out, renderers=[save_maps, write_calendars, write_notices], share=args.share
+    )
+    if not args.quiet:
+        import resource
+
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kB
+        print(f"Regions: {result.split.how}; solved on {result.engine}")
+        print(f"Peak memory of this process: {peak_mb:.0f} MB (matrices are per region)")
+        for r in result.reports:
+            state = f"failed: {r.error}" if r.error else f"{r.routed} routed in {r.wall_s:.1f} s"
+            print(
+                f"  {r.name}: {r.visits} visits, {r.agents} agents, {r.time_limit_s:.1f} s budget; {state}"
+            )
+        print(summary_table(day))
+        print()
+        print(f"Wrote {len(paths)} files to {out}/ :")
+    for p in paths:
+        if p.parent.name != "notices":
+            print(f"  {p}")
+    for region, error in result.failed.items():
+        print(
+            f"error: region {region} could not be solved ({error}); its visits are "
+            "unassigned, every other region is planned",
+            file=sys.stderr,
+        )
+    if result.failed:
+        return 4
+    if args.strict and day.plan.unassigned:
+        print(f"error: {len(day.plan.unassigned)} visits unassigned (--strict)", file=sys.stderr)
         return 4
     return 0
 

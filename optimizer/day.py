@@ -20,7 +20,12 @@ NOT_GEOCODED = "address not geocoded: add lat/lon to the visit or correct the ad
 
 @dataclass(frozen=True, slots=True)
 class DayPlan:
-    """A verified plan with everything needed to render, export or re-open it."""
+    """A verified plan with everything needed to render, export or re-open it.
+
+    A day planned by regions (optimizer.regions) has a ``problem`` without matrices:
+    they exist per region only, and the day is verified with
+    :func:`optimizer.verify.check_regions`.
+    """
 
     plan: Plan
     visits: tuple[Visit, ...]

@@ -20,6 +20,7 @@ from optimizer.clock import parse_hhmm
 from optimizer.domain import WEEKDAYS, Mode
 from optimizer.errors import ConfigurationError
 from optimizer.outputs.tiles import TILE_PROVIDERS
+from optimizer.regions.params import RegionSettings
 from optimizer.solve.params import SolverSettings
 from optimizer.travel.base import DEFAULT_EBIKE_SPEED_FACTOR, DEFAULT_SNAP_LIMIT_M, ROAD_PROFILES
 from optimizer.travel.straight import (
@@ -456,6 +457,7 @@ class Settings:
     compliance: ComplianceSettings = field(default_factory=ComplianceSettings)
     horizon: HorizonSettings = field(default_factory=HorizonSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    regions: RegionSettings = field(default_factory=RegionSettings)
 
     def __post_init__(self) -> None:
         try:
@@ -542,6 +544,7 @@ _SECTIONS: dict[str, Any] = {
     "compliance": ComplianceSettings,
     "horizon": HorizonSettings,
     "web": WebSettings,
+    "regions": RegionSettings,
 }
 
 

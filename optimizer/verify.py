@@ -8,7 +8,8 @@ fails here is a bug in FieldRoute, never the user's fault.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from optimizer.clock import format_hhmm as hm
 from optimizer.domain import Agent, Visit
@@ -23,13 +24,80 @@ def check_plan(plan: Plan, visits: Sequence[Visit], problem: RoutingProblem) -> 
     and the matrices over the located ones.
     """
     errors = check_accounting(plan, visits)
+    errors += _check_agents_once(plan)
+    agent_index = {a.agent_id: k for k, a in enumerate(problem.agents)}
+    errors += [
+        f"route for unknown agent {r.agent_id}"
+        for r in plan.routes
+        if r.agent_id not in agent_index
+    ]
+    return errors + _check_routes(plan, problem)
+
+
+def check_regions(
+    plan: Plan, visits: Sequence[Visit], regions: Iterable[tuple[str, RoutingProblem]]
+) -> list[str]:
+    """The whole day as one plan, with the matrices of one region at a time.
+
+    A day solved by regions has a block-diagonal travel matrix: a region's block is its
+    own matrix, and every cross-region entry is "never" (no agent may cross). So the
+    day is checked as one plan (every input visit exactly once across all regions, one
+    route per agent), each route against its region's block as :func:`check_plan` does,
+    and any stop outside the block of its agent's region is a cross-region assignment.
+    ``regions`` are (name, problem) pairs and may come from a generator building each
+    block when asked: only one block exists at a time, never the national matrix.
+    """
+    errors = check_accounting(plan, visits)
+    errors += _check_agents_once(plan)
+    region_of_agent: dict[str, str] = {}
+    region_of_visit: dict[str, str] = {}
+    for k, problem in regions:
+        for a in problem.agents:
+            if a.agent_id in region_of_agent:
+                errors.append(
+                    f"agent {a.agent_id} is in regions {region_of_agent[a.agent_id]} and {k}"
+                )
+            region_of_agent.setdefault(a.agent_id, k)
+        for v in problem.visits:
+            if v.visit_id in region_of_visit:
+                errors.append(
+                    f"visit {v.visit_id} is in regions {region_of_visit[v.visit_id]} and {k}"
+                )
+            region_of_visit.setdefault(v.visit_id, k)
+        mine = {a.agent_id for a in problem.agents}
+        node_of = problem.visit_index()
+        inside = []
+        for route in plan.routes:
+            if route.agent_id not in mine:
+                continue
+            crossing = [s.visit_id for s in route.stops if s.visit_id not in node_of]
+            if crossing:
+                errors.append(
+                    f"{route.agent_id} (region {k}): cross-region assignment of {crossing}"
+                )
+            else:
+                inside.append(route)
+        errors += _check_routes(replace(plan, routes=tuple(inside)), problem)
+    errors += [
+        f"route for agent {r.agent_id}, who is in no region"
+        for r in plan.routes
+        if r.agent_id not in region_of_agent
+    ]
+    return errors
+
+
+def _check_agents_once(plan: Plan) -> list[str]:
+    seen_agents: Counter[str] = Counter(r.agent_id for r in plan.routes)
+    return [f"agent {a} has {n} routes" for a, n in seen_agents.items() if n > 1]
+
+
+def _check_routes(plan: Plan, problem: RoutingProblem) -> list[str]:
+    """Each route of an agent of ``problem`` against its matrices (others are skipped)."""
+    errors: list[str] = []
     node_of = problem.visit_index()
     agent_index = {a.agent_id: k for k, a in enumerate(problem.agents)}
-    seen_agents: Counter[str] = Counter(r.agent_id for r in plan.routes)
-    errors += [f"agent {a} has {n} routes" for a, n in seen_agents.items() if n > 1]
     for route in plan.routes:
         if route.agent_id not in agent_index:
-            errors.append(f"route for unknown agent {route.agent_id}")
             continue
         missing = [s.visit_id for s in route.stops if s.visit_id not in node_of]
         if missing:

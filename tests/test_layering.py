@@ -23,6 +23,7 @@ FLOWS = {
     "optimizer.reopen",
     "optimizer.cli",
     "optimizer.horizon",
+    "optimizer.regions.flow",
 }
 
 
@@ -160,3 +161,10 @@ def test_public_api() -> None:
         assert getattr(optimizer, name) is not None
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         _ = optimizer.nope
+
+
+@pytest.mark.parametrize(
+    "module", ["optimizer.cli", "optimizer.regions.flow", "optimizer.regions.ray_engine"]
+)
+def test_ray_is_imported_only_when_the_ray_engine_runs(module: str) -> None:
+    assert not {m for m in _loaded_after(module) if _under(m, "ray")}

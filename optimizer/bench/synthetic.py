@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from optimizer.domain import Agent, BreakRule, GeoPoint, Mode, TimeWindow, Visit
@@ -199,3 +199,56 @@ def add_impossible(
         ),
     )
     return visits + extra
+
+
+def national_cities(n: int, *, seed: int) -> tuple[City, ...]:
+    """``n`` invented cities over eastern and central China, at least 120 km apart.
+
+    Radii of 8 to 14 km: the visits of one city never mix with the next one's.
+    """
+    rng = random.Random(seed + 7)
+    cities: list[City] = []
+    while len(cities) < n:
+        centre = GeoPoint(round(rng.uniform(22.5, 40.5), 4), round(rng.uniform(103.0, 121.0), 4))
+        if all(_km(centre, c.center) >= 120 for c in cities):
+            cities.append(City(f"City{len(cities) + 1:02d}", centre, rng.uniform(8.0, 14.0)))
+    return tuple(cities)
+
+
+def _km(a: GeoPoint, b: GeoPoint) -> float:
+    dlat = math.radians(b.lat - a.lat)
+    dlon = math.radians(b.lon - a.lon)
+    h = (
+        math.sin(dlat / 2) ** 2
+        + math.cos(math.radians(a.lat)) * math.cos(math.radians(b.lat)) * math.sin(dlon / 2) ** 2
+    )
+    return 2 * 6371.0088 * math.asin(math.sqrt(h))
+
+
+def make_national_day(
+    n_visits: int, n_agents: int, n_cities: int, *, seed: int
+) -> tuple[tuple[Visit, ...], tuple[Agent, ...], dict[str, str]]:
+    """A day of a national team: visits and agents shared out over ``n_cities`` cities.
+
+    Each city is a :func:`make_agents`/:func:`make_visits` day of its own (pins stay in
+    the city); ids are made unique over the country (``A0001``, ``V00001``). Also
+    returns id -> city name, the ``region`` column of the files.
+    """
+    cities = national_cities(n_cities, seed=seed)
+    visits: list[Visit] = []
+    agents: list[Agent] = []
+    region: dict[str, str] = {}
+    for k, city in enumerate(cities):
+        na = n_agents // n_cities + (1 if k < n_agents % n_cities else 0)
+        nv = n_visits // n_cities + (1 if k < n_visits % n_cities else 0)
+        local_agents = make_agents(na, seed=seed + 100 * k, city=city)
+        ids = {a.agent_id: f"A{len(agents) + j + 1:04d}" for j, a in enumerate(local_agents)}
+        for a in local_agents:
+            agents.append(replace(a, agent_id=ids[a.agent_id]))
+            region[ids[a.agent_id]] = city.name
+        for v in make_visits(nv, local_agents, seed=seed + 100 * k, city=city):
+            vid = f"V{len(visits) + 1:05d}"
+            pin = ids[v.pinned_agent] if v.pinned_agent else None
+            visits.append(replace(v, visit_id=vid, pinned_agent=pin))
+            region[vid] = city.name
+    return tuple(visits), tuple(agents), region
