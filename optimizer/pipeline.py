@@ -92,6 +92,7 @@ def plan_day(
     for i, reason in reasons.items():
         pre_unassigned[full.visits[i].visit_id] = reason
     problem = subset(full, [i for i in range(full.num_visits) if i not in reasons])
+    del full  # its matrices, when subset copied them: not kept twice
     logger.info(
         "solving %d visits with %d agents (%d set aside before solving)",
         problem.num_visits,

@@ -163,6 +163,7 @@ def replan(
         vid = full.visits[i].visit_id
         pre_unassigned[vid] = _off_reason(vid, old_agent, off) or reason
     problem = subset(full, [i for i in range(full.num_visits) if i not in reasons])
+    del full  # its matrices, when subset copied them: not kept twice
 
     agent_index = {a.agent_id: k for k, a in enumerate(problem.agents)}
     node_of = problem.visit_index()

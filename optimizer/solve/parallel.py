@@ -176,7 +176,10 @@ def solve_parallel(
     try:
         try:
             if other.stdin is not None:
-                pickle.dump((problem, worker_settings(settings), deadline), other.stdin)
+                # Protocol 5 writes the matrices' buffers as they are, where 4 would
+                # first copy each one into a bytes object (issue 11, item 12).
+                job = (problem, worker_settings(settings), deadline)
+                pickle.dump(job, other.stdin, protocol=5)
                 other.stdin.close()
         except BrokenPipeError:
             pass  # it died at once: reported below by its exit code
