@@ -51,6 +51,8 @@ bench: $(STAMP)
 	$(VENV)/bin/python -m optimizer.bench.book
 	@echo "== horizon: 5 days, 500 visits / 20 agents, against day by day (docs/benchmarks.md) =="
 	$(VENV)/bin/python -m optimizer.bench.horizon 500 20 2 20
+	@echo "== size: peak memory of a day of 1,000 / 5,000 / 20,000 visits (a day that does not fit is refused, exit 2) =="
+	$(VENV)/bin/python -m optimizer.bench.memory 1000 5000 20000
 	@echo "== hostile input: 300 mutated sample files (no traceback, exit 0 or 2, nothing outside --out) =="
 	FIELDROUTE_FUZZ_EXAMPLES=300 $(VENV)/bin/python -m pytest tests/test_fuzz.py -q -p no:cacheprovider
 

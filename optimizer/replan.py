@@ -157,7 +157,9 @@ def replan(
             )
             continue
         open_visits.append(replace(v, window=TimeWindow(max(window.start_s, now_s), window.end_s)))
-    full = build_problem(open_visits, derived_agents, provider)
+    # With an agent-change cost, OR-Tools holds one cost matrix per agent on top.
+    per_agent = len(derived_agents) if rs.agent_change_cost_s else 0
+    full = build_problem(open_visits, derived_agents, provider, extra_matrices=per_agent)
     reasons = precheck(full)
     for i, reason in reasons.items():
         vid = full.visits[i].visit_id

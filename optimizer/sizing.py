@@ -11,13 +11,16 @@ Measured on the synthetic days of ``optimizer.bench.memory`` (docs/benchmarks.md
 per cell of one n x n matrix, where OR-Tools keeps its own int64 copy of each
 registered matrix and the second search's worker holds its own copy of the problem:
 
-====================================================  ==========================
-planner: seconds + metres (int32), per mode            8 bytes
-planner: OR-Tools' cost and time matrices (int64)      16 bytes per mode
-planner: one matrix as Python lists while registering  8 bytes (once)
-worker (ruin-and-recreate): seconds + metres            8 bytes per mode
-worker: the closeness matrix of the cluster ruin       4 bytes (once)
-====================================================  ==========================
+=====================================================  =====================
+planner: seconds + metres (int32)                       8 bytes per mode
+planner: OR-Tools' cost and time matrices (int64)       16 bytes per mode
+planner: one matrix as Python lists while registering   8 bytes, once
+worker (ruin-and-recreate): its copy of the problem     12 bytes per mode
+=====================================================  =====================
+
+The worker's figure is measured (8 bytes of matrices plus what reading them and the
+search take); the rest is counted. A second search by OR-Tools
+(``second_search = "ortools"``) would hold a whole model too: not counted here.
 """
 
 from __future__ import annotations
@@ -30,9 +33,9 @@ from optimizer.errors import DayTooLargeError
 GIB = 1024**3
 
 #: Bytes per matrix cell, per travel mode used, over both processes (table above).
-BYTES_PER_CELL_PER_MODE = 8 + 16 + 8
-#: Bytes per matrix cell once: the registration lists and the worker's closeness matrix.
-BYTES_PER_CELL_ONCE = 8 + 4
+BYTES_PER_CELL_PER_MODE = 8 + 16 + 12
+#: Bytes per matrix cell once: the registration lists.
+BYTES_PER_CELL_ONCE = 8
 #: Per point and agent: OR-Tools' per-vehicle node data, allowed-agent tables.
 BYTES_PER_POINT_PER_AGENT = 64
 #: Two interpreters with numpy, pandas and OR-Tools loaded.
