@@ -162,3 +162,21 @@ def test_the_cli_refuses_a_day_too_large_with_exit_2_and_no_traceback(
     assert "--regions" in err
     assert "Traceback" not in err and "this is a bug" not in err
     assert not out.exists()
+
+
+def test_the_worker_is_sent_one_matrix_per_mode() -> None:
+    import pickle
+
+    from optimizer.solve.parallel import _without_distances
+
+    agents = (make_agent("A1"), make_agent("A2", mode=Mode.WALK))
+    visits = tuple(
+        make_visit(f"V{k}", location=GeoPoint(30.6 + k / 1000, 104.0)) for k in range(200)
+    )
+    problem = build_problem(visits, agents, StraightLineModel())
+    sent = _without_distances(problem)
+    cells = sum(m.seconds.nbytes for m in problem.matrices.values())
+    assert len(pickle.dumps(sent, protocol=5)) < 1.1 * cells
+    for mode, m in sent.matrices.items():
+        assert np.array_equal(m.seconds, problem.matrices[mode].seconds)
+    assert problem.matrices[Mode.CAR].metres.any()  # the planner keeps its distances

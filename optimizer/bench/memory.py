@@ -1,13 +1,17 @@
 """Peak memory of a day by its size (issue 11, item 12): ``make bench`` runs it.
 
 Each size is planned in a fresh interpreter (``--one``), so that one day's peak does
-not hide the next one's: the child reports its own peak resident set (``ru_maxrss``)
-and the peak of its largest waited-for child, the second search's worker. Their sum
-bounds the day's peak from above (the two peaks need not coincide). The estimate the
-planner checks before allocating (:func:`optimizer.sizing.estimate_day_bytes`) is
-printed beside them, so the two can be compared.
+not hide the next one's. The planner's peak is its own ``ru_maxrss``; the second
+search's worker's peak is its ``VmHWM`` in ``/proc``, read here every 50 ms while the
+day runs (the worker's ``ru_maxrss`` would not do: on Linux it starts from the
+planner's resident set at the fork that spawned it). Their sum bounds the day's peak
+from above (the two peaks need not coincide). The estimate the planner checks before
+allocating (:func:`optimizer.sizing.estimate_day_bytes`) is printed beside them.
 
     python -m optimizer.bench.memory [VISITS ...]      # default 1000 5000 20000
+
+The child is started from this file's path, so the figures of another tree (main, to
+compare) come from ``PYTHONPATH=/that/tree python optimizer/bench/memory.py ...``.
 """
 
 from __future__ import annotations
@@ -17,8 +21,10 @@ import json
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from optimizer.bench.synthetic import make_agents, make_visits
@@ -49,7 +55,6 @@ def _one(visits: int, time_limit_s: float) -> dict[str, Any]:
     day = plan_day(day_visits, team, settings, date=dt.date(2026, 12, 1))
     wall = time.perf_counter() - began
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     estimate: int | None = None
     try:
         from optimizer.sizing import estimate_day_bytes
@@ -64,20 +69,53 @@ def _one(visits: int, time_limit_s: float) -> dict[str, Any]:
         "routed": len(day.plan.assigned_ids),
         "wall_s": round(wall, 1),
         "peak_planner_gib": round(own / GIB, 2),
-        "peak_worker_gib": round(worker / GIB, 2),
         "estimate_gib": None if estimate is None else round(estimate / GIB, 2),
     }
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text(encoding="ascii")
+    except OSError:
+        return []
+    return [int(c) for c in text.split()]
+
+
+def _high_water(pid: int) -> int:
+    """Peak resident bytes of ``pid`` since its exec (``VmHWM``), 0 if it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 def measure(visits: int, time_limit_s: float = TIME_LIMIT_S) -> dict[str, Any]:
     """Plan a synthetic day of ``visits`` in a fresh interpreter; its figures, or why not."""
-    command = [sys.executable, "-m", "optimizer.bench.memory", "--one", str(visits)]
+    command = [sys.executable, str(Path(__file__).resolve()), "--one", str(visits)]
     command.append(str(time_limit_s))
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["(no message)"])[-1]
-        return {"visits": visits, "exit": done.returncode, "error": last}
-    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    began = time.perf_counter()
+    with (
+        tempfile.TemporaryFile("w+") as out,
+        tempfile.TemporaryFile("w+") as err,
+        subprocess.Popen(command, stdout=out, stderr=err, text=True) as child,
+    ):
+        workers: dict[int, int] = {}
+        while child.poll() is None:
+            for pid in _children(child.pid):
+                workers[pid] = max(workers.get(pid, 0), _high_water(pid))
+            time.sleep(0.05)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if child.returncode != 0:
+        last = (stderr.strip().splitlines() or ["(no message)"])[-1]
+        wall = round(time.perf_counter() - began, 1)
+        return {"visits": visits, "exit": child.returncode, "error": last, "wall_s": wall}
+    figures: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
+    figures["peak_worker_gib"] = round(max(workers.values(), default=0) / GIB, 2)
     return figures
 
 
@@ -90,7 +128,7 @@ def main(argv: list[str]) -> int:
     for n in sizes:
         r = measure(n)
         if "error" in r:
-            print(f"{n:>6}  exit {r['exit']}: {r['error']}")
+            print(f"{n:>6}  exit {r['exit']} after {r['wall_s']} s: {r['error']}")
             continue
         print(
             f"{r['visits']:>6}  {r['agents']:>6}  {r['routed']:>6}  {r['wall_s']:>6}"
@@ -100,4 +138,8 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    # Started by path, Python puts this folder first on sys.path: its modules (book,
+    # roads, run ...) must not shadow top-level ones.
+    if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+        del sys.path[0]
     sys.exit(main(sys.argv[1:]))
