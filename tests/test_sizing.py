@@ -180,3 +180,18 @@ def test_the_worker_is_sent_one_matrix_per_mode() -> None:
     for mode, m in sent.matrices.items():
         assert np.array_equal(m.seconds, problem.matrices[mode].seconds)
     assert problem.matrices[Mode.CAR].metres.any()  # the planner keeps its distances
+
+
+def test_a_day_too_large_is_refused_before_geocoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sizing, "NO_CHECK_BELOW_BYTES", 0)
+    monkeypatch.setattr(sizing, "available_memory_bytes", lambda: 1024**2)
+
+    class Geocoder:
+        def geocode(self, *_: Any, **__: Any) -> None:
+            pytest.fail("geocoding began for a day that does not fit")
+
+    visits = (make_visit("V1", location=None, address="Chengdu 春熙路 1号"),)
+    with pytest.raises(DayTooLargeError):
+        plan_day(
+            visits, (make_agent(),), Settings(), date=dt.date(2026, 12, 1), geocoder=Geocoder()
+        )  # type: ignore[arg-type]
