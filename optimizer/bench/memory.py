@@ -121,7 +121,13 @@ def measure(visits: int, time_limit_s: float = TIME_LIMIT_S) -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--one"]:
-        print(json.dumps(_one(int(argv[1]), float(argv[2]))))
+        from optimizer.errors import DayTooLargeError
+
+        try:
+            print(json.dumps(_one(int(argv[1]), float(argv[2]))))
+        except DayTooLargeError as err:  # the planner's answer for a day this machine cannot hold
+            print(f"refused: {err}", file=sys.stderr)
+            return err.exit_code
         return 0
     sizes = [int(a) for a in argv] or list(SIZES)
     print("visits  agents  routed  wall_s  planner_GiB  worker_GiB  estimate_GiB")
