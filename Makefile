@@ -45,6 +45,8 @@ bench: $(STAMP)
 	$(VENV)/bin/python -m optimizer.bench.roads
 	@echo "== appointment slots: answer time on a 300-visit plan (bar: < 1 s) =="
 	$(VENV)/bin/python -m optimizer.bench.slots
+	@echo "== hand edits: p95 of one checked move (apply_move + verifier) on 300/30 (bar: <= 150 ms) and 1,000/50 =="
+	$(VENV)/bin/python -m optimizer.bench.edits 300/30 1000/50
 	@echo "== geocoding: 1,000 cached addresses (bar: < 1 s) =="
 	$(VENV)/bin/python -m optimizer.bench.geocoding
 	@echo "== case book: import of 100,000 visits; plan --book overhead on 1,000 (bar: < 1 s), SQLite and PostgreSQL =="

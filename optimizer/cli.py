@@ -2,7 +2,8 @@
 
 The only module that prints and exits. Exit codes: 0 ok; 1 internal error (a bug);
 2 bad input or settings; 3 geocoding or road-data service; 4 solver returned nothing;
-5 the machine stopped the run (disk full, folder not writable ...); 130 Ctrl-C;
+5 the machine stopped the run (disk full, folder not writable ...); 6 ``move`` /
+``reoptimise``: the hand edit or the locks break a rule (nothing saved); 130 Ctrl-C;
 143 SIGTERM (129 SIGHUP). SIGTERM and SIGHUP are turned into the same exception path
 as Ctrl-C, so the staging folder and the solver's worker are cleaned up either way.
 """
@@ -40,6 +41,7 @@ from optimizer.travel.base import ROAD_PROFILES
 if TYPE_CHECKING:
     from optimizer.day import DayPlan
     from optimizer.domain import GeoPoint
+    from optimizer.plan import Plan
 
 logger = logging.getLogger("optimizer")
 
@@ -145,6 +147,7 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--config", type=Path, help="settings file (TOML)")
 
     _add_replan_parsers(sub)
+    _add_move_parser(sub)
     _add_book_parsers(sub)
 
     roads = sub.add_parser("roads", help="prepare road data for real travel times (OSRM)")
@@ -330,6 +333,10 @@ def _run(args: argparse.Namespace) -> int:
         return _gazetteer_build(args)
     if args.command in ("replan", "slots"):
         return _replan_or_slots(args)
+    if args.command == "move":
+        return _move(args)
+    if args.command == "reoptimise":
+        return _reoptimise(args)
     if args.command == "bench":
         return _bench(args)
     if args.command == "book":
@@ -697,6 +704,110 @@ class _Progress:
 
     def done(self) -> None:
         print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)
+
+
+# --- hand edits (issue 15) ---------------------------------------------------------------
+
+#: ``fieldroute move``: the move breaks a rule (printed), nothing saved.
+MOVE_REFUSED = 6
+
+
+def _add_move_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    mv = sub.add_parser(
+        "move",
+        help="move a visit by hand to another agent or position; the verifier checks it",
+    )
+    mv.add_argument("plan_dir", type=Path, help="a plan folder (plan.json and inputs/)")
+    mv.add_argument("visit_id", help="the visit to move")
+    to = mv.add_mutually_exclusive_group(required=True)
+    to.add_argument("--to", metavar="AGENT", help="the agent who takes the visit")
+    to.add_argument("--unassign", action="store_true", help="take the visit out of every route")
+    mv.add_argument(
+        "--position",
+        type=int,
+        metavar="N",
+        help="0-based place among the agent's visits (default: the cheapest)",
+    )
+    mv.add_argument("--check", action="store_true", help="only check the move; save nothing")
+    ro = sub.add_parser(
+        "reoptimise",
+        help="re-plan a plan folder around locked visits (each stays with its agent, in order)",
+    )
+    ro.add_argument("plan_dir", type=Path, help="a plan folder (plan.json and inputs/)")
+    ro.add_argument(
+        "--lock",
+        action="append",
+        default=[],
+        metavar="VISIT_ID",
+        help="keep this visit with its current agent, in its order (repeatable)",
+    )
+    ro.add_argument("--time-limit", type=float, help="seconds of search (default [replan] 5)")
+
+
+def _move(args: argparse.Namespace) -> int:
+    from optimizer.edits import REFUSED_CODES, Move, apply_move, describe
+    from optimizer.reopen import open_plan
+
+    if args.unassign and args.position is not None:
+        msg = "--position goes with --to, not with --unassign"
+        raise ConfigurationError(msg)
+    day = open_plan(args.plan_dir / "plan.json")
+    move = Move(args.visit_id, None if args.unassign else args.to, args.position)
+    result = apply_move(day.problem, day.visits, day.plan, move)
+    refused = [v for v in result.violations if v.code in REFUSED_CODES]
+    if refused:
+        raise ConfigurationError("; ".join(v.message for v in refused))
+    print(describe(result))
+    if not result.ok:
+        print(f"Not saved: the move breaks {len(result.violations)} rule(s).", file=sys.stderr)
+        return MOVE_REFUSED
+    if args.check:
+        print("Not saved (--check).")
+        return 0
+    paths = _save_edited(day, result.plan, args.plan_dir)
+    print(f"Saved: {len(paths)} files rewritten in {args.plan_dir}/")
+    return 0
+
+
+def _reoptimise(args: argparse.Namespace) -> int:
+    from optimizer.edits import reoptimise
+    from optimizer.reopen import open_plan
+
+    day = open_plan(args.plan_dir / "plan.json")
+    where = {s.visit_id: r.agent_id for r in day.plan.routes for s in r.stops}
+    unknown = [vid for vid in args.lock if vid not in where]
+    if unknown:
+        msg = f"--lock {', '.join(unknown)}: not in any route of this plan; lock routed visits"
+        raise ConfigurationError(msg)
+    limit = day.settings.replan.time_limit_s if args.time_limit is None else args.time_limit
+    if not 0 < limit <= 3600:
+        msg = f"--time-limit {limit:g}: expected seconds in (0, 3600]"
+        raise ConfigurationError(msg)
+    locked = {vid: where[vid] for vid in args.lock}
+    plan = reoptimise(day.problem, day.visits, day.plan, locked, day.settings, limit)
+    paths = _save_edited(day, plan, args.plan_dir)
+    print(
+        f"Re-planned around {len(locked)} locked visit(s): {len(plan.assigned_ids)} routed, "
+        f"{len(plan.unassigned)} unassigned; {len(paths)} files rewritten in {args.plan_dir}/"
+    )
+    return 0
+
+
+def _save_edited(day: DayPlan, plan: Plan, folder: Path) -> list[Path]:
+    """The edited plan into its own folder, shared as it was (plan --share) or private."""
+    from optimizer.day import route_lines
+    from optimizer.outputs.export import write_calendars, write_notices, write_plan
+    from optimizer.outputs.maps import save_maps
+    from optimizer.pipeline import travel_provider
+
+    lines = route_lines(day.problem, plan, travel_provider(day.settings))
+    edited = replace(day, plan=plan, route_lines=lines)
+    return write_plan(
+        edited,
+        folder,
+        renderers=[save_maps, write_calendars, write_notices],
+        share=bool(folder.stat().st_mode & 0o004),
+    )
 
 
 # --- replan and slots (issue 7) ---------------------------------------------------------

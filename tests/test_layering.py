@@ -60,7 +60,7 @@ def _under(name: str, prefix: str) -> bool:
 
 
 LIGHT = sorted(
-    ["optimizer.plan", "optimizer.verify", "optimizer.day"]
+    ["optimizer.plan", "optimizer.verify", "optimizer.day", "optimizer.edits"]
     + [m for m in MODULES if m.startswith("optimizer.outputs.")]
 )
 

@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -90,9 +91,13 @@ class _Model:
         problem: RoutingProblem,
         settings: SolverSettings,
         stability: Stability | None = None,
+        locks: Sequence[int | None] = (),
+        lock_order: Sequence[Sequence[int]] = (),
     ) -> None:
         self.problem = problem
         self.settings = settings
+        #: Agent index each visit is locked to (None: free); empty: no locks.
+        self.locks = tuple(locks) or (None,) * problem.num_visits
         n_agents = len(problem.agents)
         starts = [problem.start_node(a) for a in range(n_agents)]
         ends = [problem.end_node(a) for a in range(n_agents)]
@@ -109,6 +114,7 @@ class _Model:
         self._add_max_visits()
         self._add_capacity()
         self._add_optional_visits()
+        self._add_locks(lock_order)
         if stability is not None:
             self._add_stability(stability)
 
@@ -210,7 +216,26 @@ class _Model:
     def _add_optional_visits(self) -> None:
         unit = drop_penalty_unit(self.problem)
         for i, visit in enumerate(self.problem.visits):
-            self.routing.AddDisjunction([self.manager.NodeToIndex(i)], unit * visit.priority)
+            if self.locks[i] is None:  # a locked visit is mandatory: no disjunction
+                self.routing.AddDisjunction([self.manager.NodeToIndex(i)], unit * visit.priority)
+
+    def _add_locks(self, lock_order: Sequence[Sequence[int]]) -> None:
+        """Hand-locked visits (optimizer.edits): on their agent, in the dispatcher's order.
+
+        The vehicle is fixed by its VehicleVar (without -1: the visit must be served).
+        Order: each locked visit starts after the previous one of its agent, on the time
+        dimension (a precedence as in OR-Tools' pickup-and-delivery samples); service
+        lasts at least a second, so on one route this holds exactly when it comes later.
+        """
+        for i, a in enumerate(self.locks):
+            if a is not None:
+                self.routing.VehicleVar(self.manager.NodeToIndex(i)).SetValues([a])
+        solver = self.routing.solver()
+        for chain in lock_order:
+            for u, v in pairwise(chain):
+                first = self.time.CumulVar(self.manager.NodeToIndex(u))
+                then = self.time.CumulVar(self.manager.NodeToIndex(v))
+                solver.Add(first < then)
 
     def _add_stability(self, stability: Stability) -> None:
         """Re-planning: moving a visit to another agent or outside its told window costs.
@@ -269,16 +294,20 @@ def solve(
     on_progress: ProgressCallback | None = None,
     initial_routes: Sequence[Sequence[int]] | None = None,
     stability: Stability | None = None,
+    locks: Sequence[int | None] = (),
+    lock_order: Sequence[Sequence[int]] = (),
 ) -> Assignment:
     """Solve; raises SolverError only when OR-Tools returns no assignment at all.
 
     ``initial_routes`` (visit indices per agent) seeds the search, e.g. from a
-    constructive heuristic or from the plan being re-planned.
+    constructive heuristic or from the plan being re-planned. ``locks`` (per visit: the
+    agent index it is locked to, or None) and ``lock_order`` (per agent: its locked
+    visits in order) keep hand edits (optimizer.edits): locked visits are mandatory.
     """
     began = time.perf_counter()
     if not problem.agents:
         return Assignment((), tuple(range(problem.num_visits)), "NO_AGENTS", 0, 0.0)
-    model = _Model(problem, settings, stability)
+    model = _Model(problem, settings, stability, locks, lock_order)
     routing, manager = model.routing, model.manager
     if on_progress is not None:
         callback = on_progress

@@ -120,3 +120,47 @@ def test_same_settings_same_plan() -> None:
     assert [(r.agent_id, _order(first, r.agent_id)) for r in first.routes] == [
         (r.agent_id, _order(second, r.agent_id)) for r in second.routes
     ]
+
+
+def _solve_locked(visits, agents, locks, lock_order=()):  # type: ignore[no-untyped-def]
+    from optimizer.problem import build_problem
+    from optimizer.solve.ortools import solve
+
+    problem = build_problem(visits, agents, FAST.travel.model())
+    result = solve(problem, FAST.solver, locks=locks, lock_order=lock_order)
+    return {
+        problem.agents[r.agent_index].agent_id: [problem.visits[i].visit_id for i in r.visits]
+        for r in result.routes
+    }, [problem.visits[i].visit_id for i in result.dropped]
+
+
+def test_a_locked_visit_is_served_by_its_agent_even_at_a_higher_cost() -> None:
+    # V sits at A2's base and far from A1's: free, A2 takes it; locked to A1, A1 must.
+    agents = (make_agent("A1", start=at(10, 0)), make_agent("A2"))
+    visits = (make_visit("V", location=at(0, 0.2)),)
+    free, _ = _solve_locked(visits, agents, locks=(None,))
+    assert free["A2"] == ["V"]
+    locked, _ = _solve_locked(visits, agents, locks=(0,))
+    assert locked["A1"] == ["V"]
+    assert locked["A2"] == []
+
+
+def test_a_locked_visit_is_never_dropped() -> None:
+    # Time for one visit only: free, the higher priority wins; the locked one is kept.
+    agent = make_agent(shift=TimeWindow(hm(9), hm(10)))
+    visits = (
+        make_visit("V_low", location=at(0.5, 0), priority=1),
+        make_visit("V_high", location=at(-0.5, 0), priority=3),
+    )
+    routes, dropped = _solve_locked(visits, (agent,), locks=(0, None))
+    assert routes["A1"] == ["V_low"]
+    assert dropped == ["V_high"]
+
+
+def test_lock_order_keeps_the_dispatchers_order() -> None:
+    # Out and back along a line, both orders cost the same: the lock order alone decides.
+    visits = (make_visit("V_near", location=at(1, 0)), make_visit("V_far", location=at(3, 0)))
+    agents = (make_agent(),)
+    for chain, want in (((1, 0), ["V_far", "V_near"]), ((0, 1), ["V_near", "V_far"])):
+        routes, _ = _solve_locked(visits, agents, locks=(0, 0), lock_order=(chain,))
+        assert routes["A1"] == want
