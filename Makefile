@@ -79,6 +79,8 @@ bench: $(STAMP)
 	@echo "== national day by regions: 20,000 visits / 1,000 agents / 40 cities, local and Ray (bar: < 10 min each); price of splitting on 3,000 visits (bar: <= 1 % served priority) =="
 	$(VENV)/bin/python -m optimizer.bench.regions price 3000 120 3 120
 	$(VENV)/bin/python -m optimizer.bench.regions national 20000 1000 40 480
+	@echo "== size: peak memory of a day of 1,000 / 5,000 / 20,000 visits (a day that does not fit is refused, exit 2) =="
+	$(VENV)/bin/python -m optimizer.bench.memory 1000 5000 20000
 	@echo "== hostile input: 300 mutated sample files (no traceback, exit 0 or 2, nothing outside --out) =="
 	FIELDROUTE_FUZZ_EXAMPLES=300 $(VENV)/bin/python -m pytest tests/test_fuzz.py -q -p no:cacheprovider
 

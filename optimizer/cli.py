@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from optimizer import __version__
 from optimizer.errors import (
+    MAX_ISSUES_SHOWN,
     ConfigurationError,
     EnvironmentFaultError,
     InputError,
@@ -320,6 +321,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args)
     except (InputError, ConfigurationError) as err:
         print(f"error: {err}", file=sys.stderr)
+        if isinstance(err, InputError) and len(err.issues) > MAX_ISSUES_SHOWN:
+            print(_write_issue_list(err, args), file=sys.stderr)
         return 2
     except OptimizerError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -398,6 +401,41 @@ def _signals_as_interrupts() -> Iterator[None]:
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+
+
+def _write_issue_list(err: InputError, args: argparse.Namespace) -> str:
+    """Write every problem to a file and say where: the screen shows the first 50.
+
+    The file sits beside the input it is about (``visits.csv`` -> ``visits.csv.errors.txt``),
+    where the dispatcher mends the spreadsheet; never in ``--out``, which holds only a
+    whole plan. When that folder is not writable (or the input is not a file we were
+    given, as with the case book) it goes to the system's temporary folder. It holds the
+    lines as printed (personal values masked), 0600 like the plan's files.
+    """
+    import os
+    import tempfile
+
+    source = err.issues[0].source
+    given = [v for v in vars(args).values() if isinstance(v, Path) and v.name == source]
+    text = f"{len(err.issues)} problems; fix them and run again.\n" + "".join(
+        f"{issue}\n" for issue in err.issues
+    )
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    for path in [p.with_name(f"{p.name}.errors.txt") for p in given if p.is_file()]:
+        try:
+            fd = os.open(path, flags, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError:
+            continue
+        return f"the full list of {len(err.issues)} problems is in {path}"
+    try:
+        fd, name = tempfile.mkstemp(prefix=f"fieldroute-{Path(source).name}.", suffix=".errors.txt")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as os_err:
+        return f"(the full list could not be written: {os_err.strerror or os_err})"
+    return f"the full list of {len(err.issues)} problems is in {name}"
 
 
 def _bug() -> int:

@@ -96,6 +96,26 @@ class ConfigurationError(OptimizerError, ValueError):
     exit_code = 2
 
 
+class DayTooLargeError(OptimizerError, MemoryError):
+    """A day (or one region of it) would not fit in memory: refused before it is built.
+
+    Exit 2 like bad input: the same files with ``--regions`` can be planned.
+    """
+
+    exit_code = 2
+
+    def __init__(self, visits: int, agents: int, need_bytes: int, available_bytes: int) -> None:
+        self.visits, self.agents = visits, agents
+        self.need_bytes, self.available_bytes = need_bytes, available_bytes
+        gib = 1024**3
+        super().__init__(
+            f"the day is too large to plan in one piece: {visits:,} visits and {agents:,} "
+            f"agents need about {need_bytes / gib:,.1f} GiB of memory and "
+            f"{available_bytes / gib:,.1f} GiB is available; plan it with --regions "
+            "(each region is planned, and checked, on its own) or split the visits file"
+        )
+
+
 class GeocodingServiceError(OptimizerError, OSError):
     """A geocoding service is unreachable, timed out, refused or rate-limited us."""
 

@@ -225,6 +225,7 @@ def plan_horizon(
         vid = full.visits[i].visit_id
         pre_unassigned[vid] = _drop_reason(by_id[vid], dates, reason)
     problem = subset(full, [i for i in range(full.num_visits) if i not in pre])
+    del full  # its matrices, when subset copied them: not kept twice
     logger.info(
         "solving %d visits over %d days with %d agent-days",
         problem.num_visits,

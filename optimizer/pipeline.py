@@ -16,6 +16,7 @@ from optimizer.geocoding.resolve import LocateResult, locate
 from optimizer.plan import Plan, SolverInfo, build_plan
 from optimizer.problem import RoutingProblem, build_problem, subset
 from optimizer.settings import Settings
+from optimizer.sizing import check_day_fits
 from optimizer.solve.assignment import ProgressCallback
 from optimizer.solve.parallel import solve_parallel
 from optimizer.travel.base import TravelProvider
@@ -73,11 +74,16 @@ def plan_day(
 
     Raises
     ------
+    DayTooLargeError
+        The day would not fit in memory (before anything is geocoded or built).
     InputError
         An agent's base cannot be located.
     GeocodingServiceError
         The geocoding service could not be asked.
     """
+    # Refused before geocoding too: an hour of geocoding for a day that cannot be
+    # planned helps nobody (build_problem checks again with the located visits).
+    check_day_fits(len(visits), len(agents), len({a.mode for a in agents}))
     provider = travel if travel is not None else travel_provider(settings)
     visits, agents, geocoding = locate_inputs(
         visits, agents, settings, geocoder, agents_source=agents_source
@@ -92,6 +98,7 @@ def plan_day(
     for i, reason in reasons.items():
         pre_unassigned[full.visits[i].visit_id] = reason
     problem = subset(full, [i for i in range(full.num_visits) if i not in reasons])
+    del full  # its matrices, when subset copied them: not kept twice
     logger.info(
         "solving %d visits with %d agents (%d set aside before solving)",
         problem.num_visits,

@@ -7,12 +7,15 @@ when places coincide, which keeps the index maps trivial to invert.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from optimizer.domain import MAX_TIME_S, Agent, GeoPoint, Mode, TimeWindow, Visit
+from optimizer.sizing import check_day_fits
 from optimizer.travel.base import TravelMatrix, TravelProvider
 
 #: Any visit may start at any time in the agent's shift when it has no window.
@@ -62,9 +65,24 @@ class RoutingProblem:
 
 
 def build_problem(
-    visits: Sequence[Visit], agents: Sequence[Agent], travel: TravelProvider
+    visits: Sequence[Visit],
+    agents: Sequence[Agent],
+    travel: TravelProvider,
+    *,
+    extra_matrices: int = 0,
 ) -> RoutingProblem:
-    """Every visit and agent must be located (``location``/``start`` not None)."""
+    """Every visit and agent must be located (``location``/``start`` not None).
+
+    The one place that allocates a day's matrices, so the one place that first asks
+    whether they fit (:func:`optimizer.sizing.check_day_fits`): every flow, and every
+    region of a regional day, is refused there before a byte is allocated.
+    ``extra_matrices`` is what the solver will register per agent on top (re-planning).
+
+    Raises
+    ------
+    DayTooLargeError
+        The day would not fit in the memory available.
+    """
     points: list[GeoPoint] = []
     for v in visits:
         if v.location is None:
@@ -78,13 +96,39 @@ def build_problem(
             raise ValueError(msg)
         points += [start, end]
     modes = sorted({a.mode for a in agents})
-    matrices = {mode: travel.matrix(points, mode) for mode in modes}
+    check_day_fits(len(visits), len(agents), len(modes), extra_matrices=extra_matrices)
+    matrices: dict[Mode, TravelMatrix] = {}
+    for mode in modes:
+        matrices[mode] = _share_metres(travel.matrix(points, mode), matrices.values())
     return RoutingProblem(tuple(visits), tuple(agents), tuple(points), matrices)
 
 
+def _share_metres(new: TravelMatrix, built: Iterable[TravelMatrix]) -> TravelMatrix:
+    """``new`` holding an earlier mode's metres when they are the same (straight-line
+    distances do not depend on the mode), so that one copy is kept, not one per mode."""
+    for other in built:
+        if _same(other.metres, new.metres):
+            return replace(new, metres=other.metres)
+    return new
+
+
+def _same(a: npt.NDArray[Any], b: npt.NDArray[Any], band: int = 1_000_000) -> bool:
+    """``np.array_equal`` a band of cells at a time: no n x n temporary of booleans."""
+    if a.shape != b.shape:
+        return False
+    rows = max(1, band // max(1, a.shape[1]))
+    return all(np.array_equal(a[k : k + rows], b[k : k + rows]) for k in range(0, len(a), rows))
+
+
 def subset(problem: RoutingProblem, keep: Sequence[int]) -> RoutingProblem:
-    """The same problem with only the visits at indices ``keep`` (in that order)."""
+    """The same problem with only the visits at indices ``keep`` (in that order).
+
+    Keeping every visit in order returns ``problem`` itself: no second copy of its
+    matrices (the usual day, where the precheck sets nothing aside).
+    """
     v = problem.num_visits
+    if list(keep) == list(range(v)):
+        return problem
     nodes = [*keep, *range(v, v + 2 * len(problem.agents))]
     matrices = {
         mode: TravelMatrix(

@@ -157,12 +157,15 @@ def replan(
             )
             continue
         open_visits.append(replace(v, window=TimeWindow(max(window.start_s, now_s), window.end_s)))
-    full = build_problem(open_visits, derived_agents, provider)
+    # With an agent-change cost, OR-Tools holds one cost matrix per agent on top.
+    per_agent = len(derived_agents) if rs.agent_change_cost_s else 0
+    full = build_problem(open_visits, derived_agents, provider, extra_matrices=per_agent)
     reasons = precheck(full)
     for i, reason in reasons.items():
         vid = full.visits[i].visit_id
         pre_unassigned[vid] = _off_reason(vid, old_agent, off) or reason
     problem = subset(full, [i for i in range(full.num_visits) if i not in reasons])
+    del full  # its matrices, when subset copied them: not kept twice
 
     agent_index = {a.agent_id: k for k, a in enumerate(problem.agents)}
     node_of = problem.visit_index()

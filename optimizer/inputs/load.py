@@ -22,6 +22,7 @@ from optimizer.datums import CoordSystem, to_wgs84
 from optimizer.domain import Agent, BreakRule, DaySet, GeoPoint, Mode, TimeWindow, Visit
 from optimizer.errors import InputError, Issue, looks_personal
 from optimizer.inputs.schema import AGENT_COLUMNS, VISIT_COLUMNS, Column, starts_like_formula
+from optimizer.phones import parse_phone
 
 T = TypeVar("T")
 DEFAULT_DURATION_MIN = "30"
@@ -205,6 +206,11 @@ class _RowReader:
             self.problem(column, str(err))
             return default
 
+    def phone(self, column: str = "phone") -> str:
+        """The cell as typed, once its shape is a phone number's (pages dial only those)."""
+        self.parsed(column, parse_phone, None)
+        return self.text(column)
+
     def point(self, lat_col: str, lon_col: str) -> GeoPoint | None:
         lat_text, lon_text = self.text(lat_col), self.text(lon_col)
         if not lat_text and not lon_text:
@@ -355,7 +361,7 @@ def parse_visits(
                 demand=demand,
                 address=address,
                 name=r.text("name"),
-                phone=r.text("phone"),
+                phone=r.phone(),
                 visit_type=r.text("visit_type"),
                 documents=timeparse.parse_list(r.text("documents")),
                 due_date=due,
@@ -429,7 +435,7 @@ def parse_agents(
                 capacity=capacity,
                 mode=mode,
                 name=r.text("name"),
-                phone=r.text("phone"),
+                phone=r.phone(),
                 start_address=r.text("start_address"),
                 end_address=r.text("end_address"),
                 days_off=days_off,

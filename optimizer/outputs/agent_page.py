@@ -16,7 +16,6 @@ audience, and only the agent's own route is rendered.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -31,6 +30,7 @@ from optimizer.outputs.assets import leaflet_css, leaflet_js
 from optimizer.outputs.escaping import page_environment
 from optimizer.outputs.labels import Labels, labels, travel_note
 from optimizer.outputs.privacy import Audience, agent_view, visit_view
+from optimizer.phones import tel_uri
 
 if TYPE_CHECKING:
     from optimizer.day import DayPlan
@@ -122,9 +122,8 @@ def nav_links(
 
 
 def tel_link(phone: str) -> str:
-    """``tel:`` URI with only the digits and a leading +."""
-    digits = re.sub(r"[^\d+]", "", phone)
-    return f"tel:{digits}" if digits else ""
+    """``tel:`` URI of a checked number, ``""`` (no Call button) for any other text."""
+    return tel_uri(phone)
 
 
 def _iso(date: dt.date, seconds: int) -> str:

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from optimizer.problem import RoutingProblem
 from optimizer.solve.balance import route_imbalance_s
@@ -80,12 +81,12 @@ class _Search:
         shifts = [a.shift.end_s - a.shift.start_s for a in problem.agents]
         self._shift = shifts
         self._unit = sum(v.duration_s for v in problem.visits) / max(1, problem.num_visits)
-        n = problem.num_visits
         # Closeness of visits for the cluster ruin: travel time of the first agent's
         # mode, both ways (modes differ by speed, hardly by order).
         mode = problem.agents[0].mode
-        sec = problem.matrices[mode].seconds[:n, :n].astype(np.float64)
-        self.close = sec + sec.T
+        # Read from the matrix per seed visit (:meth:`_closeness`): a whole n x n copy
+        # took 16 bytes per cell on a large day (issue 11, item 12).
+        self._seconds = problem.matrices[mode].seconds
 
     def _bias(self, route: RouteState) -> float:
         """Insertion surcharge when balancing: one mean visit's time into a route above
@@ -121,6 +122,12 @@ class _Search:
     def energy(self) -> float:
         return self.cost() - float(self.s.priority_weight_s) * self.ins.served_priority()
 
+    def _closeness(self, seed: int, others: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """Travel seconds from ``seed`` to each of ``others`` and back."""
+        t = self._seconds
+        both: npt.NDArray[np.int64] = t[seed, others].astype(np.int64) + t[others, seed]
+        return both
+
     def ruin(self) -> None:
         served = np.flatnonzero(~self.ins.unrouted)
         if len(served) == 0:
@@ -134,7 +141,7 @@ class _Search:
             chosen = self.rng.choice(served, size=min(q, len(served)), replace=False)
         elif op == 1:
             seed_visit = int(self.rng.integers(self.p.num_visits))
-            order = served[np.argsort(self.close[seed_visit, served], kind="stable")]
+            order = served[np.argsort(self._closeness(seed_visit, served), kind="stable")]
             chosen = order[:q]
         elif op == 2:
             gain = self._removal_gain(served)

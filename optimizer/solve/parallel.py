@@ -176,7 +176,10 @@ def solve_parallel(
     try:
         try:
             if other.stdin is not None:
-                pickle.dump((problem, worker_settings(settings), deadline), other.stdin)
+                # Protocol 5 writes the matrices' buffers as they are, where 4 would
+                # first copy each one into a bytes object (issue 11, item 12).
+                job = (_without_distances(problem), worker_settings(settings), deadline)
+                pickle.dump(job, other.stdin, protocol=5)
                 other.stdin.close()
         except BrokenPipeError:
             pass  # it died at once: reported below by its exit code
@@ -208,6 +211,17 @@ def solve_parallel(
         "first" if best is mine else "second",
     )
     return replace(best, wall_s=time.perf_counter() - began, lost_searches=tuple(lost))
+
+
+def _without_distances(problem: RoutingProblem) -> RoutingProblem:
+    """``problem`` with each mode's metres matrix replaced by its seconds matrix.
+
+    No search reads distances (the objective is travel time; the plan's distances
+    come from the parent's own problem), and pickle sends an array it meets twice only
+    once: the worker gets one matrix per mode instead of two (issue 11, item 12).
+    """
+    matrices = {m: replace(t, metres=t.seconds) for m, t in problem.matrices.items()}
+    return replace(problem, matrices=matrices)
 
 
 def _collect(

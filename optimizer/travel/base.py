@@ -16,7 +16,11 @@ import numpy.typing as npt
 
 from optimizer.domain import GeoPoint, Mode
 
-IntMatrix = npt.NDArray[np.int64]
+#: Matrix cells are int32: half of int64, and a day's seconds or metres (at most
+#: 2,147,483,647) fit with room to spare. The matrices grow with the square of the
+#: points, so their width decides how large a day fits in memory (optimizer.sizing).
+MATRIX_DTYPE = np.int32
+IntMatrix = npt.NDArray[np.int32]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +28,9 @@ class TravelMatrix:
     """Square matrices over the same points: ``seconds[i, j]`` and ``metres[i, j]``.
 
     ``unreachable[i]`` is a reason (e.g. "no road within 420 m") when point ``i`` cannot
-    be routed at all; the problem builder turns it into an unassigned reason.
+    be routed at all; the problem builder turns it into an unassigned reason. Matrices
+    of another integer type are stored as :data:`MATRIX_DTYPE` (values outside its
+    range are refused), so every provider's matrices take the same, compact room.
     """
 
     seconds: IntMatrix
@@ -36,10 +42,29 @@ class TravelMatrix:
         if self.seconds.shape != (n, n) or self.metres.shape != (n, n):
             msg = f"Expected two square matrices of one size, got {self.seconds.shape} and {self.metres.shape}."
             raise ValueError(msg)
+        for name in ("seconds", "metres"):
+            object.__setattr__(self, name, compact(getattr(self, name), name))
 
     @property
     def size(self) -> int:
         return int(self.seconds.shape[0])
+
+
+def compact(matrix: npt.NDArray[Any], name: str = "matrix") -> IntMatrix:
+    """``matrix`` as :data:`MATRIX_DTYPE`, without a copy when it already is one.
+
+    Raises
+    ------
+    ValueError
+        A value does not fit (a provider's bug: no day has 68 years of travel).
+    """
+    if matrix.dtype == MATRIX_DTYPE:
+        return matrix
+    limits = np.iinfo(MATRIX_DTYPE)
+    if matrix.size and (matrix.min() < limits.min or matrix.max() > limits.max):
+        msg = f"Expected {name} values within {limits.min}..{limits.max}, got {matrix.min()}..{matrix.max()}."
+        raise ValueError(msg)
+    return matrix.astype(MATRIX_DTYPE)
 
 
 class TravelProvider(Protocol):
@@ -65,16 +90,16 @@ class FixedMatrixProvider:
     ``index`` maps each point to its row; every mode uses the same matrix.
     """
 
-    seconds: IntMatrix
-    metres: IntMatrix
+    seconds: npt.NDArray[np.integer[Any]]
+    metres: npt.NDArray[np.integer[Any]]
     index: Mapping[GeoPoint, int]
     name: str = "fixed-matrix"
 
     def matrix(self, points: Sequence[GeoPoint], mode: Mode) -> TravelMatrix:
         rows = np.array([self.index[p] for p in points], dtype=np.int64)
         return TravelMatrix(
-            seconds=self.seconds[np.ix_(rows, rows)],
-            metres=self.metres[np.ix_(rows, rows)],
+            seconds=compact(self.seconds[np.ix_(rows, rows)], "seconds"),
+            metres=compact(self.metres[np.ix_(rows, rows)], "metres"),
         )
 
     def describe(self) -> dict[str, Any]:

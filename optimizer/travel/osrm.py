@@ -42,6 +42,7 @@ from optimizer.errors import RoadDataError
 from optimizer.travel.base import (
     DEFAULT_EBIKE_SPEED_FACTOR,
     DEFAULT_SNAP_LIMIT_M,
+    MATRIX_DTYPE,
     MODE_BY_PROFILE,
     MODE_PROFILES,
     ROAD_PROFILES,
@@ -215,8 +216,8 @@ class OsrmProvider:
         access_m = np.array([s.distance_m for s in snaps], dtype=np.float64)
         access = np.where(missing, 0.0, access_m[:, None] + access_m[None, :])
         seconds_f = road_s + access / (ACCESS_WALK_KMH / 3.6)
-        seconds = np.ceil(seconds_f - 1e-9).astype(np.int64)
-        metres = np.rint(distances + access).astype(np.int64)
+        seconds = np.ceil(seconds_f - 1e-9).astype(MATRIX_DTYPE)
+        metres = np.rint(distances + access).astype(MATRIX_DTYPE)
         # The same door twice (an agent's start and end, two visits at one address):
         # nobody walks out to the road and back.
         same = _same_place(points)

@@ -114,3 +114,12 @@ def test_vroom_gets_two_threads_and_runs_unbounded() -> None:
     used = {a for a, r in enumerate(unbounded.routes) if r}
     assert set(unbounded.spans) == used
     assert all(0 < span <= 9 * 3600 for span in unbounded.spans.values())
+
+
+def test_memory_bench_reports_peaks_and_the_estimate_of_a_small_day() -> None:
+    from optimizer.bench.memory import measure
+
+    figures = measure(60, time_limit_s=0.5)
+    assert figures["visits"] == 60 and figures["agents"] == 10
+    assert 0 < figures["peak_planner_gib"] < figures["estimate_gib"] + 1
+    assert figures["peak_worker_gib"] > 0

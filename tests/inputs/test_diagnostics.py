@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from optimizer.errors import InputError
+from optimizer.cli import main
+from optimizer.errors import MAX_ISSUES_SHOWN, InputError
 from optimizer.inputs.load import parse_visits, read_table
 from tests.helpers import ROOT
 
@@ -101,3 +103,64 @@ def test_a_whole_gbk_file_is_still_read(tmp_path: Path) -> None:
     path.write_bytes(TINY.read_text(encoding="utf-8-sig").encode("gb18030"))
     frame = read_table(path)
     assert frame.loc[2, "name"] == "徐桂"
+
+
+def _many_bad_rows(tmp_path: Path, n: int) -> Path:
+    """``n`` rows, each with a window that ends before it starts."""
+    lines = TINY.read_text(encoding="utf-8-sig").splitlines()
+    header, row = lines[0], lines[1]
+    cells = row.split(",")
+    cols = header.split(",")
+    cells[cols.index("window_start")], cells[cols.index("window_end")] = "16:00", "15:00"
+    body = [",".join([f"B{k:03d}", *cells[1:]]) for k in range(n)]
+    path = tmp_path / "in" / "visits.csv"
+    path.parent.mkdir()
+    path.write_text("\n".join([header, *body]) + "\n", encoding="utf-8")
+    return path
+
+
+def _plan(visits: Path, out: Path) -> list[str]:
+    agents = ROOT / "data" / "tiny" / "agents.csv"
+    return ["plan", str(visits), str(agents), "--out", str(out), "--date", "2026-12-01", "-q"]
+
+
+def test_a_long_error_list_is_written_whole_beside_the_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    visits = _many_bad_rows(tmp_path, 70)
+    out = tmp_path / "out"
+    assert main(_plan(visits, out)) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len([line for line in err if "column 'window_end'" in line]) == MAX_ISSUES_SHOWN
+    assert "... and 20 more" in err
+    listed = visits.with_name("visits.csv.errors.txt")
+    assert err[-1] == f"the full list of 70 problems is in {listed}"
+    rows = [line for line in listed.read_text(encoding="utf-8").splitlines() if "row " in line]
+    assert [int(line.split("row ")[1].split(",")[0]) for line in rows] == list(range(2, 72))
+    assert listed.stat().st_mode & 0o777 == 0o600
+    assert not out.exists()
+    assert sorted(p.name for p in visits.parent.iterdir()) == ["visits.csv", listed.name]
+
+
+def test_a_short_error_list_writes_no_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    visits = _many_bad_rows(tmp_path, 3)
+    assert main(_plan(visits, tmp_path / "out")) == 2
+    assert "full list" not in capsys.readouterr().err
+    assert [p.name for p in visits.parent.iterdir()] == ["visits.csv"]
+
+
+def test_the_list_goes_to_the_temporary_folder_when_the_input_folder_refuses_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    visits = _many_bad_rows(tmp_path, 60)
+    visits.with_name("visits.csv.errors.txt").mkdir()  # cannot be written as a file
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    assert main(_plan(visits, tmp_path / "out")) == 2
+    last = capsys.readouterr().err.splitlines()[-1]
+    (written,) = tmp.iterdir()
+    assert last == f"the full list of 60 problems is in {written}"
+    assert written.read_text(encoding="utf-8").count("column 'window_end'") == 60

@@ -20,7 +20,7 @@ def test_matrix_properties() -> None:
     car = model.matrix(points, Mode.CAR)
     assert (np.diag(car.seconds) == 0).all() and (np.diag(car.metres) == 0).all()
     assert (car.seconds == car.seconds.T).all()
-    assert car.seconds.dtype == np.int64
+    assert car.seconds.dtype == np.int32  # compact (issue 11, item 12)
     walk = model.matrix(points, Mode.WALK)
     off = ~np.eye(30, dtype=bool)
     assert (walk.seconds[off] > car.seconds[off]).all()

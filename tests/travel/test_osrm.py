@@ -160,7 +160,7 @@ def test_unknown_profile_lists_the_options(tmp_path: Path) -> None:
 def test_car_matrix_10x10_properties(provider: OsrmProvider, vaduz_points: list[GeoPoint]) -> None:
     m = provider.matrix(vaduz_points, Mode.CAR)
     assert m.seconds.shape == m.metres.shape == (10, 10)
-    assert m.seconds.dtype == m.metres.dtype == np.int64
+    assert m.seconds.dtype == m.metres.dtype == np.int32  # compact (issue 11, item 12)
     assert m.unreachable == {}
     assert np.all(np.diag(m.seconds) == 0)
     assert np.all(np.diag(m.metres) == 0)
