@@ -210,7 +210,8 @@ def _plant(folder: Path) -> tuple[Path, Path]:
         a["name"] = f"{a['name']}{PAYLOAD}"
     for k, v in enumerate(visits):
         v["visit_id"] = f"V{k}{MARKUP[k % len(MARKUP)].replace('/', '')}"
-        for column in ("name", "address", "visit_type", "documents", "phone"):
+        # Not the phone: markup there is an input error now (tests/inputs/test_phones.py).
+        for column in ("name", "address", "visit_type", "documents"):
             v[column] = f"{v[column]}{PAYLOAD}"
         v["notes"] = PAYLOAD
     visits[0]["skills"] = PAYLOAD  # nobody has it: unassigned, with the reason shown
