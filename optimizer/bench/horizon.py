@@ -13,16 +13,21 @@ Markdown table (docs/benchmarks.md).
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import random
 import resource
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from optimizer.bench.synthetic import make_agents, make_visits
-from optimizer.domain import Agent, DaySet, Visit
+from optimizer.clock import format_hhmm
+from optimizer.domain import WEEKDAYS, Agent, DaySet, Visit
 from optimizer.horizon import horizon_dates, plan_horizon
 from optimizer.pipeline import plan_day
 from optimizer.settings import Settings
@@ -63,6 +68,99 @@ def make_horizon(
             earliest = rng.choice([d for d in dates if due is None or d <= due])
         visits.append(replace(v, due_date=due, earliest_date=earliest))
     return tuple(visits), agents
+
+
+def write_inputs(
+    visits: Sequence[Visit], agents: Sequence[Agent], folder: Path
+) -> tuple[Path, Path]:
+    """The generated horizon as the visits and agents files ``fieldroute plan`` reads."""
+    vpath, apath = folder / "visits.csv", folder / "agents.csv"
+    with vpath.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(
+            [
+                "visit_id",
+                "lat",
+                "lon",
+                "window_start",
+                "window_end",
+                "duration_min",
+                "skills",
+                "priority",
+                "agent_id",
+                "due_date",
+                "earliest_date",
+                "preferred_days",
+            ]
+        )
+        for v in visits:
+            assert v.location is not None
+            w.writerow(
+                [v.visit_id, v.location.lat, v.location.lon]
+                + (
+                    [format_hhmm(v.window.start_s), format_hhmm(v.window.end_s)]
+                    if v.window
+                    else ["", ""]
+                )
+                + [v.duration_s / 60, ";".join(sorted(v.skills)), v.priority, v.pinned_agent or ""]
+                + [
+                    v.due_date or "",
+                    v.earliest_date or "",
+                    ";".join(WEEKDAYS[d] for d in sorted(v.preferred_days)),
+                ]
+            )
+    with apath.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(
+            [
+                "agent_id",
+                "start_lat",
+                "start_lon",
+                "shift_start",
+                "shift_end",
+                "break_start",
+                "break_end",
+                "break_min",
+                "skills",
+                "max_visits",
+                "mode",
+                "days_off",
+            ]
+        )
+        for a in agents:
+            assert a.start is not None
+            b = a.break_rule
+            w.writerow(
+                [a.agent_id, a.start.lat, a.start.lon, format_hhmm(a.shift.start_s)]
+                + [format_hhmm(a.shift.end_s)]
+                + (
+                    [format_hhmm(b.window.start_s), format_hhmm(b.window.end_s), b.duration_s / 60]
+                    if b
+                    else ["", "", ""]
+                )
+                + [
+                    ";".join(sorted(a.skills)),
+                    a.max_visits or "",
+                    a.mode.value,
+                    a.days_off.as_text(),
+                ]
+            )
+    return vpath, apath
+
+
+def run_cli(
+    visits: Sequence[Visit], agents: Sequence[Agent], dates: Sequence[dt.date], limit_s: float
+) -> tuple[float, float]:
+    """(wall s, peak MB) of the whole ``fieldroute plan --days``, outputs included."""
+    with tempfile.TemporaryDirectory() as tmp:
+        vpath, apath = write_inputs(visits, agents, Path(tmp))
+        command = [sys.executable, "-m", "optimizer", "plan", str(vpath), str(apath)]
+        command += ["--days", str(len(dates)), "--date", dates[0].isoformat(), "--quiet"]
+        command += ["--time-limit", f"{limit_s:g}", "--out", str(Path(tmp) / "out")]
+        began = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        wall = time.perf_counter() - began
+    return wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def _lateness(

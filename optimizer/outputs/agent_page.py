@@ -19,6 +19,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -210,7 +211,9 @@ def timeline(day: DayPlan, route: Route, t: Labels | None = None) -> list[dict[s
     return [item for _, _, item in sorted(items, key=lambda t: (t[0], t[1]))]
 
 
+@cache
 def _environment() -> jinja2.Environment:
+    """One environment per process, so the page template is compiled once, not per agent."""
     return page_environment(jinja2.PackageLoader("optimizer", "templates"))
 
 

@@ -70,7 +70,13 @@ def worker_settings(settings: SolverSettings) -> SolverSettings:
     return replace(settings, first_solution=alternative, workers=1, regret_start=False)
 
 
-def lns_search(problem: RoutingProblem, settings: SolverSettings, deadline: float) -> Assignment:
+def lns_search(
+    problem: RoutingProblem,
+    settings: SolverSettings,
+    deadline: float,
+    *,
+    seed_offset: int = LNS_WORKER_SEED,
+) -> Assignment:
     """The default second search: ruin-and-recreate (optimizer.solve.lns) from the regret start.
 
     Every long step asks the clock (the start's insertions, each local-search move, each
@@ -88,7 +94,7 @@ def lns_search(problem: RoutingProblem, settings: SolverSettings, deadline: floa
         problem,
         start,
         deadline,
-        seed=settings.seed + LNS_WORKER_SEED,
+        seed=settings.seed + seed_offset,
         max_iterations=settings.work() if settings.deterministic else None,
         balance=settings.balance,
         strict_deadline=not settings.deterministic,
@@ -164,10 +170,13 @@ def solve_parallel(
     ``lost_searches`` (plan.json's solver info). Whatever ends this call (a result, an
     error, Ctrl-C, SIGTERM), the worker is ended and waited for.
     """
-    if settings.workers <= 1 or settings.solution_limit is not None or problem.num_visits < 2:
-        return solve(problem, settings, on_progress=on_progress)
     began = time.perf_counter()
     deadline = time.time() + budget_s(settings)
+    lns_here = settings.first_search == "lns" and settings.solution_limit is None
+    if settings.workers <= 1 or settings.solution_limit is not None or problem.num_visits < 2:
+        if lns_here:
+            return lns_search(problem, settings, deadline, seed_offset=0)
+        return solve(problem, settings, on_progress=on_progress)
     second = f"second search ({settings.second_search})"
     lost: list[str] = []
     mine: Assignment | None = None
@@ -181,9 +190,12 @@ def solve_parallel(
         except BrokenPipeError:
             pass  # it died at once: reported below by its exit code
         other.stdin = None
-        mine, failure = _solve_here(problem, settings, on_progress)
+        if lns_here:
+            mine, failure = lns_search(problem, settings, deadline, seed_offset=0), None
+        else:
+            mine, failure = _solve_here(problem, settings, on_progress)
         if mine is None:
-            lost.append(f"first search (ortools) failed: {failure}")
+            lost.append(f"first search ({settings.first_search}) failed: {failure}")
         theirs, why = _collect(other, deadline)
         if why is not None:
             lost.append(f"{second} {why}")
