@@ -1104,6 +1104,8 @@ def _plan_book(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     date = _plan_date(args.date, settings.timezone)
+    if args.days is not None:
+        return _plan_book_horizon(args, settings, date)
     out: Path = args.out or Path(settings.output_dir) / date.isoformat()
     check_out_folder(out)
     book = _open_book(args, settings)
@@ -1161,6 +1163,72 @@ def _plan_book(args: argparse.Namespace) -> int:
         )
     if args.strict and day.plan.unassigned:
         print(f"error: {len(day.plan.unassigned)} visits unassigned (--strict)", file=sys.stderr)
+        return 4
+    return 0
+
+
+def _plan_book_horizon(args: argparse.Namespace, settings: Settings, first: dt.date) -> int:
+    """``plan --book --days N``: the horizon from the book, every day stored in it."""
+    from optimizer.book.horizon import book_dates, plan_horizon_from_book
+    from optimizer.geocoding import open_geocoder
+    from optimizer.outputs.export import write_calendars, write_notices
+    from optimizer.outputs.folder import check_out_folder
+    from optimizer.outputs.maps import save_maps
+    from optimizer.pipeline import travel_provider
+
+    if not 1 <= args.days <= 31:
+        msg = f"--days {args.days} is out of range; expected 1 to 31 working days"
+        raise ConfigurationError(msg)
+    dates = book_dates(first, args.days, settings)
+    out: Path = args.out or Path(settings.output_dir) / f"{first.isoformat()}+{args.days}d"
+    check_out_folder(out)
+    book = _open_book(args, settings)
+    try:
+        travel = travel_provider(settings, None if args.quiet else _print_err)
+        with open_geocoder(settings.geocoder, offline=args.offline) as geocoder:
+            result = plan_horizon_from_book(
+                book,
+                settings,
+                dates,
+                out,
+                _actor("plan --book --days"),
+                renderers=[save_maps, write_calendars, write_notices],
+                share=args.share,
+                travel=travel,
+                geocoder=geocoder,
+            )
+    finally:
+        book.close()
+    held = _count(_held_kind(r) for r in result.held.values())
+    span = f"{dates[0].isoformat()} to {dates[-1].isoformat()}"
+    if result.horizon is None:
+        print(f"Nothing to plan from {span}: no pending visit may be visited on those days.")
+        _print_held(held)
+        return 0
+    horizon = result.horizon
+    if not args.quiet:
+        for day, stored in zip(horizon.days, result.stored, strict=True):
+            print(
+                f"{day.plan.date}: {len(day.plan.assigned_ids)} visits in "
+                f"{len(day.plan.routes)} routes, stored as plan v{stored.version}"
+            )
+        print(f"not fitted: {len(horizon.unassigned)} (stay pending; reasons in horizon.csv)")
+        _print_held(held)
+        told = result.told or {}
+        moved = sum(1 for e in horizon.entries if e.visit_id in told and e.date != told[e.visit_id])
+        if told:
+            print(
+                f"{moved} of {len(told)} visits already told a day changed day "
+                "(day_changed in horizon.csv: they need a new notice)"
+            )
+        print(f"Wrote {len(result.paths)} files to {out}/ :")
+    for p in result.paths:
+        if p.parent == out:
+            print(f"  {p}")
+    for day in horizon.days:
+        print(f"  {out / day.plan.date.isoformat()}/")
+    if args.strict and horizon.unassigned:
+        print(f"error: {len(horizon.unassigned)} visits unassigned (--strict)", file=sys.stderr)
         return 4
     return 0
 

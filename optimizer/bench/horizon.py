@@ -49,6 +49,9 @@ class HorizonResult:
     wall_s: float
     peak_mb: float
     churn: float | None = None
+    #: The whole ``fieldroute plan --days`` in a fresh process, outputs included.
+    cli_wall_s: float | None = None
+    cli_peak_mb: float | None = None
 
 
 def make_horizon(
@@ -240,6 +243,7 @@ def run_horizon(
         previous_days={vid: day for vid, (day, _) in keep.items()},
     )
     moved = sum(1 for e in again.entries if e.visit_id in keep and e.date != keep[e.visit_id][0])
+    cli_wall, cli_peak = run_cli(visits, agents, dates, solver.time_limit_s)
     return HorizonResult(
         "horizon",
         len(visits),
@@ -251,6 +255,8 @@ def run_horizon(
         wall,
         peak,
         moved / max(len(keep), 1),
+        cli_wall,
+        cli_peak,
     )
 
 
@@ -263,9 +269,9 @@ def main(argv: Sequence[str]) -> int:
     solver = SolverSettings(time_limit_s=limit)
     print(
         "| seed | engine | visits | due in week | served by due | days late | served "
-        "| travel min | wall s | peak MB | churn |"
+        "| travel min | wall s | peak MB | churn | CLI wall s | CLI peak MB |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for seed in seeds:
         visits, agents = make_horizon(n_visits, n_agents, seed, dates)
         for r in (
@@ -277,7 +283,9 @@ def main(argv: Sequence[str]) -> int:
                 f"({100 * r.served_by_due / max(r.due_inside, 1):.1f} %) | {r.days_late} "
                 f"| {r.served} | {r.travel_min:.0f} | {r.wall_s:.1f} "
                 f"| {f'{r.peak_mb:.0f}' if r.peak_mb else '-'} "
-                f"| {'-' if r.churn is None else f'{100 * r.churn:.1f} %'} |",
+                f"| {'-' if r.churn is None else f'{100 * r.churn:.1f} %'} "
+                f"| {'-' if r.cli_wall_s is None else f'{r.cli_wall_s:.1f}'} "
+                f"| {'-' if r.cli_peak_mb is None else f'{r.cli_peak_mb:.0f}'} |",
                 flush=True,
             )
     return 0

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from optimizer.errors import SolverError
 from optimizer.solve.assignment import Assignment, ProgressCallback
-from optimizer.solve.construct import regret_starts
+from optimizer.solve.construct import START_VARIANTS, regret_starts
 from optimizer.solve.lns import improve
 from optimizer.solve.ortools import budget_s, lns_assignment, solve
 
@@ -54,6 +54,9 @@ ALTERNATIVE_START = {
 LNS_WORKER_SEED = 1
 #: Seconds the parent waits for a worker beyond the shared deadline before giving up.
 GRACE_S = 5.0
+#: The start of a ruin-and-recreate first search: one regret build (each takes seconds on a
+#: multi-day model of 2,000 visits; building all four left the search no time).
+_ONE_START = START_VARIANTS[:1]
 _PR_SET_PDEATHSIG = 1
 
 
@@ -76,6 +79,7 @@ def lns_search(
     deadline: float,
     *,
     seed_offset: int = LNS_WORKER_SEED,
+    variants: tuple[tuple[int, int], ...] = START_VARIANTS,
 ) -> Assignment:
     """The default second search: ruin-and-recreate (optimizer.solve.lns) from the regret start.
 
@@ -89,7 +93,7 @@ def lns_search(
         return time.time() >= deadline
 
     clock = None if settings.deterministic else stop
-    start = regret_starts(problem, stop=clock)[0]
+    start = regret_starts(problem, variants, stop=clock)[0]
     result = improve(
         problem,
         start,
@@ -119,7 +123,10 @@ def worker_main() -> None:
     problem, settings, deadline = pickle.load(sys.stdin.buffer)
     try:
         result: Assignment | str
-        if settings.second_search == "lns":
+        if settings.second_search == "lns" and settings.first_search == "lns":
+            # Both searches are ruin-and-recreate: each builds one start, another one.
+            result = lns_search(problem, settings, deadline, variants=START_VARIANTS[1:2])
+        elif settings.second_search == "lns":
             result = lns_search(problem, settings, deadline)
         else:
             budget = max(0.2, deadline - time.time())
@@ -175,7 +182,7 @@ def solve_parallel(
     lns_here = settings.first_search == "lns" and settings.solution_limit is None
     if settings.workers <= 1 or settings.solution_limit is not None or problem.num_visits < 2:
         if lns_here:
-            return lns_search(problem, settings, deadline, seed_offset=0)
+            return lns_search(problem, settings, deadline, seed_offset=0, variants=_ONE_START)
         return solve(problem, settings, on_progress=on_progress)
     second = f"second search ({settings.second_search})"
     lost: list[str] = []
@@ -191,7 +198,8 @@ def solve_parallel(
             pass  # it died at once: reported below by its exit code
         other.stdin = None
         if lns_here:
-            mine, failure = lns_search(problem, settings, deadline, seed_offset=0), None
+            mine = lns_search(problem, settings, deadline, seed_offset=0, variants=_ONE_START)
+            failure = None
         else:
             mine, failure = _solve_here(problem, settings, on_progress)
         if mine is None:
