@@ -55,7 +55,9 @@ LNS_WORKER_SEED = 1
 #: Seconds the parent waits for a worker beyond the shared deadline before giving up.
 GRACE_S = 5.0
 #: The start of a ruin-and-recreate first search: one regret build (each takes seconds on a
-#: multi-day model of 2,000 visits; building all four left the search no time).
+#: multi-day model of 2,000 visits; building all four left the search no time). It is
+#: built whole even past the deadline: cut short on a loaded machine, it left half the
+#: week unplanned (the worker's start may be cut; the better plan is kept).
 _ONE_START = START_VARIANTS[:1]
 _PR_SET_PDEATHSIG = 1
 
@@ -80,12 +82,14 @@ def lns_search(
     *,
     seed_offset: int = LNS_WORKER_SEED,
     variants: tuple[tuple[int, int], ...] = START_VARIANTS,
+    cut_start: bool = True,
 ) -> Assignment:
     """The default second search: ruin-and-recreate (optimizer.solve.lns) from the regret start.
 
     Every long step asks the clock (the start's insertions, each local-search move, each
     ruin-and-recreate step), so the search ends at ``deadline`` on its own, however
-    loaded the machine, with the best routes found by then.
+    loaded the machine, with the best routes found by then. ``cut_start=False`` (the
+    multi-day first search) builds the start whole, deadline or not.
     """
     began = time.perf_counter()
 
@@ -93,7 +97,7 @@ def lns_search(
         return time.time() >= deadline
 
     clock = None if settings.deterministic else stop
-    start = regret_starts(problem, variants, stop=clock)[0]
+    start = regret_starts(problem, variants, stop=clock if cut_start else None)[0]
     result = improve(
         problem,
         start,
@@ -182,7 +186,9 @@ def solve_parallel(
     lns_here = settings.first_search == "lns" and settings.solution_limit is None
     if settings.workers <= 1 or settings.solution_limit is not None or problem.num_visits < 2:
         if lns_here:
-            return lns_search(problem, settings, deadline, seed_offset=0, variants=_ONE_START)
+            return lns_search(
+                problem, settings, deadline, seed_offset=0, variants=_ONE_START, cut_start=False
+            )
         return solve(problem, settings, on_progress=on_progress)
     second = f"second search ({settings.second_search})"
     lost: list[str] = []
@@ -198,7 +204,9 @@ def solve_parallel(
             pass  # it died at once: reported below by its exit code
         other.stdin = None
         if lns_here:
-            mine = lns_search(problem, settings, deadline, seed_offset=0, variants=_ONE_START)
+            mine = lns_search(
+                problem, settings, deadline, seed_offset=0, variants=_ONE_START, cut_start=False
+            )
             failure = None
         else:
             mine, failure = _solve_here(problem, settings, on_progress)
