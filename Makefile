@@ -51,6 +51,8 @@ bench: $(STAMP)
 	$(VENV)/bin/python -m optimizer.bench.book
 	@echo "== horizon: 5 days, 500 visits / 20 agents, against day by day (docs/benchmarks.md) =="
 	$(VENV)/bin/python -m optimizer.bench.horizon 500 20 2 20
+	@echo "== horizon: 5 days, 2,000 visits / 40 agents, 30 s (bar: whole plan --days 5 <= 60 s on 2 cores) =="
+	$(VENV)/bin/python -m optimizer.bench.horizon 2000 40 3 30
 	@echo "== hostile input: 300 mutated sample files (no traceback, exit 0 or 2, nothing outside --out) =="
 	FIELDROUTE_FUZZ_EXAMPLES=300 $(VENV)/bin/python -m pytest tests/test_fuzz.py -q -p no:cacheprovider
 
