@@ -81,6 +81,8 @@ bench: $(STAMP)
 	$(VENV)/bin/python -m optimizer.bench.regions national 20000 1000 40 480
 	@echo "== size: peak memory of a day of 1,000 / 5,000 / 20,000 visits (a day that does not fit is refused, exit 2) =="
 	$(VENV)/bin/python -m optimizer.bench.memory 1000 5000 20000
+	@echo "== horizon: 5 days, 2,000 visits / 40 agents, 30 s (bar: whole plan --days 5 <= 60 s on 2 cores) =="
+	$(VENV)/bin/python -m optimizer.bench.horizon 2000 40 3 30
 	@echo "== hostile input: 300 mutated sample files (no traceback, exit 0 or 2, nothing outside --out) =="
 	FIELDROUTE_FUZZ_EXAMPLES=300 $(VENV)/bin/python -m pytest tests/test_fuzz.py -q -p no:cacheprovider
 

@@ -967,6 +967,13 @@ def _add_replan_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     sp.add_argument("--window-width", type=int, default=60, help="minutes (default 60)")
     sp.add_argument("--now", help="HH:MM: offer only windows from now on")
     sp.add_argument("--date", help="YYYY-MM-DD; must match the plan's date when given")
+    sp.add_argument(
+        "--days",
+        type=int,
+        metavar="N",
+        help="with a day of a horizon folder (plan --days) or its horizon.json: when that "
+        "day is full, the earliest windows on its next N-1 days",
+    )
     _geocoding_options(sp)
 
 
@@ -983,12 +990,43 @@ def _hhmm_option(name: str, text: str | None) -> int | None:
 
 
 def _replan_or_slots(args: argparse.Namespace) -> int:
-    from optimizer.reopen import open_plan
+    from optimizer.reopen import open_day, open_plan
 
-    day = open_plan(args.plan_json)
+    if args.command == "slots" and args.days is not None:
+        paths = _horizon_day_plans(args.plan_json, args.days)
+        return _slots(args, open_day(paths[0]), [open_day(p) for p in paths[1:]])
     if args.command == "slots":
-        return _slots(args, day)
-    return _replan(args, day)
+        return _slots(args, open_day(args.plan_json))
+    return _replan(args, open_plan(args.plan_json))
+
+
+def _horizon_day_plans(path: Path, n: int) -> list[Path]:
+    """plan.json of the day ``path`` names (or the first, for horizon.json) and the next n-1."""
+    import json
+
+    if not 1 <= n <= 31:
+        msg = f"--days {n} is out of range; expected 1 to 31 days"
+        raise ConfigurationError(msg)
+    folder = path.parent if path.name == "horizon.json" else path.parent.parent
+    index = folder / "horizon.json"
+    if not index.is_file():
+        msg = (
+            f"--days needs a day of a horizon folder (plan --days) or its horizon.json; "
+            f"there is no {index}"
+        )
+        raise ConfigurationError(msg)
+    try:
+        dates = [str(d) for d in json.loads(index.read_text(encoding="utf-8"))["dates"]]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        msg = f"{index} is not a horizon file FieldRoute wrote ({type(err).__name__})"
+        raise ConfigurationError(msg) from None
+    first = 0 if path.name == "horizon.json" else None
+    if first is None:
+        if path.parent.name not in dates:
+            msg = f"{path.parent.name} is not a day of the horizon in {index} ({', '.join(dates)})"
+            raise ConfigurationError(msg)
+        first = dates.index(path.parent.name)
+    return [folder / d / "plan.json" for d in dates[first : first + n]]
 
 
 def _replan(args: argparse.Namespace, day: object) -> int:
@@ -1096,7 +1134,7 @@ def _slot_location(args: argparse.Namespace, day: DayPlan) -> GeoPoint:
     return outcome.point
 
 
-def _slots(args: argparse.Namespace, day: object) -> int:
+def _slots(args: argparse.Namespace, day: object, later: Sequence[object] = ()) -> int:
     from optimizer.clock import parse_list
     from optimizer.day import DayPlan
     from optimizer.slots import format_slots, offer_slots, outside_service_area, why_no_slot
@@ -1115,6 +1153,8 @@ def _slots(args: argparse.Namespace, day: object) -> int:
     if args.duration * 60 < 1:
         msg = f"--duration {args.duration:g} is under a second; expected minutes on site, e.g. 30"
         raise ConfigurationError(msg)
+    if args.days is not None:
+        return _slots_days(args, day, later, location)
     offer = offer_slots(
         day,
         location,
@@ -1126,6 +1166,38 @@ def _slots(args: argparse.Namespace, day: object) -> int:
     skills = frozenset(parse_list(args.skills))
     why = why_no_slot(day, math.ceil(args.duration * 60), skills, args.window_width * 60)
     print(format_slots(offer, why=why))
+    return 0
+
+
+def _slots_days(
+    args: argparse.Namespace, day: DayPlan, later: Sequence[object], location: GeoPoint
+) -> int:
+    """``slots --days``: the day's windows, or when it is full the earliest on later days."""
+    from optimizer.clock import parse_list
+    from optimizer.day import DayPlan
+    from optimizer.slots import format_slots, format_slots_days, offer_slots_days, why_no_slot
+
+    days = [day, *(d for d in later if isinstance(d, DayPlan))]
+    skills = frozenset(parse_list(args.skills))
+    duration_s = math.ceil(args.duration * 60)
+    offers = offer_slots_days(
+        days,
+        location,
+        duration_s,
+        skills,
+        window_width_s=args.window_width * 60,
+        now_s=_hhmm_option("--now", args.now),
+    )
+    if offers and offers[0][0] is day:
+        print(format_slots(offers[0][1]))
+        return 0
+    why = why_no_slot(day, duration_s, skills, args.window_width * 60)
+    if not offers:
+        print(f"{why} No later day of the horizon ({len(days) - 1} more) has a window either.")
+        return 0
+    print(f"{day.plan.date.isoformat()}: {why}")
+    print("The earliest windows on later days:")
+    print(format_slots_days(offers))
     return 0
 
 
@@ -1387,6 +1459,8 @@ def _plan_book(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     date = _plan_date(args.date, settings.timezone)
+    if args.days is not None:
+        return _plan_book_horizon(args, settings, date)
     out: Path = args.out or Path(settings.output_dir) / date.isoformat()
     check_out_folder(out)
     book = _open_book(args, settings)
@@ -1444,6 +1518,72 @@ def _plan_book(args: argparse.Namespace) -> int:
         )
     if args.strict and day.plan.unassigned:
         print(f"error: {len(day.plan.unassigned)} visits unassigned (--strict)", file=sys.stderr)
+        return 4
+    return 0
+
+
+def _plan_book_horizon(args: argparse.Namespace, settings: Settings, first: dt.date) -> int:
+    """``plan --book --days N``: the horizon from the book, every day stored in it."""
+    from optimizer.book.horizon import book_dates, plan_horizon_from_book
+    from optimizer.geocoding import open_geocoder
+    from optimizer.outputs.export import write_calendars, write_notices
+    from optimizer.outputs.folder import check_out_folder
+    from optimizer.outputs.maps import save_maps
+    from optimizer.pipeline import travel_provider
+
+    if not 1 <= args.days <= 31:
+        msg = f"--days {args.days} is out of range; expected 1 to 31 working days"
+        raise ConfigurationError(msg)
+    dates = book_dates(first, args.days, settings)
+    out: Path = args.out or Path(settings.output_dir) / f"{first.isoformat()}+{args.days}d"
+    check_out_folder(out)
+    book = _open_book(args, settings)
+    try:
+        travel = travel_provider(settings, None if args.quiet else _print_err)
+        with open_geocoder(settings.geocoder, offline=args.offline) as geocoder:
+            result = plan_horizon_from_book(
+                book,
+                settings,
+                dates,
+                out,
+                _actor("plan --book --days"),
+                renderers=[save_maps, write_calendars, write_notices],
+                share=args.share,
+                travel=travel,
+                geocoder=geocoder,
+            )
+    finally:
+        book.close()
+    held = _count(_held_kind(r) for r in result.held.values())
+    span = f"{dates[0].isoformat()} to {dates[-1].isoformat()}"
+    if result.horizon is None:
+        print(f"Nothing to plan from {span}: no pending visit may be visited on those days.")
+        _print_held(held)
+        return 0
+    horizon = result.horizon
+    if not args.quiet:
+        for day, stored in zip(horizon.days, result.stored, strict=True):
+            print(
+                f"{day.plan.date}: {len(day.plan.assigned_ids)} visits in "
+                f"{len(day.plan.routes)} routes, stored as plan v{stored.version}"
+            )
+        print(f"not fitted: {len(horizon.unassigned)} (stay pending; reasons in horizon.csv)")
+        _print_held(held)
+        told = result.told or {}
+        moved = sum(1 for e in horizon.entries if e.visit_id in told and e.date != told[e.visit_id])
+        if told:
+            print(
+                f"{moved} of {len(told)} visits already told a day changed day "
+                "(day_changed in horizon.csv: they need a new notice)"
+            )
+        print(f"Wrote {len(result.paths)} files to {out}/ :")
+    for p in result.paths:
+        if p.parent == out:
+            print(f"  {p}")
+    for day in horizon.days:
+        print(f"  {out / day.plan.date.isoformat()}/")
+    if args.strict and horizon.unassigned:
+        print(f"error: {len(horizon.unassigned)} visits unassigned (--strict)", file=sys.stderr)
         return 4
     return 0
 

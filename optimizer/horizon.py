@@ -20,18 +20,21 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import logging
+import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 
 from optimizer.day import NOT_GEOCODED, DayPlan, HorizonEntry, HorizonPlan, route_lines
-from optimizer.domain import Agent, Visit
+from optimizer.domain import Agent, GeoPoint, Visit
 from optimizer.errors import VerificationError
 from optimizer.feasibility import precheck
 from optimizer.geocoding.base import Geocoder
 from optimizer.pipeline import locate_inputs, solve_and_verify
-from optimizer.plan import Plan, Route
-from optimizer.problem import build_problem, subset
+from optimizer.plan import Plan, Route, build_plan
+from optimizer.problem import RoutingProblem, build_problem, subset
 from optimizer.settings import Settings
+from optimizer.solve.construct import Insertion
+from optimizer.solve.ortools import lns_assignment
 from optimizer.travel.base import TravelProvider
 from optimizer.verify import check_plan
 
@@ -153,6 +156,7 @@ def plan_horizon(
     keep: Mapping[str, tuple[dt.date, str]] | None = None,
     published: int = 0,
     previous_days: Mapping[str, dt.date] | None = None,
+    consolidate_areas: bool = True,
 ) -> HorizonPlan:
     """Plan ``dates`` at once; every visit ends on one day or unassigned with a reason.
 
@@ -161,6 +165,8 @@ def plan_horizon(
     then and its dates still allow it; no other visit is added to those days.
 
     Locating works as for one day (:func:`optimizer.pipeline.plan_day`).
+    ``consolidate_areas`` applies the soft rule "fewer days per agent in one area"
+    (:func:`area_days`; off only to measure it).
 
     Raises
     ------
@@ -232,7 +238,14 @@ def plan_horizon(
         len(dates),
         len(day_agents),
     )
-    whole = solve_and_verify(problem, day_visits, pre_unassigned, settings, travel, date=dates[0])
+    # OR-Tools cannot even read a start of this model in its budget (20 s per start at
+    # 2,000 visits / 180 agent-days, and it fails): both searches are ruin-and-recreate.
+    solve_settings = replace(settings, solver=replace(settings.solver, first_search="lns"))
+    whole = solve_and_verify(
+        problem, day_visits, pre_unassigned, solve_settings, travel, date=dates[0]
+    )
+    if consolidate_areas:
+        whole = _consolidated(whole, problem, day_visits, pre_unassigned, settings, dates)
     for u in whole.unassigned:
         if u.visit_id not in pre_unassigned:
             reasons[u.visit_id] = _drop_reason(by_id[u.visit_id], dates, u.reason)
@@ -373,3 +386,129 @@ def _verified_day(
         raise VerificationError(violations)
     lines = route_lines(problem, plan, travel)
     return DayPlan(plan, tuple(visits), tuple(agents), problem, settings, route_lines=lines)
+
+
+#: Side of the square cells that make an "area" for the area-days rule, in km.
+AREA_KM = 2.0
+
+
+def area_of(point: GeoPoint) -> tuple[int, int]:
+    """The area cell of ``point`` (squares of :data:`AREA_KM`)."""
+    lat_km = point.lat * 111.2
+    lon_km = point.lon * 111.2 * math.cos(math.radians(point.lat))
+    return math.floor(lat_km / AREA_KM), math.floor(lon_km / AREA_KM)
+
+
+def area_days(days: Sequence[DayPlan]) -> int:
+    """Sum over agents and areas of the days on which the agent works in that area."""
+    used: set[tuple[str, tuple[int, int], dt.date]] = set()
+    for day in days:
+        where = {v.visit_id: v.location for v in day.visits}
+        for r in day.plan.routes:
+            for s in r.stops:
+                point = where.get(s.visit_id)
+                if point is not None:
+                    used.add((r.agent_id, area_of(point), day.plan.date))
+    return len(used)
+
+
+def _consolidated(
+    whole: Plan,
+    problem: RoutingProblem,
+    day_visits: Sequence[Visit],
+    pre_unassigned: Mapping[str, str],
+    settings: Settings,
+    dates: Sequence[dt.date],
+) -> Plan:
+    """The soft rule below due dates and preferred days, above travel: fewer area days.
+
+    Per agent and area, the visits of a day that is not the agent's busiest day in the
+    area move to that day's route, all of them or none (only then is a day saved), each
+    where it fits best, and only when no visit moves later against its due date or off
+    a preferred day. The moved plan is verified again; on any doubt the solver's stays.
+    """
+    index = problem.visit_index()
+    vehicle = {a.agent_id: k for k, a in enumerate(problem.agents)}
+    routes: list[list[int]] = [[] for _ in problem.agents]
+    for r in whole.routes:
+        routes[vehicle[r.agent_id]] = [index[s.visit_id] for s in r.stops]
+    ins = Insertion(problem)
+    if not ins.load(routes):
+        return whole
+    agent_day = [
+        (
+            a.agent_id.rsplit(_DAY_SEP, 1)[0],
+            dt.date.fromisoformat(a.agent_id.rsplit(_DAY_SEP, 1)[1]),
+        )
+        for a in problem.agents
+    ]
+    vehicles_of: dict[str, dict[dt.date, int]] = {}
+    for k, (agent_id, day) in enumerate(agent_day):
+        vehicles_of.setdefault(agent_id, {})[day] = k
+    moved = 0
+    before_days, before_travel = _area_days_of(ins, problem, agent_day), ins.travel_s()
+    for own in vehicles_of.values():
+        cells: dict[tuple[int, int], dict[dt.date, list[int]]] = {}
+        for day, k in own.items():
+            for u in ins.routes[k].nodes[1:-1]:
+                point = problem.visits[u].location
+                if point is not None:
+                    cells.setdefault(area_of(point), {}).setdefault(day, []).append(u)
+        for by_day in cells.values():
+            if len(by_day) < 2:
+                continue
+            target = max(by_day, key=lambda d: (len(by_day[d]), -d.toordinal()))
+            for day, us in sorted(by_day.items()):
+                if day == target:
+                    continue
+                if any(
+                    day_cost([problem.visits[u]], target, dates)
+                    > day_cost([problem.visits[u]], day, dates)
+                    for u in us
+                ):
+                    continue
+                before = ins.snapshot()
+                if all(ins.relocate(u, own[target]) for u in us):
+                    moved += len(us)
+                    by_day[target] += us
+                else:
+                    ins.restore(before)
+    if not moved:
+        return whole
+    assignment = lns_assignment(problem, ins.visits(), settings.solver, whole.solver.wall_s)
+    plan = build_plan(
+        problem,
+        replace(assignment, status=whole.solver.status),
+        pre_unassigned,
+        date=whole.date,
+        timezone=whole.timezone,
+        solver=whole.solver,
+        travel=whole.travel,
+        visit_order=[v.visit_id for v in day_visits],
+    )
+    if check_plan(plan, day_visits, problem) or len(plan.assigned_ids) != len(whole.assigned_ids):
+        logger.warning("the area pass gave a plan the verifier refused; the solver's plan stays")
+        return whole
+    logger.info(
+        "area pass: %d visits moved to their agent's busiest day in their area; "
+        "area-days %d -> %d, travel %d -> %d s",
+        moved,
+        before_days,
+        _area_days_of(ins, problem, agent_day),
+        before_travel,
+        ins.travel_s(),
+    )
+    return plan
+
+
+def _area_days_of(
+    ins: Insertion, problem: RoutingProblem, agent_day: Sequence[tuple[str, dt.date]]
+) -> int:
+    return len(
+        {
+            (*agent_day[r.agent], area_of(point))
+            for r in ins.routes
+            for u in r.nodes[1:-1]
+            if (point := problem.visits[u].location) is not None
+        }
+    )

@@ -176,3 +176,32 @@ def read_published(horizon_json: Path) -> dict[str, tuple[dt.date, str]]:
     except (OSError, ValueError, KeyError, TypeError) as err:
         msg = f"{horizon_json}: cannot read the published horizon ({err}); move it away to start afresh"
         raise ConfigurationError(msg) from None
+
+
+_EMPTY_CSV_BYTES = 8
+
+
+def open_day(plan_json: Path) -> DayPlan:
+    """:func:`open_plan`, also for a day of a horizon that got no visit.
+
+    Such a day's ``inputs/visits.csv`` is empty (the loader refuses a visits file
+    without rows), yet its agents are free all day: ``slots --days`` offers them.
+    """
+    from optimizer.inputs.load import parse_agents, read_table
+
+    inputs = plan_json.parent / "inputs"
+    visits_file = inputs / "visits.csv"
+    # The writer leaves a byte-order mark and a line break in an empty visits file.
+    if not visits_file.is_file() or visits_file.stat().st_size > _EMPTY_CSV_BYTES:
+        return open_plan(plan_json)
+    if visits_file.read_bytes().removeprefix(b"\xef\xbb\xbf").strip():
+        return open_plan(plan_json)
+    doc = _read_json(plan_json, plan_json.name)
+    settings_path = inputs / "settings.json"
+    settings = Settings.from_dict(
+        _read_json(settings_path, "settings.json"), source=str(settings_path)
+    )
+    agents = parse_agents(read_table(inputs / "agents.csv"), "agents.csv")
+    problem = build_problem((), agents, travel_provider(settings))
+    plan = plan_from_dict(doc, problem, source=plan_json.name)
+    return DayPlan(plan, (), agents, problem, settings)

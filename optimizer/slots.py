@@ -404,3 +404,55 @@ def _book(
         return None
     stop = ins.stops[ins.position]
     return Slot(window, agent.agent_id, stop.start_s, ins.cost, ins.position, booked)
+
+
+#: Windows offered per later day when the first day has none.
+LATER_PER_DAY = 3
+
+
+def offer_slots_days(
+    days: Sequence[DayPlan],
+    location: GeoPoint,
+    duration_s: int,
+    skills: frozenset[str] = frozenset(),
+    window_width_s: int = 3600,
+    *,
+    now_s: int | None = None,
+    per_day: int = LATER_PER_DAY,
+) -> list[tuple[DayPlan, list[Slot]]]:
+    """The first day's windows; when it has none, the earliest on each later day.
+
+    ``days`` are the day plans of a horizon folder from the day asked about on (the
+    first), in date order; ``now_s`` applies to the first only. Each day is offered
+    exactly as on its own (:func:`offer_slots`), so a later day's window is one that
+    day's plan can take without breaking an appointment. Later days give their
+    ``per_day`` earliest windows; days with none are left out.
+    """
+    if not days:
+        return []
+    first = offer_slots(days[0], location, duration_s, skills, window_width_s, now_s=now_s)
+    if first:
+        return [(days[0], first)]
+    out: list[tuple[DayPlan, list[Slot]]] = []
+    for day in days[1:]:
+        found = offer_slots(day, location, duration_s, skills, window_width_s)
+        earliest = sorted(found, key=lambda s: (s.window.start_s, s.extra_travel_s))[:per_day]
+        if earliest:
+            out.append((day, earliest))
+    return out
+
+
+def format_slots_days(
+    offers: Sequence[tuple[DayPlan, Sequence[Slot]]], *, why: str = "No slot can be offered."
+) -> str:
+    """The CLI's answer over several days: date, window, agent, start, extra travel."""
+    if not offers:
+        return why
+    lines = ["date        window       agent   start  extra travel"]
+    lines += [
+        f"{day.plan.date.isoformat()}  {hm(s.window.start_s)}-{hm(s.window.end_s)}  "
+        f"{s.agent_id:<7} {hm(s.start_s)}  {s.extra_travel_s / 60:5.1f} min"
+        for day, slots in offers
+        for s in slots
+    ]
+    return "\n".join(lines)

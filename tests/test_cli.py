@@ -316,3 +316,54 @@ def test_slots_takes_an_address_located_as_plan_does(
     assert (
         "error: --address: address not geocoded: not found by gazetteer" in capsys.readouterr().err
     )
+
+
+def test_slots_days_offers_later_days_when_the_day_is_full(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    visits = tmp_path / "visits.csv"
+    visits.write_text(
+        "visit_id,lat,lon,duration_min,due_date,earliest_date\n"
+        "V1,30.66,104.07,110,2026-12-01,\n",  # fills A1's first day (08:00-10:00)
+        encoding="utf-8",
+    )
+    agents = tmp_path / "agents.csv"
+    agents.write_text(
+        "agent_id,start_lat,start_lon,shift_start,shift_end\nA1,30.66,104.07,08:00,10:00\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "week"
+    args = ["plan", str(visits), str(agents), "--days", "2", "--date", "2026-12-01"]
+    assert main([*args, "--time-limit", "1", "--out", str(out)]) == 0
+    capsys.readouterr()
+    ask = ["--lat", "30.661", "--lon", "104.071", "--duration", "30"]
+    day1 = str(out / "2026-12-01" / "plan.json")
+    assert main(["slots", day1, *ask]) == 0
+    assert capsys.readouterr().out.startswith("No slot")  # one day: only "No slot"
+    assert main(["slots", day1, *ask, "--days", "2"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("2026-12-01: No slot")
+    assert "The earliest windows on later days:" in text
+    later = [line for line in text.splitlines() if line.startswith("2026-12-02")]
+    assert later and later[0].startswith("2026-12-02  08:00-09:00  A1")
+    assert len(later) <= 3
+    # the second day has room itself: its own windows, as without --days
+    day2 = str(out / "2026-12-02" / "plan.json")
+    assert main(["slots", day2, *ask, "--days", "2"]) == 0
+    alone = capsys.readouterr().out
+    assert main(["slots", day2, *ask]) == 0
+    assert alone == capsys.readouterr().out
+    assert main(["slots", str(out / "horizon.json"), *ask, "--days", "2"]) == 0
+    assert "2026-12-02  08:00-09:00  A1" in capsys.readouterr().out
+
+
+def test_slots_days_needs_a_horizon_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "day"
+    args = ["plan", str(ROOT / "data/tiny/visits.csv"), str(ROOT / "data/tiny/agents.csv")]
+    assert main([*args, "--date", "2026-12-01", "--time-limit", "1", "--out", str(out)]) == 0
+    capsys.readouterr()
+    ask = ["--lat", "30.661", "--lon", "104.071", "--duration", "30", "--days", "3"]
+    assert main(["slots", str(out / "plan.json"), *ask]) == 2
+    assert "--days needs a day of a horizon folder" in capsys.readouterr().err

@@ -238,3 +238,60 @@ def test_a_rerun_keeps_visits_on_their_previous_open_day() -> None:
         previous_days={"V1": DAYS[2], "V2": DAYS[1]},
     )
     assert [e.date for e in again.entries] == [DAYS[2], DAYS[1]]
+
+
+def _split_plan(visits: Sequence[Visit], agents: Sequence[Agent], split: dict[str, int]):  # type: ignore[no-untyped-def]
+    """The agent-day model of ``visits`` with each visit on the vehicle ``split`` names."""
+    from optimizer.horizon import _expand
+    from optimizer.plan import SolverInfo, build_plan
+    from optimizer.problem import build_problem
+    from optimizer.solve.ortools import lns_assignment
+
+    day_visits, day_agents = _expand(visits, agents, DAYS, DAYS, {}, {})
+    problem = build_problem(day_visits, day_agents, QUICK.travel.model())
+    routes: list[list[int]] = [[] for _ in day_agents]
+    for i, v in enumerate(day_visits):
+        routes[split[v.visit_id]].append(i)
+    assignment = lns_assignment(problem, routes, QUICK.solver, 0.0)
+    info = SolverInfo("ortools", "TEST", 1, 0.0, assignment.objective)
+    plan = build_plan(
+        problem, assignment, {}, date=DAYS[0], timezone="Asia/Shanghai", solver=info, travel={}
+    )
+    return plan, problem, day_visits
+
+
+def test_area_pass_serves_an_agents_area_on_fewer_days() -> None:
+    from optimizer.horizon import _consolidated, area_of
+
+    visits = [
+        make_visit("V1", location=at(0.1, 0.1)),
+        make_visit("V2", location=at(0.2, 0.1)),
+        make_visit("V3", location=at(0.1, 0.2)),
+        make_visit("FAR", location=at(8, 8)),
+    ]
+    assert len({area_of(v.location) for v in visits[:3] if v.location}) == 1
+    # vehicles: A1 on Mon, Tue, Wed (one agent): V1, V2 Mon; V3 Tue; FAR Wed
+    plan, problem, day_visits = _split_plan(
+        visits, [make_agent("A1")], {"V1": 0, "V2": 0, "V3": 1, "FAR": 2}
+    )
+    moved = _consolidated(plan, problem, day_visits, {}, QUICK, DAYS)
+    days = {s.visit_id: r.agent_id for r in moved.routes for s in r.stops}
+    assert days["V3"] == days["V1"] == days["V2"]  # the area on one day
+    assert days["FAR"] == plan.route_of(days["FAR"]).agent_id  # type: ignore[union-attr]
+    assert len(moved.assigned_ids) == 4
+
+
+def test_area_pass_never_moves_a_visit_against_its_due_date() -> None:
+    from optimizer.horizon import _consolidated
+
+    visits = [
+        make_visit("V1", location=at(0.1, 0.1)),
+        make_visit("V2", location=at(0.2, 0.1)),
+        make_visit("V3", location=at(0.1, 0.2), due_date=DAYS[2]),
+    ]
+    # V1, V2 on Wed (the area's busiest day), V3 on Tue: Wed is allowed for V3 (its due
+    # date) but later, and "due sooner goes earlier" ranks above the area rule.
+    plan, problem, day_visits = _split_plan(visits, [make_agent("A1")], {"V1": 2, "V2": 2, "V3": 1})
+    moved = _consolidated(plan, problem, day_visits, {}, QUICK, DAYS)
+    days = {s.visit_id: r.agent_id for r in moved.routes for s in r.stops}
+    assert days["V3"].endswith(DAYS[1].isoformat())

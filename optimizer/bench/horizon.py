@@ -13,16 +13,21 @@ Markdown table (docs/benchmarks.md).
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import random
 import resource
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from optimizer.bench.synthetic import make_agents, make_visits
-from optimizer.domain import Agent, DaySet, Visit
+from optimizer.clock import format_hhmm
+from optimizer.domain import WEEKDAYS, Agent, DaySet, Visit
 from optimizer.horizon import horizon_dates, plan_horizon
 from optimizer.pipeline import plan_day
 from optimizer.settings import Settings
@@ -44,6 +49,10 @@ class HorizonResult:
     wall_s: float
     peak_mb: float
     churn: float | None = None
+    #: The whole ``fieldroute plan --days`` in a fresh process, outputs included.
+    cli_wall_s: float | None = None
+    cli_peak_mb: float | None = None
+    cli_cpu_s: float | None = None
 
 
 def make_horizon(
@@ -63,6 +72,117 @@ def make_horizon(
             earliest = rng.choice([d for d in dates if due is None or d <= due])
         visits.append(replace(v, due_date=due, earliest_date=earliest))
     return tuple(visits), agents
+
+
+def write_inputs(
+    visits: Sequence[Visit], agents: Sequence[Agent], folder: Path
+) -> tuple[Path, Path]:
+    """The generated horizon as the visits and agents files ``fieldroute plan`` reads."""
+    vpath, apath = folder / "visits.csv", folder / "agents.csv"
+    with vpath.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(
+            [
+                "visit_id",
+                "lat",
+                "lon",
+                "window_start",
+                "window_end",
+                "duration_min",
+                "skills",
+                "priority",
+                "agent_id",
+                "due_date",
+                "earliest_date",
+                "preferred_days",
+            ]
+        )
+        for v in visits:
+            assert v.location is not None
+            w.writerow(
+                [v.visit_id, v.location.lat, v.location.lon]
+                + (
+                    [format_hhmm(v.window.start_s), format_hhmm(v.window.end_s)]
+                    if v.window
+                    else ["", ""]
+                )
+                + [v.duration_s / 60, ";".join(sorted(v.skills)), v.priority, v.pinned_agent or ""]
+                + [
+                    v.due_date or "",
+                    v.earliest_date or "",
+                    ";".join(WEEKDAYS[d] for d in sorted(v.preferred_days)),
+                ]
+            )
+    with apath.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(
+            [
+                "agent_id",
+                "start_lat",
+                "start_lon",
+                "shift_start",
+                "shift_end",
+                "break_start",
+                "break_end",
+                "break_min",
+                "skills",
+                "max_visits",
+                "mode",
+                "days_off",
+            ]
+        )
+        for a in agents:
+            assert a.start is not None
+            b = a.break_rule
+            w.writerow(
+                [a.agent_id, a.start.lat, a.start.lon, format_hhmm(a.shift.start_s)]
+                + [format_hhmm(a.shift.end_s)]
+                + (
+                    [format_hhmm(b.window.start_s), format_hhmm(b.window.end_s), b.duration_s / 60]
+                    if b
+                    else ["", "", ""]
+                )
+                + [
+                    ";".join(sorted(a.skills)),
+                    a.max_visits or "",
+                    a.mode.value,
+                    a.days_off.as_text(),
+                ]
+            )
+    return vpath, apath
+
+
+#: ``fieldroute`` that also reports its own CPU seconds (user + system) on stderr's last line.
+_TIMED_CLI = (
+    "import resource, sys\n"
+    "from optimizer.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "r = resource.getrusage(resource.RUSAGE_SELF)\n"
+    "print(f'cpu {r.ru_utime + r.ru_stime:.1f}', file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+
+
+def run_cli(
+    visits: Sequence[Visit], agents: Sequence[Agent], dates: Sequence[dt.date], limit_s: float
+) -> tuple[float, float, float]:
+    """(wall s, peak MB, CPU s of the main process) of the whole ``fieldroute plan --days``.
+
+    Outputs included. The main process's CPU time does not grow with the load of a
+    shared machine the way its wall time does (the worker search runs beside it).
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        vpath, apath = write_inputs(visits, agents, Path(tmp))
+        command = [sys.executable, "-c", _TIMED_CLI, "plan", str(vpath), str(apath)]
+        command += ["--days", str(len(dates)), "--date", dates[0].isoformat(), "--quiet"]
+        command += ["--time-limit", f"{limit_s:g}", "--out", str(Path(tmp) / "out")]
+        began = time.perf_counter()
+        done = subprocess.run(
+            command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+        wall = time.perf_counter() - began
+    cpu = float(done.stderr.strip().splitlines()[-1].split()[1])
+    return wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, cpu
 
 
 def _lateness(
@@ -142,6 +262,7 @@ def run_horizon(
         previous_days={vid: day for vid, (day, _) in keep.items()},
     )
     moved = sum(1 for e in again.entries if e.visit_id in keep and e.date != keep[e.visit_id][0])
+    cli_wall, cli_peak, cli_cpu = run_cli(visits, agents, dates, solver.time_limit_s)
     return HorizonResult(
         "horizon",
         len(visits),
@@ -153,6 +274,9 @@ def run_horizon(
         wall,
         peak,
         moved / max(len(keep), 1),
+        cli_wall,
+        cli_peak,
+        cli_cpu,
     )
 
 
@@ -165,9 +289,9 @@ def main(argv: Sequence[str]) -> int:
     solver = SolverSettings(time_limit_s=limit)
     print(
         "| seed | engine | visits | due in week | served by due | days late | served "
-        "| travel min | wall s | peak MB | churn |"
+        "| travel min | wall s | peak MB | churn | CLI wall s | CLI CPU s | CLI peak MB |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for seed in seeds:
         visits, agents = make_horizon(n_visits, n_agents, seed, dates)
         for r in (
@@ -179,7 +303,10 @@ def main(argv: Sequence[str]) -> int:
                 f"({100 * r.served_by_due / max(r.due_inside, 1):.1f} %) | {r.days_late} "
                 f"| {r.served} | {r.travel_min:.0f} | {r.wall_s:.1f} "
                 f"| {f'{r.peak_mb:.0f}' if r.peak_mb else '-'} "
-                f"| {'-' if r.churn is None else f'{100 * r.churn:.1f} %'} |",
+                f"| {'-' if r.churn is None else f'{100 * r.churn:.1f} %'} "
+                f"| {'-' if r.cli_wall_s is None else f'{r.cli_wall_s:.1f}'} "
+                f"| {'-' if r.cli_cpu_s is None else f'{r.cli_cpu_s:.1f}'} "
+                f"| {'-' if r.cli_peak_mb is None else f'{r.cli_peak_mb:.0f}'} |",
                 flush=True,
             )
     return 0

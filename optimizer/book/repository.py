@@ -445,6 +445,10 @@ class Snapshot:
     agent_versions: Mapping[int, int]
     #: Held cases: id -> (version read, reason), to note the reason unless changed since.
     held_cases: Mapping[int, tuple[int, str]] = field(default_factory=dict)
+    #: Open cases already planned (told) for a date: visit id -> that date.
+    planned: Mapping[str, dt.date] = field(default_factory=dict)
+    #: The borrower of each case in ``visits``.
+    borrowers: Mapping[str, str] = field(default_factory=dict)
 
 
 def attempt_dates(
@@ -464,8 +468,19 @@ def attempt_dates(
     return out
 
 
-def day_snapshot(book: Book, date: dt.date, rules: ComplianceSettings, tz: dt.tzinfo) -> Snapshot:
-    """The cases and agents for ``date`` under the book's rules (read only)."""
+def day_snapshot(
+    book: Book,
+    date: dt.date,
+    rules: ComplianceSettings,
+    tz: dt.tzinfo,
+    *,
+    wait_for_preferred_day: bool = True,
+) -> Snapshot:
+    """The cases and agents for ``date`` under the book's rules (read only).
+
+    ``wait_for_preferred_day=False`` (a horizon, which weighs preferred days itself)
+    does not hold a case back for a later preferred day.
+    """
     with book.read() as session:
         rows = list(
             session.scalars(select(CaseRow).where(CaseRow.status.in_(_OPEN)).order_by(CaseRow.id))
@@ -489,7 +504,9 @@ def day_snapshot(book: Book, date: dt.date, rules: ComplianceSettings, tz: dt.tz
             date,
             dates.get(row.borrower_id, ()),
             rules,
-            preferred_days=parse_weekdays(row.preferred_days),
+            preferred_days=parse_weekdays(row.preferred_days)
+            if wait_for_preferred_day
+            else frozenset(),
         )
         if isinstance(verdict, Held):
             held[row.visit_id] = verdict.reason
@@ -521,6 +538,12 @@ def day_snapshot(book: Book, date: dt.date, rules: ComplianceSettings, tz: dt.tz
         versions={r.id: r.version for r, _ in ready},
         agent_versions={r.id: r.version for r in agent_rows},
         held_cases=held_cases,
+        planned={
+            r.visit_id: r.planned_date
+            for r in rows
+            if r.status == Status.PLANNED.value and r.planned_date is not None
+        },
+        borrowers={r.visit_id: r.borrower_id for r, _ in ready},
     )
 
 
@@ -601,97 +624,133 @@ def store_plan(
     BookChanged
         A case or agent the snapshot read changed meanwhile: plan again.
     """
-    at = now or _now()
-    date = snapshot.date
     with book.write() as session:
-        _check_unchanged(session, snapshot)
-        version = (
-            session.scalar(select(func.max(PlanRow.version)).where(PlanRow.plan_date == date)) or 0
-        ) + 1
-        plan_id = session.execute(
-            insert(PlanRow)
-            .values(
-                plan_date=date,
-                version=version,
-                created_at=at,
-                created_by=actor.who,
-                command=actor.command,
-                published_at=at,
-                settings=dict(settings),
-                solver=dict(document.get("solver", {})),
-                document=dict(document),
-            )
-            .returning(PlanRow.id)
-        ).scalar_one()
-        ids = snapshot.case_ids
-        members: list[dict[str, Any]] = []
-        changes: list[dict[str, Any]] = []
-        for route in plan.routes:
-            for stop in route.stops:
-                case = ids[stop.visit_id]
-                members.append(
-                    {
-                        "plan_id": plan_id,
-                        "case_id": case,
-                        "agent_id": route.agent_id,
-                        "seq": stop.seq,
-                        "start_s": stop.start_s,
-                        "end_s": stop.end_s,
-                        "reason": "",
-                        "overdue": stop.visit_id in snapshot.overdue,
-                    }
-                )
-                changes.append(
-                    {
-                        "id": case,
-                        "status": Status.PLANNED.value,
-                        "planned_date": date,
-                        "plan_id": plan_id,
-                        "reason": "",
-                        "updated_at": at,
-                        "version": snapshot.versions[case] + 1,
-                    }
-                )
-        for item in plan.unassigned:
-            case = ids[item.visit_id]
-            reason = f"not fitted on {date.isoformat()}: {item.reason}"
-            due = snapshot.overdue.get(item.visit_id)
-            if due is not None:
-                reason = f"overdue (due {due.isoformat()}); {reason}"
+        return _store_plan(session, snapshot, plan, document, settings, actor, now or _now())
+
+
+def store_plans(
+    book: Book,
+    plans: Sequence[tuple[Snapshot, Plan, Mapping[str, Any]]],
+    settings: Mapping[str, Any],
+    actor: Actor,
+    *,
+    now: dt.datetime | None = None,
+) -> list[StoredPlan]:
+    """Several dates' plans (snapshot, plan, document), as :func:`store_plan`, in one transaction.
+
+    A horizon is stored whole or not at all: a case changed meanwhile refuses every day.
+
+    Raises
+    ------
+    BookChanged
+        A case or agent a snapshot read changed meanwhile: plan again.
+    """
+    at = now or _now()
+    with book.write() as session:
+        return [
+            _store_plan(session, snapshot, plan, document, settings, actor, at)
+            for snapshot, plan, document in plans
+        ]
+
+
+def _store_plan(
+    session: Session,
+    snapshot: Snapshot,
+    plan: Plan,
+    document: Mapping[str, Any],
+    settings: Mapping[str, Any],
+    actor: Actor,
+    at: dt.datetime,
+) -> StoredPlan:
+    date = snapshot.date
+    _check_unchanged(session, snapshot)
+    version = (
+        session.scalar(select(func.max(PlanRow.version)).where(PlanRow.plan_date == date)) or 0
+    ) + 1
+    plan_id = session.execute(
+        insert(PlanRow)
+        .values(
+            plan_date=date,
+            version=version,
+            created_at=at,
+            created_by=actor.who,
+            command=actor.command,
+            published_at=at,
+            settings=dict(settings),
+            solver=dict(document.get("solver", {})),
+            document=dict(document),
+        )
+        .returning(PlanRow.id)
+    ).scalar_one()
+    ids = snapshot.case_ids
+    members: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    for route in plan.routes:
+        for stop in route.stops:
+            case = ids[stop.visit_id]
             members.append(
                 {
                     "plan_id": plan_id,
                     "case_id": case,
-                    "agent_id": None,
-                    "seq": None,
-                    "start_s": None,
-                    "end_s": None,
-                    "reason": item.reason,
-                    "overdue": due is not None,
+                    "agent_id": route.agent_id,
+                    "seq": stop.seq,
+                    "start_s": stop.start_s,
+                    "end_s": stop.end_s,
+                    "reason": "",
+                    "overdue": stop.visit_id in snapshot.overdue,
                 }
             )
             changes.append(
                 {
                     "id": case,
-                    "status": Status.PENDING.value,
-                    "planned_date": None,
-                    "plan_id": None,
-                    "reason": reason,
+                    "status": Status.PLANNED.value,
+                    "planned_date": date,
+                    "plan_id": plan_id,
+                    "reason": "",
                     "updated_at": at,
                     "version": snapshot.versions[case] + 1,
                 }
             )
-        for chunk in _chunks(members, 5000):
-            session.execute(insert(_table(PlanVisitRow)), list(chunk))
-        for chunk in _chunks(changes, 5000):
-            session.execute(update(CaseRow), list(chunk))
-        _note_held(session, snapshot)
-        routed = sum(len(r.stops) for r in plan.routes)
-        detail = (
-            f"plan {date.isoformat()} v{version} published: {routed} routed, "
-            f"{len(plan.unassigned)} not fitted, {len(snapshot.held)} held by the rules"
+    for item in plan.unassigned:
+        case = ids[item.visit_id]
+        reason = f"not fitted on {date.isoformat()}: {item.reason}"
+        due = snapshot.overdue.get(item.visit_id)
+        if due is not None:
+            reason = f"overdue (due {due.isoformat()}); {reason}"
+        members.append(
+            {
+                "plan_id": plan_id,
+                "case_id": case,
+                "agent_id": None,
+                "seq": None,
+                "start_s": None,
+                "end_s": None,
+                "reason": item.reason,
+                "overdue": due is not None,
+            }
         )
-        audit(session, actor, "plan", ids.values(), detail, at)
+        changes.append(
+            {
+                "id": case,
+                "status": Status.PENDING.value,
+                "planned_date": None,
+                "plan_id": None,
+                "reason": reason,
+                "updated_at": at,
+                "version": snapshot.versions[case] + 1,
+            }
+        )
+    for chunk in _chunks(members, 5000):
+        session.execute(insert(_table(PlanVisitRow)), list(chunk))
+    for chunk in _chunks(changes, 5000):
+        session.execute(update(CaseRow), list(chunk))
+    _note_held(session, snapshot)
+    routed = sum(len(r.stops) for r in plan.routes)
+    detail = (
+        f"plan {date.isoformat()} v{version} published: {routed} routed, "
+        f"{len(plan.unassigned)} not fitted, {len(snapshot.held)} held by the rules"
+    )
+    audit(session, actor, "plan", ids.values(), detail, at)
     return StoredPlan(plan_id, date, version, routed, len(plan.unassigned))
 
 

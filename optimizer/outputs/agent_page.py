@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -232,7 +233,9 @@ def route_summary(route: Route) -> dict[str, Any]:
     }
 
 
+@cache
 def _environment() -> jinja2.Environment:
+    """One environment per process, so the page template is compiled once, not per agent."""
     return page_environment(jinja2.PackageLoader("optimizer", "templates"))
 
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from functools import cache
 from typing import TYPE_CHECKING
 
-from icalendar import Calendar, Event, vText
+from icalendar import Calendar, Event, Timezone, vText
 
 from optimizer.clock import format_hhmm
 from optimizer.outputs.folder import safe_name
@@ -88,5 +89,25 @@ def agent_calendar(day: DayPlan, agent_id: str, *, stamp: dt.datetime | None = N
             lines.append(f"geo:{loc.lat:.6f},{loc.lon:.6f}")
         event.add("description", "\n".join(lines))
         cal.add_component(event)
-    cal.add_missing_timezones()
+    _add_timezones(cal)
     return bytes(cal.to_ical())
+
+
+@cache
+def _vtimezone(tzid: str) -> Timezone | None:
+    try:
+        return Timezone.from_tzid(tzid)
+    except ValueError:
+        return None
+
+
+def _add_timezones(cal: Calendar) -> None:
+    """``cal.add_missing_timezones()``, each VTIMEZONE built once per process.
+
+    Building one walks decades of offsets (0.1 s): a week of 40 agents' calendars spent
+    20 s there. The components are only serialised, so calendars can share them.
+    """
+    for tzid in sorted(cal.get_missing_tzids()):
+        tz = _vtimezone(tzid)
+        if tz is not None:
+            cal.subcomponents.insert(len(cal.timezones), tz)

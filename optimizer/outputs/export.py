@@ -439,11 +439,13 @@ def write_horizon(
     timezone: str,
     share: bool = False,
     previous: Mapping[str, dt.date] | None = None,
+    finish: Callable[[Path], object] | None = None,
 ) -> list[Path]:
     """One complete day folder per date plus horizon.json/csv, the whole swapped in at once.
 
     ``previous`` (the last run's day per visit) adds the churn: visits moved to
-    another day, for new notices.
+    another day, for new notices. ``finish`` runs last inside the staging folder (the
+    book stores the horizon there): when it raises, no folder appears.
     """
     written: list[Path] = []
     with staged_dir(out) as tmp:
@@ -475,4 +477,6 @@ def write_horizon(
         write_rows_csv(rows, HORIZON_COLUMNS, tmp / "horizon.csv")
         written += [tmp / "horizon.json", tmp / "horizon.csv"]
         set_permissions(tmp, share=share)
+        if finish is not None:
+            finish(tmp)
     return [out / p.relative_to(tmp) for p in written]

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any, cast
 
 import folium
-from branca.element import Figure, MacroElement
+import folium.map
+from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from optimizer.clock import format_hhmm as hm
@@ -26,6 +27,60 @@ from optimizer.outputs.folder import agent_file
 from optimizer.outputs.labels import Labels, labels, travel_note
 from optimizer.outputs.tiles import OSM_ATTRIBUTION, TileProvider, tile_provider
 from optimizer.plan import Route
+
+
+class _Rendered(Element):
+    """Markup a template has produced already: written out as it is, never compiled.
+
+    branca wraps what each element's macros render in a new ``Element(text)``, which
+    compiles that text as a Jinja template and renders it a second time. That costs a
+    Jinja compile per marker (about 15 s of a 2,000-visit week's maps) and evaluates
+    any ``{{ ... }}`` that came in with the data (a visit id of ``{{ 7*7 }}`` showed as
+    ``49``): the data is rendered once, here.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self._text
+
+
+def _render_macros(self: MacroElement, **kwargs: Any) -> None:
+    """branca's MacroElement.render, adding the macros' output as :class:`_Rendered`."""
+    figure = self.get_root()
+    if not isinstance(figure, Figure):
+        msg = "a map element can only be rendered inside a figure"
+        raise TypeError(msg)
+    macros = self._template.module.__dict__
+    for part, target in (
+        ("header", figure.header),
+        ("html", figure.html),
+        ("script", figure.script),
+    ):
+        macro = macros.get(part)
+        if macro is not None:
+            target.add_child(_Rendered(str(macro(self, kwargs))), name=self.get_name())
+    for element in self._children.values():
+        element.render(**kwargs)
+
+
+def _render_popup(self: folium.Popup, **kwargs: Any) -> None:
+    """folium's Popup.render, adding its script as :class:`_Rendered`."""
+    for child in self._children.values():
+        child.render(**kwargs)
+    figure = self.get_root()
+    if not isinstance(figure, Figure):
+        msg = "a popup can only be rendered inside a figure"
+        raise TypeError(msg)
+    script = self._template.render(this=self, kwargs=kwargs)
+    figure.script.add_child(_Rendered(script), name=self.get_name())
+
+
+MacroElement.render = _render_macros  # type: ignore[method-assign]
+folium.map.Popup.render = _render_popup  # type: ignore[method-assign]
+
 
 PALETTE = (
     "#1f77b4",

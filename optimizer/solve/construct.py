@@ -227,6 +227,36 @@ class Insertion:
     def served_priority(self) -> int:
         return int(self.priority[~self.unrouted].sum())
 
+    def route_travel_s(self, a: int) -> int:
+        """Travel seconds of route ``a``, to and from home."""
+        r = self.routes[a]
+        if len(r.nodes) <= 2:
+            return 0
+        t = self.p.matrices[self.p.agents[r.agent].mode].seconds
+        return int(t[r.nodes[:-1], r.nodes[1:]].sum())
+
+    def relocate(self, u: int, b: int) -> bool:
+        """Move visit ``u`` into route ``b`` at its cheapest feasible place.
+
+        False, and nothing changed, when it fits nowhere in ``b`` or when the route it
+        leaves would break a rule (possible without the triangle inequality).
+        """
+        a = int(self.where[u])
+        if a < 0 or a == b or not self.allowed[u, b]:
+            return False
+        old_a, old_b = self.routes[a].copy(), self.routes[b].copy()
+        self.remove(u)
+        best = self._evaluate(self.routes[b], np.array([u], dtype=np.int64))
+        if not np.isfinite(best.cost[0]) or not self.feasible(self.routes[a]):
+            self.routes[a], self.routes[b] = old_a, old_b
+            self.unrouted[u] = False
+            self.where[u] = a
+            return False
+        self.gap[u, b] = best.gap[0]
+        self.brk[u, b] = best.break_before[0]
+        self._insert(u, b)
+        return True
+
     # -- insertion ---------------------------------------------------------------------
 
     def _times(self, route: RouteState) -> tuple[IntArray, IntArray]:

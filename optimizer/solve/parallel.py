@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from optimizer.errors import SolverError
 from optimizer.solve.assignment import Assignment, ProgressCallback
-from optimizer.solve.construct import regret_starts
+from optimizer.solve.construct import START_VARIANTS, regret_starts
 from optimizer.solve.lns import improve
 from optimizer.solve.ortools import budget_s, lns_assignment, solve
 
@@ -54,6 +54,11 @@ ALTERNATIVE_START = {
 LNS_WORKER_SEED = 1
 #: Seconds the parent waits for a worker beyond the shared deadline before giving up.
 GRACE_S = 5.0
+#: The start of a ruin-and-recreate first search: one regret build (each takes seconds on a
+#: multi-day model of 2,000 visits; building all four left the search no time). It is
+#: built whole even past the deadline: cut short on a loaded machine, it left half the
+#: week unplanned (the worker's start may be cut; the better plan is kept).
+_ONE_START = START_VARIANTS[:1]
 _PR_SET_PDEATHSIG = 1
 
 
@@ -70,12 +75,21 @@ def worker_settings(settings: SolverSettings) -> SolverSettings:
     return replace(settings, first_solution=alternative, workers=1, regret_start=False)
 
 
-def lns_search(problem: RoutingProblem, settings: SolverSettings, deadline: float) -> Assignment:
+def lns_search(
+    problem: RoutingProblem,
+    settings: SolverSettings,
+    deadline: float,
+    *,
+    seed_offset: int = LNS_WORKER_SEED,
+    variants: tuple[tuple[int, int], ...] = START_VARIANTS,
+    cut_start: bool = True,
+) -> Assignment:
     """The default second search: ruin-and-recreate (optimizer.solve.lns) from the regret start.
 
     Every long step asks the clock (the start's insertions, each local-search move, each
     ruin-and-recreate step), so the search ends at ``deadline`` on its own, however
-    loaded the machine, with the best routes found by then.
+    loaded the machine, with the best routes found by then. ``cut_start=False`` (the
+    multi-day first search) builds the start whole, deadline or not.
     """
     began = time.perf_counter()
 
@@ -83,12 +97,12 @@ def lns_search(problem: RoutingProblem, settings: SolverSettings, deadline: floa
         return time.time() >= deadline
 
     clock = None if settings.deterministic else stop
-    start = regret_starts(problem, stop=clock)[0]
+    start = regret_starts(problem, variants, stop=clock if cut_start else None)[0]
     result = improve(
         problem,
         start,
         deadline,
-        seed=settings.seed + LNS_WORKER_SEED,
+        seed=settings.seed + seed_offset,
         max_iterations=settings.work() if settings.deterministic else None,
         balance=settings.balance,
         strict_deadline=not settings.deterministic,
@@ -113,7 +127,10 @@ def worker_main() -> None:
     problem, settings, deadline = pickle.load(sys.stdin.buffer)
     try:
         result: Assignment | str
-        if settings.second_search == "lns":
+        if settings.second_search == "lns" and settings.first_search == "lns":
+            # Both searches are ruin-and-recreate: each builds one start, another one.
+            result = lns_search(problem, settings, deadline, variants=START_VARIANTS[1:2])
+        elif settings.second_search == "lns":
             result = lns_search(problem, settings, deadline)
         else:
             budget = max(0.2, deadline - time.time())
@@ -164,10 +181,15 @@ def solve_parallel(
     ``lost_searches`` (plan.json's solver info). Whatever ends this call (a result, an
     error, Ctrl-C, SIGTERM), the worker is ended and waited for.
     """
-    if settings.workers <= 1 or settings.solution_limit is not None or problem.num_visits < 2:
-        return solve(problem, settings, on_progress=on_progress)
     began = time.perf_counter()
     deadline = time.time() + budget_s(settings)
+    lns_here = settings.first_search == "lns" and settings.solution_limit is None
+    if settings.workers <= 1 or settings.solution_limit is not None or problem.num_visits < 2:
+        if lns_here:
+            return lns_search(
+                problem, settings, deadline, seed_offset=0, variants=_ONE_START, cut_start=False
+            )
+        return solve(problem, settings, on_progress=on_progress)
     second = f"second search ({settings.second_search})"
     lost: list[str] = []
     mine: Assignment | None = None
@@ -184,9 +206,15 @@ def solve_parallel(
         except BrokenPipeError:
             pass  # it died at once: reported below by its exit code
         other.stdin = None
-        mine, failure = _solve_here(problem, settings, on_progress)
+        if lns_here:
+            mine = lns_search(
+                problem, settings, deadline, seed_offset=0, variants=_ONE_START, cut_start=False
+            )
+            failure = None
+        else:
+            mine, failure = _solve_here(problem, settings, on_progress)
         if mine is None:
-            lost.append(f"first search (ortools) failed: {failure}")
+            lost.append(f"first search ({settings.first_search}) failed: {failure}")
         theirs, why = _collect(other, deadline)
         if why is not None:
             lost.append(f"{second} {why}")

@@ -66,6 +66,10 @@ class SolverSettings:
     #: The second search (workers = 2): "lns" = optimizer.solve.lns's ruin-and-recreate from
     #: the regret start; "ortools" = OR-Tools from second_first_solution.
     second_search: str = "lns"
+    #: The first search: "ortools" (OR-Tools from the regret start), or "lns" (a second
+    #: ruin-and-recreate, seed ``seed``): multi-day models of thousands of visits and
+    #: hundreds of agent-days, where OR-Tools spends minutes only reading a start.
+    first_search: str = "ortools"
     #: When OR-Tools cannot search from the regret start (large days), spend the time
     #: left on optimizer.solve.lns instead of an OR-Tools search from its own first solution.
     lns_fallback: bool = True
@@ -114,6 +118,9 @@ class SolverSettings:
             msg = (
                 f"solver.second_search {self.second_search!r} is unknown; options are: lns, ortools"
             )
+            raise ConfigurationError(msg)
+        if self.first_search not in ("lns", "ortools"):
+            msg = f"solver.first_search {self.first_search!r} is unknown; options are: lns, ortools"
             raise ConfigurationError(msg)
         if self.balance not in BALANCES:
             msg = f"solver.balance {self.balance!r} is unknown; options are: {', '.join(BALANCES)}"

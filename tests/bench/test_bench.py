@@ -123,3 +123,21 @@ def test_memory_bench_reports_peaks_and_the_estimate_of_a_small_day() -> None:
     assert figures["visits"] == 60 and figures["agents"] == 10
     assert 0 < figures["peak_planner_gib"] < figures["estimate_gib"] + 1
     assert figures["peak_worker_gib"] > 0
+
+
+def test_horizon_bench_files_are_the_generated_week(tmp_path: Path) -> None:
+    """The CLI timing plans the same week as the in-process run (files round-trip)."""
+    from optimizer.bench.horizon import FIRST, WORKDAYS, make_horizon, write_inputs
+    from optimizer.horizon import horizon_dates
+    from optimizer.inputs.load import read_inputs
+
+    dates = horizon_dates(FIRST, 5, WORKDAYS)
+    visits, agents = make_horizon(40, 4, 1, dates)
+    read = read_inputs(*write_inputs(visits, agents, tmp_path))
+    fields = ("visit_id", "due_date", "earliest_date", "window", "duration_s", "skills")
+    assert [tuple(getattr(v, f) for f in fields) for v in read.visits] == [
+        tuple(getattr(v, f) for f in fields) for v in visits
+    ]
+    assert [(a.agent_id, a.days_off, a.shift, a.break_rule) for a in read.agents] == [
+        (a.agent_id, a.days_off, a.shift, a.break_rule) for a in agents
+    ]

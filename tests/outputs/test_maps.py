@@ -9,6 +9,8 @@ import folium
 from optimizer.day import DayPlan
 from optimizer.outputs.folder import agent_file
 from optimizer.outputs.maps import agent_map, overview_map, save_maps
+from optimizer.pipeline import plan_day
+from tests.helpers import DATE, FAST, at, make_agent, make_visit
 
 
 def _walk(element: object) -> list[object]:
@@ -52,3 +54,18 @@ def test_save_maps_writes_one_page_per_route(small_day: DayPlan, tmp_path: Path)
     assert {p.name for p in paths} == {"overview.html"} | {
         agent_file(r.agent_id, "html") for r in small_day.plan.routes
     }
+
+
+def test_data_is_rendered_once_never_as_a_template(tmp_path: Path) -> None:
+    """folium's elements re-compile rendered text as Jinja: data with ``{{ }}`` ran."""
+    visits = [
+        make_visit("{{ 7*7 }}", location=at(1, 1)),
+        make_visit("x{% if 1 %}", location=at(2, 1)),
+    ]
+    day = plan_day(visits, [make_agent("{{ 6*7 }}")], FAST, date=DATE)
+    assert len(day.plan.assigned_ids) == 2
+    texts = [p.read_text(encoding="utf-8") for p in save_maps(day, tmp_path)]
+    assert len(texts) == 2  # the overview and the agent's page
+    for html in texts:
+        assert "{{ 7*7 }}" in html and "x{% if 1 %}" in html
+        assert ">49<" not in html and "49</b>" not in html

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from optimizer.bench.synthetic import make_agents, make_visits
+from optimizer.errors import ConfigurationError
 from optimizer.pipeline import plan_day
 from optimizer.problem import build_problem
 from optimizer.settings import Settings
@@ -148,3 +149,21 @@ def test_the_worker_dies_with_its_parent_and_leaves_no_temp_folder(tmp_path: Pat
             parent.wait()
         if parent.stdout is not None:
             parent.stdout.close()
+
+
+def test_first_search_lns_never_asks_ortools(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A multi-day model: OR-Tools would spend its budget failing to read the start."""
+
+    def no_ortools(*_: object, **__: object) -> None:
+        pytest.fail("OR-Tools was asked although first_search is lns")
+
+    monkeypatch.setattr(parallel, "solve", no_ortools)
+    problem = _problem(30)
+    result = parallel.solve_parallel(
+        problem, SolverSettings(time_limit_s=0.5, workers=1, first_search="lns")
+    )
+    assert result.status == "LNS"
+    served = {i for r in result.routes for i in r.visits}
+    assert served | set(result.dropped) == set(range(problem.num_visits))
+    with pytest.raises(ConfigurationError, match="first_search 'cp' is unknown"):
+        SolverSettings(first_search="cp")
