@@ -7,8 +7,11 @@ it touches (one feasibility model with the insertion). Candidate moves are price
 numpy (travel deltas of all moves of a kind at once); feasibility is checked for the
 improving ones, best first, and the first feasible one is applied.
 
-Routes owing a break are left alone (moving stops would move the break); so are pairs of
-agents on different travel modes (2-opt*). Pure and deterministic.
+A route owing a break is moved with its break: every candidate order is re-timed with
+the break placed again (:meth:`LocalSearch.place`: the gap that brings the agent home
+earliest among those :meth:`Insertion.feasible` accepts), so such routes are improved
+too (before round 6 they were skipped, i.e. every route of a field day). Pairs of
+agents on different travel modes are left alone (2-opt*). Pure and deterministic.
 """
 
 from __future__ import annotations
@@ -31,26 +34,83 @@ PARTNERS = 8
 
 
 class LocalSearch:
-    def __init__(self, ins: Insertion) -> None:
+    def __init__(self, ins: Insertion, *, breaks: bool = True) -> None:
         self.ins = ins
         self.p = ins.p
         self.modes = [a.mode for a in self.p.agents]
         self.t = {m: mat.seconds for m, mat in self.p.matrices.items()}
-        self._timed: dict[int, tuple[tuple[int, ...], IntArray, IntArray]] = {}
+        #: Also improve routes owing a break (moving it with the visits); False: leave
+        #: them as they are (round 4's behaviour, kept for measurements).
+        self.breaks = breaks
 
     def _times(self, a: int) -> tuple[IntArray, IntArray]:
-        """Insertion._times of route ``a``, cached while its nodes stay the same."""
-        route = self.ins.routes[a]
-        key = tuple(route.nodes)
-        hit = self._timed.get(a)
-        if hit is not None and hit[0] == key:
-            return hit[1], hit[2]
-        dep, late = self.ins._times(route)
-        self._timed[a] = (key, dep, late)
-        return dep, late
+        """Insertion._times of route ``a`` (cached there while the route stays the same)."""
+        return self.ins._times(self.ins.routes[a])
 
     def _movable(self, route: RouteState) -> bool:
-        return route.break_gap is None
+        return self.breaks or route.break_gap is None
+
+    def place(self, route: RouteState) -> RouteState | None:
+        """``route`` with its break where it fits best, or None if the route is infeasible.
+
+        A route owing no break is only checked. For one owing a break, every gap is
+        tried in one pass: the gap whose break lets the agent come home earliest among
+        those where windows, break window and shift end hold (the earliest such gap on
+        a tie). Same model as :meth:`Insertion.feasible` (the break follows a stop's
+        service, not before its window), so that method accepts the result.
+        """
+        if route.break_gap is None:
+            return route if self._ok(route) else None
+        gap = self._break_gap(route.agent, route.nodes)
+        return None if gap is None else RouteState(route.agent, route.nodes, gap, route.load)
+
+    def _break_gap(self, a: int, nodes: list[int]) -> int | None:
+        agent = self.p.agents[a]
+        rule = agent.break_rule
+        if rule is None:
+            return None
+        legs: list[int] = self.t[self.modes[a]][nodes[:-1], nodes[1:]].tolist()
+        inner = nodes[1:-1]
+        early = [0, *self.ins.early[inner].tolist(), 0]
+        late = [0, *self.ins.late[inner].tolist(), agent.shift.end_s]
+        service = [0, *self.ins.service[inner].tolist(), 0]
+        m = len(nodes)
+        end = m - 1
+        # Backward, for each node k: latest start that keeps the rest feasible (lat),
+        # whether the rest can be feasible at all (rest_ok), and the earliest return
+        # as a function of the arrival A at k: max(A + span[k], floor[k]).
+        lat = [0] * m
+        span = [0] * m
+        floor = [0] * m
+        rest_ok = [True] * m
+        lat[end] = agent.shift.end_s
+        floor[end] = -(10**12)
+        for k in range(end - 1, 0, -1):
+            lat[k] = min(late[k], lat[k + 1] - legs[k] - service[k])
+            rest_ok[k] = rest_ok[k + 1] and early[k] <= lat[k]
+            span[k] = service[k] + legs[k] + span[k + 1]
+            floor[k] = max(early[k] + span[k], floor[k + 1])
+        start, finish, length = rule.window.start_s, rule.window.end_s, rule.duration_s
+        best: int | None = None
+        best_back = 0
+        now = agent.shift.start_s  # earliest departure from node g, no break yet
+        for g in range(end):
+            taken = max(now, start)
+            if taken > finish:
+                break  # departures only get later
+            arrive = taken + length + legs[g]
+            nxt = g + 1
+            if max(arrive, early[nxt]) <= lat[nxt] and rest_ok[nxt]:
+                back = max(arrive + span[nxt], floor[nxt])
+                if best is None or back < best_back:
+                    best, best_back = g, back
+            if nxt == end:
+                break
+            arrive = now + legs[g]
+            if arrive > late[nxt]:
+                break  # the stretch before the break is infeasible from here on
+            now = max(arrive, early[nxt]) + service[nxt]
+        return best
 
     def _ok(self, route: RouteState) -> bool:
         """:meth:`Insertion.feasible` for a route owing no break, on Python ints."""
@@ -139,8 +199,8 @@ class LocalSearch:
         route = self.ins.routes[a]
         candidates.sort(key=lambda c: c[0])
         for _, nodes in candidates[:MAX_CHECKS]:
-            trial = RouteState(route.agent, nodes, route.break_gap, route.load)
-            if self._ok(trial):
+            trial = self.place(RouteState(route.agent, nodes, route.break_gap, route.load))
+            if trial is not None:
                 self.ins.routes[a] = trial
                 return True
         return False
@@ -274,9 +334,9 @@ class LocalSearch:
                 agent_b.max_visits is not None and len(vb) > agent_b.max_visits
             ):
                 continue
-            sa = RouteState(a, new_a, None, load_a)
-            sb = RouteState(b, new_b, None, load_b)
-            if self._ok(sa) and self._ok(sb):
+            sa = self.place(RouteState(a, new_a, ra.break_gap, load_a))
+            sb = self.place(RouteState(b, new_b, rb.break_gap, load_b)) if sa else None
+            if sa is not None and sb is not None:
                 ins.routes[a], ins.routes[b] = sa, sb
                 ins.where[va] = a
                 ins.where[vb] = b

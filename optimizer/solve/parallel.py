@@ -33,6 +33,7 @@ from optimizer.solve.assignment import Assignment, ProgressCallback
 from optimizer.solve.construct import regret_starts
 from optimizer.solve.lns import improve
 from optimizer.solve.ortools import budget_s, lns_assignment, solve
+from optimizer.solve.params import LNS_BOTH_MIN_VISITS
 
 if TYPE_CHECKING:
     from optimizer.problem import RoutingProblem
@@ -70,7 +71,19 @@ def worker_settings(settings: SolverSettings) -> SolverSettings:
     return replace(settings, first_solution=alternative, workers=1, regret_start=False)
 
 
-def lns_search(problem: RoutingProblem, settings: SolverSettings, deadline: float) -> Assignment:
+def main_is_lns(problem: RoutingProblem, settings: SolverSettings) -> bool:
+    """Whether the first search is ruin-and-recreate too (``main_search``)."""
+    if settings.main_search == "auto":
+        return problem.num_visits >= LNS_BOTH_MIN_VISITS
+    return settings.main_search == "lns"
+
+
+def lns_search(
+    problem: RoutingProblem,
+    settings: SolverSettings,
+    deadline: float,
+    seed_offset: int = LNS_WORKER_SEED,
+) -> Assignment:
     """The default second search: ruin-and-recreate (optimizer.solve.lns) from the regret start.
 
     Every long step asks the clock (the start's insertions, each local-search move, each
@@ -88,7 +101,7 @@ def lns_search(problem: RoutingProblem, settings: SolverSettings, deadline: floa
         problem,
         start,
         deadline,
-        seed=settings.seed + LNS_WORKER_SEED,
+        seed=settings.seed + seed_offset,
         max_iterations=settings.work() if settings.deterministic else None,
         balance=settings.balance,
         strict_deadline=not settings.deterministic,
@@ -181,9 +194,12 @@ def solve_parallel(
         except BrokenPipeError:
             pass  # it died at once: reported below by its exit code
         other.stdin = None
-        mine, failure = _solve_here(problem, settings, on_progress)
+        first = "lns" if main_is_lns(problem, settings) else "ortools"
+        mine, failure = _solve_here(
+            problem, settings, on_progress, deadline if first == "lns" else None
+        )
         if mine is None:
-            lost.append(f"first search (ortools) failed: {failure}")
+            lost.append(f"first search ({first}) failed: {failure}")
         theirs, why = _collect(other, deadline)
         if why is not None:
             lost.append(f"{second} {why}")
@@ -234,9 +250,15 @@ def _collect(
 
 
 def _solve_here(
-    problem: RoutingProblem, settings: SolverSettings, on_progress: ProgressCallback | None
+    problem: RoutingProblem,
+    settings: SolverSettings,
+    on_progress: ProgressCallback | None,
+    lns_deadline: float | None = None,
 ) -> tuple[Assignment | None, SolverError | None]:
+    """The first search: OR-Tools, or with ``lns_deadline`` ruin-and-recreate (seed+0)."""
     try:
+        if lns_deadline is not None:
+            return lns_search(problem, settings, lns_deadline, seed_offset=0), None
         return solve(problem, settings, on_progress=on_progress), None
     except SolverError as err:
         return None, err

@@ -22,6 +22,12 @@ FIRST_SOLUTIONS = (
 
 BALANCES = ("none", "visits", "utilisation")
 
+MAIN_SEARCHES = ("auto", "ortools", "lns")
+
+#: From this many visits on, ``main_search = "auto"`` runs ruin-and-recreate on both
+#: cores (docs/benchmarks.md, round 6).
+LNS_BOTH_MIN_VISITS = 0
+
 METAHEURISTICS = (
     "AUTOMATIC",
     "GUIDED_LOCAL_SEARCH",
@@ -66,6 +72,11 @@ class SolverSettings:
     #: The second search (workers = 2): "lns" = optimizer.solve.lns's ruin-and-recreate from
     #: the regret start; "ortools" = OR-Tools from second_first_solution.
     second_search: str = "lns"
+    #: The first search (workers = 2): "ortools" = OR-Tools from the regret start;
+    #: "lns" = ruin-and-recreate with ``seed`` (the second with seed+1: best of two);
+    #: "auto" = "lns" from ``LNS_BOTH_MIN_VISITS`` visits on, where OR-Tools' search
+    #: lost to it on every day and instance measured (docs/benchmarks.md, round 6).
+    main_search: str = "ortools"
     #: When OR-Tools cannot search from the regret start (large days), spend the time
     #: left on optimizer.solve.lns instead of an OR-Tools search from its own first solution.
     lns_fallback: bool = True
@@ -114,6 +125,9 @@ class SolverSettings:
             msg = (
                 f"solver.second_search {self.second_search!r} is unknown; options are: lns, ortools"
             )
+            raise ConfigurationError(msg)
+        if self.main_search not in MAIN_SEARCHES:
+            msg = f"solver.main_search {self.main_search!r} is unknown; options are: {', '.join(MAIN_SEARCHES)}"
             raise ConfigurationError(msg)
         if self.balance not in BALANCES:
             msg = f"solver.balance {self.balance!r} is unknown; options are: {', '.join(BALANCES)}"
