@@ -405,18 +405,21 @@ def regret_starts(
     variants: tuple[tuple[int, int], ...] = START_VARIANTS,
     *,
     stop: Callable[[], bool] | None = None,
+    whole_first: bool = False,
 ) -> list[tuple[tuple[int, ...], ...]]:
     """One start per variant, best first: most served priority, then least travel.
 
     With ``stop`` (a deadline), at least one start comes back and no variant is begun
     once it says so: on a large day under CPU pressure the builds alone can outlast
-    the search's budget.
+    the search's budget. ``whole_first``: the first variant is built to the end
+    whatever ``stop`` says (the plan of a search that must return one).
     """
     starts: list[tuple[tuple[int, ...], ...]] = []
     for k, w in variants:
         if starts and stop is not None and stop():
             break
-        routes = regret_routes(problem, regret_k=k, priority_weight_s=w, stop=stop)
+        partial = None if whole_first and not starts else stop
+        routes = regret_routes(problem, regret_k=k, priority_weight_s=w, stop=partial)
         if routes not in starts:
             starts.append(routes)
 

@@ -83,12 +83,20 @@ def lns_search(
     settings: SolverSettings,
     deadline: float,
     seed_offset: int = LNS_WORKER_SEED,
+    *,
+    patient: bool = False,
 ) -> Assignment:
     """The default second search: ruin-and-recreate (optimizer.solve.lns) from the regret start.
 
     Every long step asks the clock (the start's insertions, each local-search move, each
     ruin-and-recreate step), so the search ends at ``deadline`` on its own, however
     loaded the machine, with the best routes found by then.
+
+    ``patient``: the first search of ``main_search = "lns"``, in the main process, which
+    must return a whole plan as OR-Tools' search does: its start is built to the end and
+    its first fill and local searches are not cut short (on a starved machine the
+    clock-bound start alone came back empty); the deadline still ends the
+    ruin-and-recreate loop.
     """
     began = time.perf_counter()
 
@@ -96,7 +104,7 @@ def lns_search(
         return time.time() >= deadline
 
     clock = None if settings.deterministic else stop
-    start = regret_starts(problem, stop=clock)[0]
+    start = regret_starts(problem, stop=clock, whole_first=patient)[0]
     result = improve(
         problem,
         start,
@@ -104,7 +112,7 @@ def lns_search(
         seed=settings.seed + seed_offset,
         max_iterations=settings.work() if settings.deterministic else None,
         balance=settings.balance,
-        strict_deadline=not settings.deterministic,
+        strict_deadline=not (settings.deterministic or patient),
     )
     return lns_assignment(problem, result.routes, settings, time.perf_counter() - began)
 
@@ -258,7 +266,7 @@ def _solve_here(
     """The first search: OR-Tools, or with ``lns_deadline`` ruin-and-recreate (seed+0)."""
     try:
         if lns_deadline is not None:
-            return lns_search(problem, settings, lns_deadline, seed_offset=0), None
+            return lns_search(problem, settings, lns_deadline, seed_offset=0, patient=True), None
         return solve(problem, settings, on_progress=on_progress), None
     except SolverError as err:
         return None, err

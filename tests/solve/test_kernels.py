@@ -14,7 +14,7 @@ from tests.solve.test_localsearch import LUNCH, _problem
 def _inserted(route: RouteState, u: int, gap: int, *, break_before: bool) -> RouteState:
     """``route`` with visit ``u`` after ``nodes[gap]``, the break kept where it was
     (after u when u goes into the break's gap, unless ``break_before``)."""
-    nodes = route.nodes[: gap + 1] + [u] + route.nodes[gap + 1 :]
+    nodes = [*route.nodes[: gap + 1], u, *route.nodes[gap + 1 :]]
     brk = route.break_gap
     if brk is not None and (gap < brk or (gap == brk and not break_before)):
         brk += 1
