@@ -14,7 +14,8 @@ owed". Pure functions of their arguments.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import numpy as np
 from numba import njit
@@ -24,7 +25,12 @@ FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 BoolArray = np.ndarray[Any, np.dtype[np.bool_]]
 
 
-@njit(cache=True)
+def _compiled[F: Callable[..., Any]](fn: F) -> F:
+    """numba's ``njit``, cached on disk, keeping the function's signature for mypy."""
+    return cast("F", njit(cache=True)(fn))
+
+
+@_compiled
 def route_times(
     nodes: IntArray,
     t: IntArray,
@@ -71,7 +77,7 @@ def route_times(
     return dep, latest
 
 
-@njit(cache=True)
+@_compiled
 def insertion_costs(
     nodes: IntArray,
     dep: IntArray,
@@ -135,7 +141,7 @@ def insertion_costs(
     return cost, gap, before
 
 
-@njit(cache=True)
+@_compiled
 def pick(
     cost: FloatArray, unrouted: BoolArray, priority: IntArray, regret_k: int, weight: float
 ) -> tuple[int, int]:
@@ -179,3 +185,223 @@ def pick(
     if best_u < 0:
         return -1, -1
     return best_u, int(np.argmin(cost[best_u]))
+
+
+#: What :func:`placement` returns for an order that is infeasible, and for a feasible
+#: order of a route that owes no break.
+INFEASIBLE = -2
+NO_BREAK = -1
+
+
+@_compiled
+def placement(
+    nodes: IntArray,
+    t: IntArray,
+    early: IntArray,
+    late: IntArray,
+    service: IntArray,
+    shift_start: int,
+    shift_end: int,
+    owes_break: bool,
+    break_start: int,
+    break_end: int,
+    break_s: int,
+) -> int:
+    """Whether the order ``nodes`` is feasible, and where its break goes.
+
+    ``INFEASIBLE``; ``NO_BREAK`` for a feasible route that owes none; else the gap of
+    the break (it follows ``nodes[gap]``): among the gaps where windows, break window
+    and shift end hold, the one that brings the agent home earliest (the first on a
+    tie). One backward pass gives, for each node, the latest start that keeps the rest
+    feasible and the earliest return as a function of the arrival there; one forward
+    pass then tries every gap.
+    """
+    m = len(nodes)
+    end = m - 1
+    if not owes_break:
+        now = shift_start
+        for k in range(1, end):
+            node = nodes[k]
+            now += t[nodes[k - 1], node]
+            if now > late[node]:
+                return INFEASIBLE
+            now = max(now, early[node]) + service[node]
+        if now + t[nodes[end - 1], nodes[end]] > shift_end:
+            return INFEASIBLE
+        return NO_BREAK
+    lat = np.zeros(m, dtype=np.int64)
+    span = np.zeros(m, dtype=np.int64)
+    floor = np.zeros(m, dtype=np.int64)
+    rest_ok = np.ones(m, dtype=np.bool_)
+    lat[end] = shift_end
+    floor[end] = -(10**12)
+    for k in range(end - 1, 0, -1):
+        node = nodes[k]
+        leg = t[node, nodes[k + 1]]
+        lat[k] = min(late[node], lat[k + 1] - leg - service[node])
+        rest_ok[k] = rest_ok[k + 1] and early[node] <= lat[k]
+        span[k] = service[node] + leg + span[k + 1]
+        floor[k] = max(early[node] + span[k], floor[k + 1])
+    best = INFEASIBLE
+    best_back = 0
+    now = shift_start  # earliest departure from node g, no break taken yet
+    for g in range(end):
+        taken = max(now, break_start)
+        if taken > break_end:
+            break  # departures only get later
+        leg = t[nodes[g], nodes[g + 1]]
+        arrive = taken + break_s + leg
+        nxt = g + 1
+        e_next = early[nodes[nxt]] if nxt < end else 0
+        if max(arrive, e_next) <= lat[nxt] and rest_ok[nxt]:
+            back = max(arrive + span[nxt], floor[nxt])
+            if best == INFEASIBLE or back < best_back:
+                best, best_back = g, back
+        if nxt == end:
+            break
+        arrive = now + leg
+        if arrive > late[nodes[nxt]]:
+            break  # the stretch before the break is infeasible from here on
+        now = max(arrive, early[nodes[nxt]]) + service[nodes[nxt]]
+    return best
+
+
+@_compiled
+def two_opt(
+    nodes: IntArray,
+    t: IntArray,
+    early: IntArray,
+    late: IntArray,
+    service: IntArray,
+    shift_start: int,
+    shift_end: int,
+    owes_break: bool,
+    break_start: int,
+    break_end: int,
+    break_s: int,
+    max_checks: int,
+) -> tuple[int, int, int]:
+    """The best feasible improving reversal of ``nodes[i+1 .. j]`` among the
+    ``max_checks`` best improving ones: (i, j, :func:`placement` of the result), or
+    (-1, -1, ``INFEASIBLE``). Travel deltas hold for asymmetric matrices."""
+    m = len(nodes)
+    fwd = np.zeros(m, dtype=np.int64)
+    bwd = np.zeros(m, dtype=np.int64)
+    for k in range(1, m):
+        fwd[k] = fwd[k - 1] + t[nodes[k - 1], nodes[k]]
+        bwd[k] = bwd[k - 1] + t[nodes[k], nodes[k - 1]]
+    count = 0
+    cap = max(1, (m * m) // 2)
+    deltas = np.empty(cap, dtype=np.int64)
+    ii = np.empty(cap, dtype=np.int64)
+    jj = np.empty(cap, dtype=np.int64)
+    for i in range(m - 1):
+        for j in range(i + 2, m - 1):
+            a, b, c, d = nodes[i], nodes[i + 1], nodes[j], nodes[j + 1]
+            delta = (
+                t[a, c]
+                + t[b, d]
+                - t[a, b]
+                - t[c, d]
+                + (bwd[j] - bwd[i + 1])
+                - (fwd[j] - fwd[i + 1])
+            )
+            if delta < 0:
+                deltas[count], ii[count], jj[count] = delta, i, j
+                count += 1
+    order = np.argsort(deltas[:count], kind="mergesort")
+    trial = np.empty(m, dtype=np.int64)
+    for q in range(min(max_checks, count)):
+        i, j = ii[order[q]], jj[order[q]]
+        trial[: i + 1] = nodes[: i + 1]
+        trial[i + 1 : j + 1] = nodes[i + 1 : j + 1][::-1]
+        trial[j + 1 :] = nodes[j + 1 :]
+        where = placement(
+            trial,
+            t,
+            early,
+            late,
+            service,
+            shift_start,
+            shift_end,
+            owes_break,
+            break_start,
+            break_end,
+            break_s,
+        )
+        if where != INFEASIBLE:
+            return i, j, where
+    return -1, -1, INFEASIBLE
+
+
+@_compiled
+def or_opt(
+    nodes: IntArray,
+    t: IntArray,
+    early: IntArray,
+    late: IntArray,
+    service: IntArray,
+    shift_start: int,
+    shift_end: int,
+    owes_break: bool,
+    break_start: int,
+    break_end: int,
+    break_s: int,
+    max_length: int,
+    max_checks: int,
+) -> tuple[int, int, int, int]:
+    """The best feasible improving move of a segment ``nodes[s .. e]`` (1 to
+    ``max_length`` stops) to between ``nodes[p]`` and ``nodes[p+1]``, among the
+    ``max_checks`` best improving ones (ties: shorter segment, then s, then p):
+    (s, e, p, :func:`placement` of the result), or (-1, -1, -1, ``INFEASIBLE``)."""
+    m = len(nodes)
+    cap = max(1, max_length * m * m)
+    deltas = np.empty(cap, dtype=np.int64)
+    ss = np.empty(cap, dtype=np.int64)
+    pp = np.empty(cap, dtype=np.int64)
+    ll = np.empty(cap, dtype=np.int64)
+    count = 0
+    for length in range(1, max_length + 1):
+        for s in range(1, m - length):
+            e = s + length - 1
+            before, first, last, after = nodes[s - 1], nodes[s], nodes[e], nodes[e + 1]
+            removed = t[before, after] - t[before, first] - t[last, after]
+            for p in range(m - 1):
+                if s - 1 <= p <= e:
+                    continue
+                x, y = nodes[p], nodes[p + 1]
+                delta = removed + t[x, first] + t[last, y] - t[x, y]
+                if delta < 0:
+                    deltas[count], ss[count], pp[count], ll[count] = delta, s, p, length
+                    count += 1
+    order = np.argsort(deltas[:count], kind="mergesort")
+    trial = np.empty(m, dtype=np.int64)
+    rest = np.empty(m, dtype=np.int64)
+    for q in range(min(max_checks, count)):
+        s, p, length = ss[order[q]], pp[order[q]], ll[order[q]]
+        e = s + length - 1
+        r = 0
+        for k in range(m):
+            if k < s or k > e:
+                rest[r] = nodes[k]
+                r += 1
+        at = p + 1 if p < s else p + 1 - length
+        trial[:at] = rest[:at]
+        trial[at : at + length] = nodes[s : e + 1]
+        trial[at + length :] = rest[at : m - length]
+        where = placement(
+            trial,
+            t,
+            early,
+            late,
+            service,
+            shift_start,
+            shift_end,
+            owes_break,
+            break_start,
+            break_end,
+            break_s,
+        )
+        if where != INFEASIBLE:
+            return s, e, p, where
+    return -1, -1, -1, INFEASIBLE

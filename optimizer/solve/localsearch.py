@@ -21,9 +21,14 @@ from typing import Any
 
 import numpy as np
 
+from optimizer.solve import kernels
 from optimizer.solve.construct import Insertion, RouteState
 
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
+#: An agent's part of a kernel call (optimizer.solve.kernels): matrix; earliest, latest
+#: and service seconds per node; shift start and end; whether a break is owed; break
+#: window start and end; break length.
+KernelArgs = tuple[IntArray, IntArray, IntArray, IntArray, int, int, bool, int, int, int]
 
 #: Feasibility checks per move search before giving up on that route (pair).
 MAX_CHECKS = 12
@@ -50,86 +55,42 @@ class LocalSearch:
     def _movable(self, route: RouteState) -> bool:
         return self.breaks or route.break_gap is None
 
+    def _args(self, a: int) -> KernelArgs:
+        """The agent's part of a kernel call: matrix, windows, shift and break."""
+        agent = self.p.agents[a]
+        rule = agent.break_rule
+        window = rule.window if rule is not None else None
+        return (
+            self.t[self.modes[a]],
+            self.ins.early,
+            self.ins.late,
+            self.ins.service,
+            agent.shift.start_s,
+            agent.shift.end_s,
+            rule is not None,  # Insertion's routes owe the break whenever there is one
+            window.start_s if window is not None else 0,
+            window.end_s if window is not None else 0,
+            rule.duration_s if rule is not None else 0,
+        )
+
     def place(self, route: RouteState) -> RouteState | None:
         """``route`` with its break where it fits best, or None if the route is infeasible.
 
         A route owing no break is only checked. For one owing a break, every gap is
-        tried in one pass: the gap whose break lets the agent come home earliest among
-        those where windows, break window and shift end hold (the earliest such gap on
-        a tie). Same model as :meth:`Insertion.feasible` (the break follows a stop's
-        service, not before its window), so that method accepts the result.
+        tried in one pass (:func:`optimizer.solve.kernels.placement`): the gap whose
+        break lets the agent come home earliest among those where windows, break window
+        and shift end hold (the earliest such gap on a tie). Same model as
+        :meth:`Insertion.feasible` (the break follows a stop's service, not before its
+        window), so that method accepts the result.
         """
-        if route.break_gap is None:
-            return route if self._ok(route) else None
-        gap = self._break_gap(route.agent, route.nodes)
-        return None if gap is None else RouteState(route.agent, route.nodes, gap, route.load)
+        where = kernels.placement(np.asarray(route.nodes, dtype=np.int64), *self._args(route.agent))
+        return self._placed(route, route.nodes, where)
 
-    def _break_gap(self, a: int, nodes: list[int]) -> int | None:
-        agent = self.p.agents[a]
-        rule = agent.break_rule
-        if rule is None:
+    def _placed(self, route: RouteState, nodes: list[int], where: int) -> RouteState | None:
+        if where == kernels.INFEASIBLE:
             return None
-        legs: list[int] = self.t[self.modes[a]][nodes[:-1], nodes[1:]].tolist()
-        inner = nodes[1:-1]
-        early = [0, *self.ins.early[inner].tolist(), 0]
-        late = [0, *self.ins.late[inner].tolist(), agent.shift.end_s]
-        service = [0, *self.ins.service[inner].tolist(), 0]
-        m = len(nodes)
-        end = m - 1
-        # Backward, for each node k: latest start that keeps the rest feasible (lat),
-        # whether the rest can be feasible at all (rest_ok), and the earliest return
-        # as a function of the arrival A at k: max(A + span[k], floor[k]).
-        lat = [0] * m
-        span = [0] * m
-        floor = [0] * m
-        rest_ok = [True] * m
-        lat[end] = agent.shift.end_s
-        floor[end] = -(10**12)
-        for k in range(end - 1, 0, -1):
-            lat[k] = min(late[k], lat[k + 1] - legs[k] - service[k])
-            rest_ok[k] = rest_ok[k + 1] and early[k] <= lat[k]
-            span[k] = service[k] + legs[k] + span[k + 1]
-            floor[k] = max(early[k] + span[k], floor[k + 1])
-        start, finish, length = rule.window.start_s, rule.window.end_s, rule.duration_s
-        best: int | None = None
-        best_back = 0
-        now = agent.shift.start_s  # earliest departure from node g, no break yet
-        for g in range(end):
-            taken = max(now, start)
-            if taken > finish:
-                break  # departures only get later
-            arrive = taken + length + legs[g]
-            nxt = g + 1
-            if max(arrive, early[nxt]) <= lat[nxt] and rest_ok[nxt]:
-                back = max(arrive + span[nxt], floor[nxt])
-                if best is None or back < best_back:
-                    best, best_back = g, back
-            if nxt == end:
-                break
-            arrive = now + legs[g]
-            if arrive > late[nxt]:
-                break  # the stretch before the break is infeasible from here on
-            now = max(arrive, early[nxt]) + service[nxt]
-        return best
-
-    def _ok(self, route: RouteState) -> bool:
-        """:meth:`Insertion.feasible` for a route owing no break, on Python ints."""
-        if route.break_gap is not None:
-            return self.ins.feasible(route)
-        agent = self.p.agents[route.agent]
-        nodes = route.nodes
-        legs: list[int] = self.t[self.modes[route.agent]][nodes[:-1], nodes[1:]].tolist()
-        inner = nodes[1:-1]
-        early = self.ins.early[inner].tolist()
-        late = self.ins.late[inner].tolist()
-        service = self.ins.service[inner].tolist()
-        now = agent.shift.start_s
-        for k in range(len(inner)):
-            now += legs[k]
-            if now > late[k]:
-                return False
-            now = max(now, early[k]) + service[k]
-        return bool(now + legs[-1] <= agent.shift.end_s)
+        gap = None if where == kernels.NO_BREAK else where
+        return RouteState(route.agent, nodes, gap, route.load)
 
     def _partners(self, a: int) -> list[int]:
         """Routes for 2-opt* with ``a``: the ``PARTNERS`` closest (nearest stop to any of
@@ -195,84 +156,40 @@ class LocalSearch:
     def _intra(self, a: int) -> bool:
         return self._two_opt(a) or self._or_opt(a)
 
-    def _try(self, a: int, candidates: list[tuple[float, list[int]]]) -> bool:
-        route = self.ins.routes[a]
-        candidates.sort(key=lambda c: c[0])
-        for _, nodes in candidates[:MAX_CHECKS]:
-            trial = self.place(RouteState(route.agent, nodes, route.break_gap, route.load))
-            if trial is not None:
-                self.ins.routes[a] = trial
-                return True
-        return False
-
     def _two_opt(self, a: int) -> bool:
-        nodes = self.ins.routes[a].nodes
-        m = len(nodes)
-        if m < 5:
+        route = self.ins.routes[a]
+        nodes = route.nodes
+        if len(nodes) < 5:
             return False
-        t = self.t[self.modes[a]]
-        n = np.asarray(nodes, dtype=np.int64)
-        fwd = np.concatenate(([0], np.cumsum(t[n[:-1], n[1:]])))
-        bwd = np.concatenate(([0], np.cumsum(t[n[1:], n[:-1]])))
-        i = np.arange(m - 1)[:, None]  # reverse nodes[i+1 .. j]
-        j = np.arange(m - 1)[None, :]
-        valid = j >= i + 2
-        ii, jj = np.broadcast_to(i, valid.shape)[valid], np.broadcast_to(j, valid.shape)[valid]
-        delta = (
-            t[n[ii], n[jj]]
-            + t[n[ii + 1], n[jj + 1]]
-            - t[n[ii], n[ii + 1]]
-            - t[n[jj], n[jj + 1]]
-            + (bwd[jj] - bwd[ii + 1])
-            - (fwd[jj] - fwd[ii + 1])
-        )
-        better = np.flatnonzero(delta < 0)
-        if len(better) == 0:
+        i, j, where = kernels.two_opt(np.asarray(nodes, dtype=np.int64), *self._args(a), MAX_CHECKS)
+        if i < 0:
             return False
-        order = better[np.argsort(delta[better], kind="stable")][:MAX_CHECKS]
-        cands = [
-            (
-                float(delta[k]),
-                nodes[: ii[k] + 1] + nodes[ii[k] + 1 : jj[k] + 1][::-1] + nodes[jj[k] + 1 :],
-            )
-            for k in order
-        ]
-        return self._try(a, cands)
+        return self._apply(a, nodes[: i + 1] + nodes[i + 1 : j + 1][::-1] + nodes[j + 1 :], where)
 
     def _or_opt(self, a: int) -> bool:
-        nodes = self.ins.routes[a].nodes
-        m = len(nodes)
-        if m < 4:
+        route = self.ins.routes[a]
+        nodes = route.nodes
+        if len(nodes) < 4:
             return False
-        t = self.t[self.modes[a]]
-        n = np.asarray(nodes, dtype=np.int64)
-        cands: list[tuple[float, list[int]]] = []
-        for length in range(1, OR_OPT_MAX + 1):
-            s = np.arange(1, m - length)[:, None]  # segment nodes[s .. s+length-1]
-            e = s + length - 1
-            p = np.arange(m - 1)[None, :]  # insert between nodes[p] and nodes[p+1]
-            valid = (p < s - 1) | (p > e)
-            if not valid.any():
-                continue
-            ss = np.broadcast_to(s, valid.shape)[valid]
-            ee = np.broadcast_to(e, valid.shape)[valid]
-            pp = np.broadcast_to(p, valid.shape)[valid]
-            delta = (
-                t[n[ss - 1], n[ee + 1]]
-                - t[n[ss - 1], n[ss]]
-                - t[n[ee], n[ee + 1]]
-                + t[n[pp], n[ss]]
-                + t[n[ee], n[pp + 1]]
-                - t[n[pp], n[pp + 1]]
-            )
-            better = np.flatnonzero(delta < 0)
-            for k in better[np.argsort(delta[better], kind="stable")][:MAX_CHECKS]:
-                s0, e0, p0 = int(ss[k]), int(ee[k]), int(pp[k])
-                seg = nodes[s0 : e0 + 1]
-                rest = nodes[:s0] + nodes[e0 + 1 :]
-                at = p0 + 1 if p0 < s0 else p0 + 1 - length
-                cands.append((float(delta[k]), rest[:at] + seg + rest[at:]))
-        return bool(cands) and self._try(a, cands)
+        s, e, p, where = kernels.or_opt(
+            np.asarray(nodes, dtype=np.int64),
+            *self._args(a),
+            max_length=OR_OPT_MAX,
+            max_checks=MAX_CHECKS,
+        )
+        if s < 0:
+            return False
+        seg = nodes[s : e + 1]
+        rest = nodes[:s] + nodes[e + 1 :]
+        at = p + 1 if p < s else p + 1 - len(seg)
+        return self._apply(a, rest[:at] + seg + rest[at:], where)
+
+    def _apply(self, a: int, nodes: list[int], where: int) -> bool:
+        placed = self._placed(self.ins.routes[a], nodes, where)
+        if placed is None:
+            return False
+        self.ins.routes[a] = placed
+        return True
 
     # -- inter-route -------------------------------------------------------------------
 
