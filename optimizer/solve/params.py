@@ -25,8 +25,10 @@ BALANCES = ("none", "visits", "utilisation")
 MAIN_SEARCHES = ("auto", "ortools", "lns")
 
 #: From this many visits on, ``main_search = "auto"`` runs ruin-and-recreate on both
-#: cores (docs/benchmarks.md, round 6).
-LNS_BOTH_MIN_VISITS = 0
+#: cores: on the tuning days and instances of 300 and 400 visits it won or tied against
+#: OR-Tools + ruin-and-recreate in 7 of 8 pairs; at 80-100 visits it was a draw
+#: (docs/benchmarks.md, round 6).
+LNS_BOTH_MIN_VISITS = 200
 
 METAHEURISTICS = (
     "AUTOMATIC",
@@ -76,7 +78,7 @@ class SolverSettings:
     #: "lns" = ruin-and-recreate with ``seed`` (the second with seed+1: best of two);
     #: "auto" = "lns" from ``LNS_BOTH_MIN_VISITS`` visits on, where OR-Tools' search
     #: lost to it on every day and instance measured (docs/benchmarks.md, round 6).
-    main_search: str = "ortools"
+    main_search: str = "auto"
     #: When OR-Tools cannot search from the regret start (large days), spend the time
     #: left on optimizer.solve.lns instead of an OR-Tools search from its own first solution.
     lns_fallback: bool = True

@@ -125,11 +125,13 @@ def test_which_search_runs_first(main: str, expected: bool) -> None:
     assert main_is_lns(_day(), SolverSettings(main_search=main)) is expected
 
 
-def test_auto_runs_ruin_and_recreate_first_from_the_threshold_on() -> None:
-    problem = _day()
-    assert main_is_lns(problem, SolverSettings(main_search="auto")) is (
-        problem.num_visits >= LNS_BOTH_MIN_VISITS
-    )
+def test_auto_runs_ruin_and_recreate_first_on_large_days_only() -> None:
+    auto = SolverSettings(main_search="auto")
+    small = _day()
+    large = day_problem(*make_day(LNS_BOTH_MIN_VISITS + 60, 10, seed=7))
+    assert small.num_visits < LNS_BOTH_MIN_VISITS <= large.num_visits
+    assert not main_is_lns(small, auto)
+    assert main_is_lns(large, auto)
 
 
 def test_two_ruin_and_recreate_searches_give_a_verified_plan() -> None:
