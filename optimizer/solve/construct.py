@@ -1,4 +1,4 @@
-"""A fast constructive start: priority-first regret insertion, vectorised with numpy.
+"""A fast constructive start: priority-first regret insertion, its inner loops compiled.
 
 The routes it builds respect visit windows, shifts, skills and pins, max_visits,
 capacity and the break (conservatively: the break is taken right after a stop, before
@@ -11,7 +11,7 @@ cheapest feasible insertion (added travel seconds) and ``regret`` the sum of the
 differences to its next ``regret_k - 1`` best routes (a visit that fits one route only
 gets the large ``priority_weight_s`` as regret). Only the route that received a visit
 is re-evaluated after each insertion, so the whole build is ``O(visits^2 * gaps)``
-array work.
+work, done by optimizer.solve.kernels (route times, insertion prices, the pick).
 
 The same insertion (:class:`Insertion`) recreates routes in optimizer.solve.lns's
 ruin-and-recreate search: it can start from given routes, remove visits and fill

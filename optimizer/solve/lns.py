@@ -5,7 +5,9 @@ random visit, the costliest detours, or a whole short route) and lets
 :class:`optimizer.solve.construct.Insertion` (the regret start's own insertion, so one
 feasibility model) fill every route again from all unserved visits, with a random
 regret depth; 2-opt, or-opt and 2-opt* (optimizer.solve.localsearch) then improve the
-routes the recreate changed (routes owing a break are left as they are). The candidate
+routes the recreate changed (routes owing a break are left as they are there: moving
+them costs more than it gives; the same moves, breaks included, polish the best plan at
+the end). The candidate
 replaces the current routes under simulated annealing on
 ``travel - priority_weight * served priority`` (the weight exceeds any travel saving by
 default, so served priority never drops); the best routes are kept lexicographically

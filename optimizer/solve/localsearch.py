@@ -3,9 +3,10 @@
 Applied by optimizer.solve.lns to the routes a recreate changed. Moves never change which
 visits are served (served priority stays), only their order and route, and a move is
 kept only when it shortens travel and :meth:`Insertion.feasible` accepts every route
-it touches (one feasibility model with the insertion). Candidate moves are priced with
-numpy (travel deltas of all moves of a kind at once); feasibility is checked for the
-improving ones, best first, and the first feasible one is applied.
+it touches (one feasibility model with the insertion). 2-opt and or-opt price every move
+of a route and check the improving ones, best first, in one compiled call
+(optimizer.solve.kernels); 2-opt* prices all tail swaps of two routes with numpy. The first
+feasible improving move is applied.
 
 A route owing a break is moved with its break: every candidate order is re-timed with
 the break placed again (:meth:`LocalSearch.place`: the gap that brings the agent home
