@@ -240,7 +240,9 @@ def plan_horizon(
     )
     # OR-Tools cannot even read a start of this model in its budget (20 s per start at
     # 2,000 visits / 180 agent-days, and it fails): both searches are ruin-and-recreate.
-    solve_settings = replace(settings, solver=replace(settings.solver, first_search="lns"))
+    solve_settings = replace(
+        settings, solver=replace(settings.solver, main_search="lns", split_starts=True)
+    )
     whole = solve_and_verify(
         problem, day_visits, pre_unassigned, solve_settings, travel, date=dates[0]
     )

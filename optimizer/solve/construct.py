@@ -1,4 +1,4 @@
-"""A fast constructive start: priority-first regret insertion, vectorised with numpy.
+"""A fast constructive start: priority-first regret insertion, its inner loops compiled.
 
 The routes it builds respect visit windows, shifts, skills and pins, max_visits,
 capacity and the break (conservatively: the break is taken right after a stop, before
@@ -11,7 +11,7 @@ cheapest feasible insertion (added travel seconds) and ``regret`` the sum of the
 differences to its next ``regret_k - 1`` best routes (a visit that fits one route only
 gets the large ``priority_weight_s`` as regret). Only the route that received a visit
 is re-evaluated after each insertion, so the whole build is ``O(visits^2 * gaps)``
-array work.
+work, done by optimizer.solve.kernels (route times, insertion prices, the pick).
 
 The same insertion (:class:`Insertion`) recreates routes in optimizer.solve.lns's
 ruin-and-recreate search: it can start from given routes, remove visits and fill
@@ -31,6 +31,7 @@ import numpy as np
 
 from optimizer.feasibility import able_agents
 from optimizer.problem import RoutingProblem
+from optimizer.solve import kernels
 
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
@@ -103,6 +104,17 @@ class Insertion:
         #: Extra cost of inserting into a route, e.g. to steer visits towards lighter
         #: routes when balancing (optimizer.solve.lns); None: travel alone.
         self.bias: Callable[[RouteState], float] | None = None
+        # What _refresh last evaluated per route, and which rows of cost[:, a] still
+        # hold that evaluation: a recreate after a small ruin then prices only the
+        # visits the ruin freed in the routes it left alone (the profile's hot spot,
+        # docs/benchmarks.md round 6). Route times are kept per route the same way.
+        self._priced: list[tuple[tuple[int, ...], int | None, int] | None] = [None] * len(
+            problem.agents
+        )
+        self._valid = np.zeros((n, len(problem.agents)), dtype=bool)
+        self._timed: list[tuple[tuple[int, ...], int | None, IntArray, IntArray] | None] = [
+            None
+        ] * len(problem.agents)
 
     def _empty_route(self, a: int) -> RouteState:
         agent = self.p.agents[a]
@@ -260,97 +272,86 @@ class Insertion:
     # -- insertion ---------------------------------------------------------------------
 
     def _times(self, route: RouteState) -> tuple[IntArray, IntArray]:
-        """(earliest departure after each node, latest arrival at each node)."""
+        """(earliest departure after each node, latest arrival at each node).
+
+        Kept per agent while the route's stops and break gap stay the same.
+        """
+        key = tuple(route.nodes)
+        hit = self._timed[route.agent]
+        if hit is not None and hit[0] == key and hit[1] == route.break_gap:
+            return hit[2], hit[3]
+        dep, latest = self._route_times(route)
+        self._timed[route.agent] = (key, route.break_gap, dep, latest)
+        return dep, latest
+
+    def _route_times(self, route: RouteState) -> tuple[IntArray, IntArray]:
         agent = self.p.agents[route.agent]
-        t = self.p.matrices[agent.mode].seconds
-        nodes = route.nodes
         rule = agent.break_rule
-        m = len(nodes)
-        dep = np.zeros(m, dtype=np.int64)
-        latest = np.zeros(m, dtype=np.int64)
-        dep[0] = agent.shift.start_s
-        for k in range(1, m):
-            leave = int(dep[k - 1])
-            if route.break_gap == k - 1 and rule is not None:
-                leave = max(leave, rule.window.start_s) + rule.duration_s
-            arrive = leave + int(t[nodes[k - 1], nodes[k]])
-            node = nodes[k]
-            if k < m - 1:
-                dep[k] = max(arrive, int(self.early[node])) + int(self.service[node])
-            else:
-                dep[k] = arrive
-        latest[m - 1] = agent.shift.end_s
-        for k in range(m - 2, -1, -1):
-            leave = int(latest[k + 1]) - int(t[nodes[k], nodes[k + 1]])
-            if route.break_gap == k and rule is not None:
-                leave = min(rule.window.end_s, leave - rule.duration_s)
-            node = nodes[k]
-            if k == 0:
-                latest[k] = leave
-            else:
-                latest[k] = min(int(self.late[node]), leave - int(self.service[node]))
+        gap = -1 if route.break_gap is None or rule is None else route.break_gap
+        window = rule.window if rule is not None else None
+        dep, latest = kernels.route_times(
+            np.asarray(route.nodes, dtype=np.int64),
+            self.p.matrices[agent.mode].seconds,
+            self.early,
+            self.late,
+            self.service,
+            agent.shift.start_s,
+            agent.shift.end_s,
+            gap,
+            window.start_s if window is not None else 0,
+            window.end_s if window is not None else 0,
+            rule.duration_s if rule is not None else 0,
+        )
         return dep, latest
 
     def _evaluate(self, route: RouteState, candidates: IntArray) -> _Best:
         """Cheapest feasible insertion of each candidate in ``route`` (inf: none)."""
         a = route.agent
         agent = self.p.agents[a]
-        t = self.p.matrices[agent.mode].seconds
-        nodes = np.array(route.nodes, dtype=np.int64)
         dep, latest = self._times(route)
-        prev, nxt = nodes[:-1], nodes[1:]  # gaps
-        u = candidates[:, None]
-        t_in = t[prev[None, :], u]  # (U, G)
-        t_out = t[u, nxt[None, :]]
-        e_u, l_u, s_u = self.early[u], self.late[u], self.service[u]
-        arrive = dep[None, :-1] + t_in
-        start = np.maximum(arrive, e_u)
-        ok = (start <= l_u) & (start + s_u + t_out <= latest[None, 1:])
         rule = agent.break_rule
-        brk_before = np.zeros(ok.shape, dtype=bool)
-        if route.break_gap is not None and rule is not None:
-            g = route.break_gap
-            bs, be, d = rule.window.start_s, rule.window.end_s, rule.duration_s
-            # Break after u (u joins the stretch before the break).
-            b_after = np.maximum(start[:, g] + s_u[:, 0], bs)
-            ok_after = (
-                (start[:, g] <= l_u[:, 0])
-                & (b_after <= be)
-                & (b_after + d + t_out[:, g] <= latest[g + 1])
-            )
-            # Break before u.
-            b0 = max(int(dep[g]), bs)
-            start_b = np.maximum(b0 + d + t_in[:, g], e_u[:, 0])
-            ok_before = (
-                (b0 <= be)
-                & (start_b <= l_u[:, 0])
-                & (start_b + s_u[:, 0] + t_out[:, g] <= latest[g + 1])
-            )
-            ok[:, g] = ok_after | ok_before
-            brk_before[:, g] = ~ok_after & ok_before
+        gap = -1 if route.break_gap is None or rule is None else route.break_gap
+        window = rule.window if rule is not None else None
+        cost, best_gap, before = kernels.insertion_costs(
+            np.asarray(route.nodes, dtype=np.int64),
+            dep,
+            latest,
+            self.p.matrices[agent.mode].seconds,
+            candidates,
+            self.early,
+            self.late,
+            self.service,
+            gap,
+            window.start_s if window is not None else 0,
+            window.end_s if window is not None else 0,
+            rule.duration_s if rule is not None else 0,
+        )
         if agent.max_visits is not None and len(route.nodes) - 2 >= agent.max_visits:
-            ok[:] = False
+            cost[:] = _INF
         if agent.capacity is not None:
-            ok &= (route.load + self.demand[candidates] <= agent.capacity)[:, None]
-        delta = (t_in + t_out - t[prev, nxt][None, :]).astype(np.float64)
-        delta[~ok] = _INF
-        gap = np.argmin(delta, axis=1)
-        rows = np.arange(len(candidates))
-        cost = delta[rows, gap]
+            cost[route.load + self.demand[candidates] > agent.capacity] = _INF
         cost[~self.allowed[candidates, a]] = _INF
-        return _Best(cost, gap.astype(np.int64), brk_before[rows, gap])
+        return _Best(cost, best_gap, before)
 
     def _refresh(self, a: int) -> None:
-        candidates = np.flatnonzero(self.unrouted & self.allowed[:, a]).astype(np.int64)
-        self.cost[:, a] = _INF
+        route = self.routes[a]
+        key = (tuple(route.nodes), route.break_gap, route.load)
+        wanted = self.unrouted & self.allowed[:, a]
+        if self.bias is None and self._priced[a] == key:
+            # Same route as last priced: only the rows priced since are missing.
+            wanted &= ~self._valid[:, a]
+        else:
+            self.cost[:, a] = _INF
+            self._valid[:, a] = False
+            self._priced[a] = key
+        candidates = np.flatnonzero(wanted).astype(np.int64)
         if len(candidates) == 0:
             return
-        best = self._evaluate(self.routes[a], candidates)
-        self.cost[candidates, a] = (
-            best.cost if self.bias is None else best.cost + self.bias(self.routes[a])
-        )
+        best = self._evaluate(route, candidates)
+        self.cost[candidates, a] = best.cost if self.bias is None else best.cost + self.bias(route)
         self.gap[candidates, a] = best.gap
         self.brk[candidates, a] = best.break_before
+        self._valid[candidates, a] = True
 
     def _insert(self, u: int, a: int) -> None:
         route = self.routes[a]
@@ -364,21 +365,11 @@ class Insertion:
         self.unrouted[u] = False
         self.where[u] = a
         self.cost[u, :] = _INF
+        self._valid[u, :] = False
 
     def _pick(self) -> tuple[int, int] | None:
-        live = np.flatnonzero(self.unrouted & np.isfinite(self.cost).any(axis=1))
-        if len(live) == 0:
-            return None
-        costs = self.cost[live]
-        k = min(self.k, costs.shape[1])
-        part = np.sort(costs, axis=1)[:, :k] if k > 1 else costs.min(axis=1, keepdims=True)
-        cheapest = part[:, 0]
-        others = np.where(np.isfinite(part[:, 1:]), part[:, 1:], cheapest[:, None] + self.weight)
-        regret = (others - cheapest[:, None]).sum(axis=1)
-        score = self.priority[live] * float(self.weight) + regret - cheapest
-        best = int(np.argmax(score))
-        u = int(live[best])
-        return u, int(np.argmin(self.cost[u]))
+        u, a = kernels.pick(self.cost, self.unrouted, self.priority, self.k, float(self.weight))
+        return None if u < 0 else (int(u), int(a))
 
     def fill(self, regret_k: int | None = None, *, stop: Callable[[], bool] | None = None) -> bool:
         """Insert unrouted visits, best score first, until none fits anywhere.
@@ -444,18 +435,21 @@ def regret_starts(
     variants: tuple[tuple[int, int], ...] = START_VARIANTS,
     *,
     stop: Callable[[], bool] | None = None,
+    whole_first: bool = False,
 ) -> list[tuple[tuple[int, ...], ...]]:
     """One start per variant, best first: most served priority, then least travel.
 
     With ``stop`` (a deadline), at least one start comes back and no variant is begun
     once it says so: on a large day under CPU pressure the builds alone can outlast
-    the search's budget.
+    the search's budget. ``whole_first``: the first variant is built to the end
+    whatever ``stop`` says (the plan of a search that must return one).
     """
     starts: list[tuple[tuple[int, ...], ...]] = []
     for k, w in variants:
         if starts and stop is not None and stop():
             break
-        routes = regret_routes(problem, regret_k=k, priority_weight_s=w, stop=stop)
+        partial = None if whole_first and not starts else stop
+        routes = regret_routes(problem, regret_k=k, priority_weight_s=w, stop=partial)
         if routes not in starts:
             starts.append(routes)
 

@@ -5,7 +5,9 @@ random visit, the costliest detours, or a whole short route) and lets
 :class:`optimizer.solve.construct.Insertion` (the regret start's own insertion, so one
 feasibility model) fill every route again from all unserved visits, with a random
 regret depth; 2-opt, or-opt and 2-opt* (optimizer.solve.localsearch) then improve the
-routes the recreate changed (routes owing a break are left as they are). The candidate
+routes the recreate changed (routes owing a break are left as they are there: moving
+them costs more than it gives; the same moves, breaks included, polish the best plan at
+the end). The candidate
 replaces the current routes under simulated annealing on
 ``travel - priority_weight * served priority`` (the weight exceeds any travel saving by
 default, so served priority never drops); the best routes are kept lexicographically
@@ -53,8 +55,17 @@ class LnsSettings:
     #: Relative weights of the ruin operators: random, cluster, worst, route.
     operator_weights: tuple[float, float, float, float] = (1.0, 2.0, 1.0, 0.3)
     #: Improve each recreate with 2-opt / or-opt / 2-opt* (optimizer.solve.localsearch) on the
-    #: routes it changed, before acceptance (routes owing a break are left alone).
+    #: routes it changed, before acceptance.
     local_search: bool = True
+    #: In that per-iteration local search, also move routes owing a break (with their
+    #: break). Off: measured on field-day seeds 3-4, it costs 1.6x the time per
+    #: iteration for no gain per iteration (docs/benchmarks.md round 6).
+    break_moves: bool = False
+    #: Local search on every route of the best plan at the end, routes owing a break
+    #: included (break moved with the visits): travel only ever drops.
+    polish: bool = True
+    #: Share of the time to the deadline kept for the polish.
+    polish_share: float = 0.03
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +237,7 @@ def improve(
     began = time.time()
     span = max(1e-6, deadline - began)
     iterations = improvements = 0
-    ls = LocalSearch(ins) if cfg.local_search else None
+    ls = LocalSearch(ins, breaks=cfg.break_moves) if cfg.local_search else None
     # 2-opt* moves stops between routes on travel alone, which would undo a balance.
     inter = balance == "none"
     if ls is not None:
@@ -236,7 +247,9 @@ def improve(
         best = current
         best_key = (ins.served_priority(), -search.cost())
 
-    while (max_iterations is None or iterations < max_iterations) and not stop():
+    # The polish gets the last few percent of the time.
+    search_end = deadline - (cfg.polish_share * span if cfg.polish and ls is not None else 0.0)
+    while (max_iterations is None or iterations < max_iterations) and time.time() < search_end:
         iterations += 1
         search.ruin()
         k = int(search.rng.integers(1, 5))
@@ -269,6 +282,12 @@ def improve(
                 improvements += 1
         else:
             ins.restore(current)
+    if cfg.polish and ls is not None and not (strict is not None and strict()):
+        ins.restore(best)
+        LocalSearch(ins).run(range(len(ins.routes)), inter=inter, stop=strict)
+        key = (ins.served_priority(), -search.cost())
+        if key > best_key:
+            best, best_key = ins.snapshot(), key
     if best_key <= start_key:
         return LnsResult(start, start_key[0], round(-start_key[1]), iterations, 0)
     routes_out = tuple(tuple(r.nodes[1:-1]) for r in best)

@@ -3,12 +3,16 @@
 Applied by optimizer.solve.lns to the routes a recreate changed. Moves never change which
 visits are served (served priority stays), only their order and route, and a move is
 kept only when it shortens travel and :meth:`Insertion.feasible` accepts every route
-it touches (one feasibility model with the insertion). Candidate moves are priced with
-numpy (travel deltas of all moves of a kind at once); feasibility is checked for the
-improving ones, best first, and the first feasible one is applied.
+it touches (one feasibility model with the insertion). 2-opt and or-opt price every move
+of a route and check the improving ones, best first, in one compiled call
+(optimizer.solve.kernels); 2-opt* prices all tail swaps of two routes with numpy. The first
+feasible improving move is applied.
 
-Routes owing a break are left alone (moving stops would move the break); so are pairs of
-agents on different travel modes (2-opt*). Pure and deterministic.
+A route owing a break is moved with its break: every candidate order is re-timed with
+the break placed again (:meth:`LocalSearch.place`: the gap that brings the agent home
+earliest among those :meth:`Insertion.feasible` accepts), so such routes are improved
+too (before round 6 they were skipped, i.e. every route of a field day). Pairs of
+agents on different travel modes are left alone (2-opt*). Pure and deterministic.
 """
 
 from __future__ import annotations
@@ -18,9 +22,14 @@ from typing import Any
 
 import numpy as np
 
+from optimizer.solve import kernels
 from optimizer.solve.construct import Insertion, RouteState
 
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
+#: An agent's part of a kernel call (optimizer.solve.kernels): matrix; earliest, latest
+#: and service seconds per node; shift start and end; whether a break is owed; break
+#: window start and end; break length.
+KernelArgs = tuple[kernels.Matrix, IntArray, IntArray, IntArray, int, int, bool, int, int, int]
 
 #: Feasibility checks per move search before giving up on that route (pair).
 MAX_CHECKS = 12
@@ -31,45 +40,58 @@ PARTNERS = 8
 
 
 class LocalSearch:
-    def __init__(self, ins: Insertion) -> None:
+    def __init__(self, ins: Insertion, *, breaks: bool = True) -> None:
         self.ins = ins
         self.p = ins.p
         self.modes = [a.mode for a in self.p.agents]
         self.t = {m: mat.seconds for m, mat in self.p.matrices.items()}
-        self._timed: dict[int, tuple[tuple[int, ...], IntArray, IntArray]] = {}
+        #: Also improve routes owing a break (moving it with the visits); False: leave
+        #: them as they are (round 4's behaviour, kept for measurements).
+        self.breaks = breaks
 
     def _times(self, a: int) -> tuple[IntArray, IntArray]:
-        """Insertion._times of route ``a``, cached while its nodes stay the same."""
-        route = self.ins.routes[a]
-        key = tuple(route.nodes)
-        hit = self._timed.get(a)
-        if hit is not None and hit[0] == key:
-            return hit[1], hit[2]
-        dep, late = self.ins._times(route)
-        self._timed[a] = (key, dep, late)
-        return dep, late
+        """Insertion._times of route ``a`` (cached there while the route stays the same)."""
+        return self.ins._times(self.ins.routes[a])
 
     def _movable(self, route: RouteState) -> bool:
-        return route.break_gap is None
+        return self.breaks or route.break_gap is None
 
-    def _ok(self, route: RouteState) -> bool:
-        """:meth:`Insertion.feasible` for a route owing no break, on Python ints."""
-        if route.break_gap is not None:
-            return self.ins.feasible(route)
-        agent = self.p.agents[route.agent]
-        nodes = route.nodes
-        legs: list[int] = self.t[self.modes[route.agent]][nodes[:-1], nodes[1:]].tolist()
-        inner = nodes[1:-1]
-        early = self.ins.early[inner].tolist()
-        late = self.ins.late[inner].tolist()
-        service = self.ins.service[inner].tolist()
-        now = agent.shift.start_s
-        for k in range(len(inner)):
-            now += legs[k]
-            if now > late[k]:
-                return False
-            now = max(now, early[k]) + service[k]
-        return bool(now + legs[-1] <= agent.shift.end_s)
+    def _args(self, a: int) -> KernelArgs:
+        """The agent's part of a kernel call: matrix, windows, shift and break."""
+        agent = self.p.agents[a]
+        rule = agent.break_rule
+        window = rule.window if rule is not None else None
+        return (
+            self.t[self.modes[a]],
+            self.ins.early,
+            self.ins.late,
+            self.ins.service,
+            agent.shift.start_s,
+            agent.shift.end_s,
+            rule is not None,  # Insertion's routes owe the break whenever there is one
+            window.start_s if window is not None else 0,
+            window.end_s if window is not None else 0,
+            rule.duration_s if rule is not None else 0,
+        )
+
+    def place(self, route: RouteState) -> RouteState | None:
+        """``route`` with its break where it fits best, or None if the route is infeasible.
+
+        A route owing no break is only checked. For one owing a break, every gap is
+        tried in one pass (:func:`optimizer.solve.kernels.placement`): the gap whose
+        break lets the agent come home earliest among those where windows, break window
+        and shift end hold (the earliest such gap on a tie). Same model as
+        :meth:`Insertion.feasible` (the break follows a stop's service, not before its
+        window), so that method accepts the result.
+        """
+        where = kernels.placement(np.asarray(route.nodes, dtype=np.int64), *self._args(route.agent))
+        return self._placed(route, route.nodes, where)
+
+    def _placed(self, route: RouteState, nodes: list[int], where: int) -> RouteState | None:
+        if where == kernels.INFEASIBLE:
+            return None
+        gap = None if where == kernels.NO_BREAK else where
+        return RouteState(route.agent, nodes, gap, route.load)
 
     def _partners(self, a: int) -> list[int]:
         """Routes for 2-opt* with ``a``: the ``PARTNERS`` closest (nearest stop to any of
@@ -135,84 +157,40 @@ class LocalSearch:
     def _intra(self, a: int) -> bool:
         return self._two_opt(a) or self._or_opt(a)
 
-    def _try(self, a: int, candidates: list[tuple[float, list[int]]]) -> bool:
-        route = self.ins.routes[a]
-        candidates.sort(key=lambda c: c[0])
-        for _, nodes in candidates[:MAX_CHECKS]:
-            trial = RouteState(route.agent, nodes, route.break_gap, route.load)
-            if self._ok(trial):
-                self.ins.routes[a] = trial
-                return True
-        return False
-
     def _two_opt(self, a: int) -> bool:
-        nodes = self.ins.routes[a].nodes
-        m = len(nodes)
-        if m < 5:
+        route = self.ins.routes[a]
+        nodes = route.nodes
+        if len(nodes) < 5:
             return False
-        t = self.t[self.modes[a]]
-        n = np.asarray(nodes, dtype=np.int64)
-        fwd = np.concatenate(([0], np.cumsum(t[n[:-1], n[1:]])))
-        bwd = np.concatenate(([0], np.cumsum(t[n[1:], n[:-1]])))
-        i = np.arange(m - 1)[:, None]  # reverse nodes[i+1 .. j]
-        j = np.arange(m - 1)[None, :]
-        valid = j >= i + 2
-        ii, jj = np.broadcast_to(i, valid.shape)[valid], np.broadcast_to(j, valid.shape)[valid]
-        delta = (
-            t[n[ii], n[jj]]
-            + t[n[ii + 1], n[jj + 1]]
-            - t[n[ii], n[ii + 1]]
-            - t[n[jj], n[jj + 1]]
-            + (bwd[jj] - bwd[ii + 1])
-            - (fwd[jj] - fwd[ii + 1])
-        )
-        better = np.flatnonzero(delta < 0)
-        if len(better) == 0:
+        i, j, where = kernels.two_opt(np.asarray(nodes, dtype=np.int64), *self._args(a), MAX_CHECKS)
+        if i < 0:
             return False
-        order = better[np.argsort(delta[better], kind="stable")][:MAX_CHECKS]
-        cands = [
-            (
-                float(delta[k]),
-                nodes[: ii[k] + 1] + nodes[ii[k] + 1 : jj[k] + 1][::-1] + nodes[jj[k] + 1 :],
-            )
-            for k in order
-        ]
-        return self._try(a, cands)
+        return self._apply(a, nodes[: i + 1] + nodes[i + 1 : j + 1][::-1] + nodes[j + 1 :], where)
 
     def _or_opt(self, a: int) -> bool:
-        nodes = self.ins.routes[a].nodes
-        m = len(nodes)
-        if m < 4:
+        route = self.ins.routes[a]
+        nodes = route.nodes
+        if len(nodes) < 4:
             return False
-        t = self.t[self.modes[a]]
-        n = np.asarray(nodes, dtype=np.int64)
-        cands: list[tuple[float, list[int]]] = []
-        for length in range(1, OR_OPT_MAX + 1):
-            s = np.arange(1, m - length)[:, None]  # segment nodes[s .. s+length-1]
-            e = s + length - 1
-            p = np.arange(m - 1)[None, :]  # insert between nodes[p] and nodes[p+1]
-            valid = (p < s - 1) | (p > e)
-            if not valid.any():
-                continue
-            ss = np.broadcast_to(s, valid.shape)[valid]
-            ee = np.broadcast_to(e, valid.shape)[valid]
-            pp = np.broadcast_to(p, valid.shape)[valid]
-            delta = (
-                t[n[ss - 1], n[ee + 1]]
-                - t[n[ss - 1], n[ss]]
-                - t[n[ee], n[ee + 1]]
-                + t[n[pp], n[ss]]
-                + t[n[ee], n[pp + 1]]
-                - t[n[pp], n[pp + 1]]
-            )
-            better = np.flatnonzero(delta < 0)
-            for k in better[np.argsort(delta[better], kind="stable")][:MAX_CHECKS]:
-                s0, e0, p0 = int(ss[k]), int(ee[k]), int(pp[k])
-                seg = nodes[s0 : e0 + 1]
-                rest = nodes[:s0] + nodes[e0 + 1 :]
-                at = p0 + 1 if p0 < s0 else p0 + 1 - length
-                cands.append((float(delta[k]), rest[:at] + seg + rest[at:]))
-        return bool(cands) and self._try(a, cands)
+        s, e, p, where = kernels.or_opt(
+            np.asarray(nodes, dtype=np.int64),
+            *self._args(a),
+            max_length=OR_OPT_MAX,
+            max_checks=MAX_CHECKS,
+        )
+        if s < 0:
+            return False
+        seg = nodes[s : e + 1]
+        rest = nodes[:s] + nodes[e + 1 :]
+        at = p + 1 if p < s else p + 1 - len(seg)
+        return self._apply(a, rest[:at] + seg + rest[at:], where)
+
+    def _apply(self, a: int, nodes: list[int], where: int) -> bool:
+        placed = self._placed(self.ins.routes[a], nodes, where)
+        if placed is None:
+            return False
+        self.ins.routes[a] = placed
+        return True
 
     # -- inter-route -------------------------------------------------------------------
 
@@ -274,9 +252,9 @@ class LocalSearch:
                 agent_b.max_visits is not None and len(vb) > agent_b.max_visits
             ):
                 continue
-            sa = RouteState(a, new_a, None, load_a)
-            sb = RouteState(b, new_b, None, load_b)
-            if self._ok(sa) and self._ok(sb):
+            sa = self.place(RouteState(a, new_a, ra.break_gap, load_a))
+            sb = self.place(RouteState(b, new_b, rb.break_gap, load_b)) if sa else None
+            if sa is not None and sb is not None:
                 ins.routes[a], ins.routes[b] = sa, sb
                 ins.where[va] = a
                 ins.where[vb] = b

@@ -33,6 +33,7 @@ from optimizer.solve.assignment import Assignment, ProgressCallback
 from optimizer.solve.construct import START_VARIANTS, regret_starts
 from optimizer.solve.lns import improve
 from optimizer.solve.ortools import budget_s, lns_assignment, solve
+from optimizer.solve.params import LNS_BOTH_MIN_VISITS
 
 if TYPE_CHECKING:
     from optimizer.problem import RoutingProblem
@@ -54,10 +55,9 @@ ALTERNATIVE_START = {
 LNS_WORKER_SEED = 1
 #: Seconds the parent waits for a worker beyond the shared deadline before giving up.
 GRACE_S = 5.0
-#: The start of a ruin-and-recreate first search: one regret build (each takes seconds on a
-#: multi-day model of 2,000 visits; building all four left the search no time). It is
-#: built whole even past the deadline: cut short on a loaded machine, it left half the
-#: week unplanned (the worker's start may be cut; the better plan is kept).
+#: The first search's start with ``split_starts`` (the multi-day model): one regret build
+#: (each takes seconds on 2,000 visits / 180 agent-days; building all four left the search
+#: no time); the worker builds the next one.
 _ONE_START = START_VARIANTS[:1]
 _PR_SET_PDEATHSIG = 1
 
@@ -75,6 +75,13 @@ def worker_settings(settings: SolverSettings) -> SolverSettings:
     return replace(settings, first_solution=alternative, workers=1, regret_start=False)
 
 
+def main_is_lns(problem: RoutingProblem, settings: SolverSettings) -> bool:
+    """Whether the first search is ruin-and-recreate too (``main_search``)."""
+    if settings.main_search == "auto":
+        return problem.num_visits >= LNS_BOTH_MIN_VISITS
+    return settings.main_search == "lns"
+
+
 def lns_search(
     problem: RoutingProblem,
     settings: SolverSettings,
@@ -82,14 +89,20 @@ def lns_search(
     *,
     seed_offset: int = LNS_WORKER_SEED,
     variants: tuple[tuple[int, int], ...] = START_VARIANTS,
-    cut_start: bool = True,
+    patient: bool = False,
 ) -> Assignment:
     """The default second search: ruin-and-recreate (optimizer.solve.lns) from the regret start.
 
     Every long step asks the clock (the start's insertions, each local-search move, each
     ruin-and-recreate step), so the search ends at ``deadline`` on its own, however
-    loaded the machine, with the best routes found by then. ``cut_start=False`` (the
-    multi-day first search) builds the start whole, deadline or not.
+    loaded the machine, with the best routes found by then.
+
+    ``patient``: the first search when it is ruin-and-recreate (``main_search = "lns"``),
+    in the main process, which must return a whole plan as OR-Tools' search does: its
+    start is built to the end and its first fill and local searches are not cut short
+    (on a starved machine the clock-bound start alone came back empty, and a multi-day
+    week came back half planned); the deadline still ends the ruin-and-recreate loop.
+    ``variants``: the regret starts to build (``split_starts`` gives each search one).
     """
     began = time.perf_counter()
 
@@ -97,7 +110,7 @@ def lns_search(
         return time.time() >= deadline
 
     clock = None if settings.deterministic else stop
-    start = regret_starts(problem, variants, stop=clock if cut_start else None)[0]
+    start = regret_starts(problem, variants, stop=clock, whole_first=patient)[0]
     result = improve(
         problem,
         start,
@@ -105,7 +118,7 @@ def lns_search(
         seed=settings.seed + seed_offset,
         max_iterations=settings.work() if settings.deterministic else None,
         balance=settings.balance,
-        strict_deadline=not settings.deterministic,
+        strict_deadline=not (settings.deterministic or patient),
     )
     return lns_assignment(problem, result.routes, settings, time.perf_counter() - began)
 
@@ -127,7 +140,11 @@ def worker_main() -> None:
     problem, settings, deadline = pickle.load(sys.stdin.buffer)
     try:
         result: Assignment | str
-        if settings.second_search == "lns" and settings.first_search == "lns":
+        if (
+            settings.second_search == "lns"
+            and settings.split_starts
+            and main_is_lns(problem, settings)
+        ):
             # Both searches are ruin-and-recreate: each builds one start, another one.
             result = lns_search(problem, settings, deadline, variants=START_VARIANTS[1:2])
         elif settings.second_search == "lns":
@@ -183,11 +200,15 @@ def solve_parallel(
     """
     began = time.perf_counter()
     deadline = time.time() + budget_s(settings)
-    lns_here = settings.first_search == "lns" and settings.solution_limit is None
     if settings.workers <= 1 or settings.solution_limit is not None or problem.num_visits < 2:
-        if lns_here:
+        if settings.main_search == "lns" and settings.solution_limit is None:
             return lns_search(
-                problem, settings, deadline, seed_offset=0, variants=_ONE_START, cut_start=False
+                problem,
+                settings,
+                deadline,
+                seed_offset=0,
+                variants=_first_starts(settings),
+                patient=True,
             )
         return solve(problem, settings, on_progress=on_progress)
     second = f"second search ({settings.second_search})"
@@ -206,15 +227,12 @@ def solve_parallel(
         except BrokenPipeError:
             pass  # it died at once: reported below by its exit code
         other.stdin = None
-        if lns_here:
-            mine = lns_search(
-                problem, settings, deadline, seed_offset=0, variants=_ONE_START, cut_start=False
-            )
-            failure = None
-        else:
-            mine, failure = _solve_here(problem, settings, on_progress)
+        first = "lns" if main_is_lns(problem, settings) else "ortools"
+        mine, failure = _solve_here(
+            problem, settings, on_progress, deadline if first == "lns" else None
+        )
         if mine is None:
-            lost.append(f"first search ({settings.first_search}) failed: {failure}")
+            lost.append(f"first search ({first}) failed: {failure}")
         theirs, why = _collect(other, deadline)
         if why is not None:
             lost.append(f"{second} {why}")
@@ -275,10 +293,29 @@ def _collect(
     return result, None
 
 
+def _first_starts(settings: SolverSettings) -> tuple[tuple[int, int], ...]:
+    """The regret starts the first ruin-and-recreate search builds."""
+    return _ONE_START if settings.split_starts else START_VARIANTS
+
+
 def _solve_here(
-    problem: RoutingProblem, settings: SolverSettings, on_progress: ProgressCallback | None
+    problem: RoutingProblem,
+    settings: SolverSettings,
+    on_progress: ProgressCallback | None,
+    lns_deadline: float | None = None,
 ) -> tuple[Assignment | None, SolverError | None]:
+    """The first search: OR-Tools, or with ``lns_deadline`` ruin-and-recreate (seed+0)."""
     try:
+        if lns_deadline is not None:
+            result = lns_search(
+                problem,
+                settings,
+                lns_deadline,
+                seed_offset=0,
+                variants=_first_starts(settings),
+                patient=True,
+            )
+            return result, None
         return solve(problem, settings, on_progress=on_progress), None
     except SolverError as err:
         return None, err

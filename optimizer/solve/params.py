@@ -22,6 +22,14 @@ FIRST_SOLUTIONS = (
 
 BALANCES = ("none", "visits", "utilisation")
 
+MAIN_SEARCHES = ("auto", "ortools", "lns")
+
+#: From this many visits on, ``main_search = "auto"`` runs ruin-and-recreate on both
+#: cores: on the tuning days and instances of 300 and 400 visits it won or tied against
+#: OR-Tools + ruin-and-recreate in 7 of 8 pairs; at 80-100 visits it was a draw
+#: (docs/benchmarks.md, round 6).
+LNS_BOTH_MIN_VISITS = 200
+
 METAHEURISTICS = (
     "AUTOMATIC",
     "GUIDED_LOCAL_SEARCH",
@@ -66,10 +74,15 @@ class SolverSettings:
     #: The second search (workers = 2): "lns" = optimizer.solve.lns's ruin-and-recreate from
     #: the regret start; "ortools" = OR-Tools from second_first_solution.
     second_search: str = "lns"
-    #: The first search: "ortools" (OR-Tools from the regret start), or "lns" (a second
-    #: ruin-and-recreate, seed ``seed``): multi-day models of thousands of visits and
-    #: hundreds of agent-days, where OR-Tools spends minutes only reading a start.
-    first_search: str = "ortools"
+    #: The first search (workers = 2): "ortools" = OR-Tools from the regret start;
+    #: "lns" = ruin-and-recreate with ``seed`` (the second with seed+1: best of two);
+    #: "auto" = "lns" from ``LNS_BOTH_MIN_VISITS`` visits on, where OR-Tools' search
+    #: lost to it on every day and instance measured (docs/benchmarks.md, round 6).
+    main_search: str = "auto"
+    #: With both searches ruin-and-recreate, each builds one regret start, another one,
+    #: instead of both building all four: the multi-day model (optimizer.horizon), where
+    #: the builds alone ate the budget at 2,000 visits / 180 agent-days.
+    split_starts: bool = False
     #: When OR-Tools cannot search from the regret start (large days), spend the time
     #: left on optimizer.solve.lns instead of an OR-Tools search from its own first solution.
     lns_fallback: bool = True
@@ -119,8 +132,8 @@ class SolverSettings:
                 f"solver.second_search {self.second_search!r} is unknown; options are: lns, ortools"
             )
             raise ConfigurationError(msg)
-        if self.first_search not in ("lns", "ortools"):
-            msg = f"solver.first_search {self.first_search!r} is unknown; options are: lns, ortools"
+        if self.main_search not in MAIN_SEARCHES:
+            msg = f"solver.main_search {self.main_search!r} is unknown; options are: {', '.join(MAIN_SEARCHES)}"
             raise ConfigurationError(msg)
         if self.balance not in BALANCES:
             msg = f"solver.balance {self.balance!r} is unknown; options are: {', '.join(BALANCES)}"

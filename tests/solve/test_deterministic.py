@@ -29,3 +29,12 @@ def test_the_work_limit_follows_the_time_limit_unless_given() -> None:
     assert SolverSettings(time_limit_s=10.0).work() == 1000
     assert SolverSettings(time_limit_s=0.05).work() == 20
     assert SolverSettings(time_limit_s=10.0, work_limit=7).work() == 7
+
+
+def test_both_cores_on_ruin_and_recreate_is_reproducible_too() -> None:
+    settings = SolverSettings(
+        time_limit_s=1.0, deterministic=True, work_limit=40, seed=7, main_search="lns"
+    )
+    first = _routes(settings)
+    assert first
+    assert _routes(settings) == first

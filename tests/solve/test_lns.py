@@ -8,13 +8,21 @@ import pytest
 
 from optimizer.bench.fielddays import day_problem, make_day
 from optimizer.errors import ConfigurationError
+from optimizer.pipeline import plan_day
 from optimizer.plan import SolverInfo, build_plan
 from optimizer.problem import RoutingProblem
-from optimizer.solve.construct import Insertion, regret_routes, regret_starts, route_travel_s
+from optimizer.settings import Settings
+from optimizer.solve.construct import (
+    START_VARIANTS,
+    Insertion,
+    regret_routes,
+    regret_starts,
+    route_travel_s,
+)
 from optimizer.solve.lns import improve
 from optimizer.solve.ortools import lns_assignment
-from optimizer.solve.parallel import lns_search
-from optimizer.solve.params import SolverSettings
+from optimizer.solve.parallel import lns_search, main_is_lns
+from optimizer.solve.params import LNS_BOTH_MIN_VISITS, SolverSettings
 from optimizer.verify import check_plan
 from tests.helpers import DATE
 
@@ -105,3 +113,43 @@ def test_worker_search_returns_a_comparable_assignment() -> None:
 def test_settings_reject_an_unknown_second_search() -> None:
     with pytest.raises(ConfigurationError, match="second_search"):
         SolverSettings(second_search="tabu")
+
+
+def test_settings_reject_an_unknown_main_search() -> None:
+    with pytest.raises(ConfigurationError, match="main_search"):
+        SolverSettings(main_search="tabu")
+
+
+@pytest.mark.parametrize(("main", "expected"), [("lns", True), ("ortools", False)])
+def test_which_search_runs_first(main: str, expected: bool) -> None:
+    assert main_is_lns(_day(), SolverSettings(main_search=main)) is expected
+
+
+def test_auto_runs_ruin_and_recreate_first_on_large_days_only() -> None:
+    auto = SolverSettings(main_search="auto")
+    small = _day()
+    large = day_problem(*make_day(LNS_BOTH_MIN_VISITS + 60, 10, seed=7))
+    assert small.num_visits < LNS_BOTH_MIN_VISITS <= large.num_visits
+    assert not main_is_lns(small, auto)
+    assert main_is_lns(large, auto)
+
+
+def test_two_ruin_and_recreate_searches_give_a_verified_plan() -> None:
+    visits, agents = make_day(40, 3, seed=7)
+    solver = SolverSettings(time_limit_s=1.0, main_search="lns")
+    day = plan_day(visits, agents, Settings(solver=solver), date=DATE)  # verifies
+    assert day.plan.routes
+    assert day.plan.solver.status == "LNS"
+
+
+def test_the_first_search_returns_a_whole_plan_even_after_its_deadline() -> None:
+    # A starved machine: the deadline has passed before the search begins.
+    problem = _day()
+    start = regret_starts(problem, START_VARIANTS[:1])[0]  # the variant built first
+    late = time.time() - 1
+    first = lns_search(problem, SolverSettings(), late, seed_offset=0, patient=True)
+    served = _key(problem, tuple(r.visits for r in first.routes))[0]
+    assert served >= _key(problem, start)[0] > 0
+    second = lns_search(problem, SolverSettings(), late)
+    # Cut short: the clock rules the worker's start.
+    assert _key(problem, tuple(r.visits for r in second.routes))[0] < served

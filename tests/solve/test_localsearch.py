@@ -3,19 +3,37 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from optimizer.bench.literature import dimacs_matrix
-from optimizer.domain import Agent, GeoPoint, TimeWindow, Visit
+from optimizer.domain import Agent, BreakRule, GeoPoint, TimeWindow, Visit
+from optimizer.plan import SolverInfo, build_plan
 from optimizer.problem import RoutingProblem, build_problem
 from optimizer.solve.construct import Insertion, RouteState, regret_routes, route_travel_s
 from optimizer.solve.lns import LnsSettings, improve
 from optimizer.solve.localsearch import LocalSearch
+from optimizer.solve.ortools import lns_assignment
+from optimizer.solve.params import SolverSettings
 from optimizer.travel.base import FixedMatrixProvider
+from optimizer.verify import check_plan
+from tests.helpers import DATE
 
 FAR = 1e18
 
 
-def _problem(seed: int, n: int = 14, agents: int = 3, wide: bool = True) -> RoutingProblem:
+#: A 10-minute break to start between 1500 s and 4000 s: inside every route of these
+#: instances (a route of 5-6 stops takes about 4000 s), so every route owes it.
+LUNCH = BreakRule(TimeWindow(1500, 4000), 600)
+
+
+def _problem(
+    seed: int,
+    n: int = 14,
+    agents: int = 3,
+    wide: bool = True,
+    brk: BreakRule | None = None,
+) -> RoutingProblem:
     import numpy as np
 
     rng = np.random.default_rng(seed)
@@ -36,7 +54,13 @@ def _problem(seed: int, n: int = 14, agents: int = 3, wide: bool = True) -> Rout
             Visit(visit_id=str(i), location=points[i], duration_s=100, window=w, demand=1)
         )
     fleet = [
-        Agent(agent_id=f"A{k}", start=points[0], shift=TimeWindow(0, horizon), capacity=6)
+        Agent(
+            agent_id=f"A{k}",
+            start=points[0],
+            shift=TimeWindow(0, horizon),
+            capacity=6,
+            break_rule=brk,
+        )
         for k in range(agents)
     ]
     return build_problem(visits, fleet, FixedMatrixProvider(matrix, matrix, index, name="t"))
@@ -120,4 +144,93 @@ def test_fast_feasibility_matches_insertion(seed: int) -> None:
         k = int(rng.integers(0, 7))
         visits = [int(v) for v in rng.permutation(8)[:k]]
         state = RouteState(0, [problem.start_node(0), *visits, problem.end_node(0)], None, k)
-        assert ls._ok(state) == ins.feasible(state)
+        assert (ls.place(state) is not None) == ins.feasible(state)
+
+
+def _verified(problem: RoutingProblem, routes: tuple[tuple[int, ...], ...]) -> list[str]:
+    """The verifier's complaints about ``routes`` timed in the insertion model."""
+    assignment = lns_assignment(problem, routes, SolverSettings(), 0.0)
+    plan = build_plan(
+        problem,
+        assignment,
+        {},
+        date=DATE,
+        timezone="Asia/Shanghai",
+        solver=SolverInfo("lns", assignment.status, 1.0, 0.0),
+        travel={},
+    )
+    return check_plan(plan, problem.visits, problem)
+
+
+def test_a_route_owing_a_break_is_improved_and_verifies() -> None:
+    problem = _problem(1, n=6, agents=1, brk=LUNCH)
+    order = tuple(range(6))  # random points in index order: crossing legs
+    ins = Insertion(problem)
+    assert ins.load((order,))
+    assert ins.routes[0].break_gap is not None
+    before = ins.travel_s()
+    # Round 4's local search left such a route alone.
+    assert LocalSearch(ins, breaks=False).run([0]) == 0
+    assert LocalSearch(ins).run([0]) > 0
+    assert ins.travel_s() < before
+    route = ins.routes[0]
+    assert route.break_gap is not None
+    assert ins.feasible(route)
+    assert sorted(route.nodes[1:-1]) == list(order)
+    assert _verified(problem, ins.visits()) == []
+    # The break is really taken during the route, inside its window.
+    _, _, back, brk = ins.schedule(route)
+    assert brk is not None
+    assert LUNCH.window.start_s <= brk <= LUNCH.window.end_s
+    assert brk + LUNCH.duration_s <= back
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("wide", [True, False])
+def test_moves_with_breaks_never_worse_and_verify(seed: int, wide: bool) -> None:
+    problem = _problem(seed, brk=LUNCH, wide=wide)
+    start = _scrambled(problem, seed)
+    ins = Insertion(problem)
+    assert ins.load(start)
+    before = ins.travel_s()
+    served = sorted(v for r in start for v in r)
+    LocalSearch(ins).run(range(len(ins.routes)))
+    assert ins.travel_s() <= before
+    assert all(r.break_gap is not None and ins.feasible(r) for r in ins.routes)
+    routes = ins.visits()
+    assert sorted(v for r in routes for v in r) == served
+    assert _verified(problem, routes) == []
+
+
+@settings(max_examples=80, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 40), order=st.permutations(range(8)), k=st.integers(0, 8))
+def test_break_placement_is_the_best_gap_the_insertion_model_accepts(
+    seed: int, order: list[int], k: int
+) -> None:
+    problem = _problem(seed, n=8, agents=1, wide=False, brk=LUNCH)
+    ins = Insertion(problem)
+    visits = list(order[: min(k, 6)])  # capacity 6
+    nodes = [problem.start_node(0), *visits, problem.end_node(0)]
+    placed = LocalSearch(ins).place(RouteState(0, nodes, 0, k))
+    gaps = [g for g in range(len(nodes) - 1) if ins.feasible(RouteState(0, nodes, g, k))]
+    if not gaps:
+        assert placed is None
+        return
+    assert placed is not None
+    assert placed.nodes == nodes
+    backs = {g: int(ins._times(RouteState(0, nodes, g, k))[0][-1]) for g in gaps}
+    best = min(backs.values())
+    assert placed.break_gap == min(g for g in gaps if backs[g] == best)
+    assert _verified(problem, (tuple(visits),)) == []
+
+
+def test_polish_only_shortens_the_best_plan() -> None:
+    problem = _problem(2, n=20, agents=3, wide=False, brk=LUNCH)
+    start = regret_routes(problem)
+    on = improve(problem, start, FAR, seed=0, max_iterations=25)
+    off = improve(
+        problem, start, FAR, seed=0, max_iterations=25, settings=LnsSettings(polish=False)
+    )
+    assert on.served_priority == off.served_priority
+    assert on.travel_s <= off.travel_s
+    assert _verified(problem, on.routes) == []

@@ -151,19 +151,19 @@ def test_the_worker_dies_with_its_parent_and_leaves_no_temp_folder(tmp_path: Pat
             parent.stdout.close()
 
 
-def test_first_search_lns_never_asks_ortools(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_main_search_lns_never_asks_ortools(monkeypatch: pytest.MonkeyPatch) -> None:
     """A multi-day model: OR-Tools would spend its budget failing to read the start."""
 
     def no_ortools(*_: object, **__: object) -> None:
-        pytest.fail("OR-Tools was asked although first_search is lns")
+        pytest.fail("OR-Tools was asked although main_search is lns")
 
     monkeypatch.setattr(parallel, "solve", no_ortools)
     problem = _problem(30)
     result = parallel.solve_parallel(
-        problem, SolverSettings(time_limit_s=0.5, workers=1, first_search="lns")
+        problem, SolverSettings(time_limit_s=0.5, workers=1, main_search="lns")
     )
     assert result.status == "LNS"
     served = {i for r in result.routes for i in r.visits}
     assert served | set(result.dropped) == set(range(problem.num_visits))
-    with pytest.raises(ConfigurationError, match="first_search 'cp' is unknown"):
-        SolverSettings(first_search="cp")
+    with pytest.raises(ConfigurationError, match="main_search 'cp' is unknown"):
+        SolverSettings(main_search="cp")
