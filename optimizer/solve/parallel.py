@@ -29,12 +29,14 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from optimizer.errors import SolverError
-from optimizer.solve.assignment import Assignment, ProgressCallback
+from optimizer.solve.assignment import Assignment, ProgressCallback, Stability
 from optimizer.solve.construct import regret_starts
 from optimizer.solve.lns import improve
 from optimizer.solve.ortools import budget_s, lns_assignment, solve
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from optimizer.problem import RoutingProblem
     from optimizer.solve.params import SolverSettings
 
@@ -151,8 +153,13 @@ def solve_parallel(
     settings: SolverSettings,
     *,
     on_progress: ProgressCallback | None = None,
+    initial_routes: Sequence[Sequence[int]] | None = None,
+    stability: Stability | None = None,
 ) -> Assignment:
     """Like :func:`optimizer.solve.ortools.solve`, with ``settings.workers`` searches (1 or 2).
+
+    A search seeded with ``initial_routes`` or priced with ``stability`` (a re-plan)
+    runs here alone: the second search knows neither.
 
     One search runs here (and reports progress), the other in a worker process from
     a different start. Runs with a ``solution_limit`` (tests, quick checks) and
@@ -164,6 +171,14 @@ def solve_parallel(
     ``lost_searches`` (plan.json's solver info). Whatever ends this call (a result, an
     error, Ctrl-C, SIGTERM), the worker is ended and waited for.
     """
+    if initial_routes is not None or stability is not None:
+        return solve(
+            problem,
+            settings,
+            on_progress=on_progress,
+            initial_routes=initial_routes,
+            stability=stability,
+        )
     if settings.workers <= 1 or settings.solution_limit is not None or problem.num_visits < 2:
         return solve(problem, settings, on_progress=on_progress)
     began = time.perf_counter()
