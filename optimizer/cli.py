@@ -741,7 +741,14 @@ def _replan(args: argparse.Namespace, day: object) -> int:
         except ConfigurationError as err:
             msg = f"--time-limit: {err}"
             raise ConfigurationError(msg) from None
-    result = replan(day, events, now, solver=solver)
+    result = replan(
+        day,
+        events,
+        now,
+        solver=solver,
+        events_source=args.events.name if args.events else "events.csv",
+        plan_source=args.plan_json.name,
+    )
 
     def write_changes(_: DayPlan, folder: Path) -> list[Path]:
         path = folder / "changes.csv"

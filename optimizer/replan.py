@@ -128,6 +128,9 @@ class _Day:
     lead_s: int
     now_s: int
     provider: TravelProvider
+    #: visit id -> start in the plan being re-planned; agent id -> its planned break.
+    planned: Mapping[str, int]
+    planned_break: Mapping[str, int]
 
 
 def replan(
@@ -198,7 +201,8 @@ def replan(
     )
     width = day.settings.notices.window_min * 60
     new_ids = {v.visit_id for v in facts.new}
-    changes = diff(day.plan, new_plan, visits, width, new_ids=new_ids)
+    standing = {vid for an in agents_now.values() for vid, _ in an.fixed}
+    changes = diff(day.plan, new_plan, visits, width, new_ids=new_ids, standing=standing)
     failed = tuple(vid for vid, e in facts.state.items() if e.kind is EventKind.FAILED)
     return Replan(new_day, changes, failed, now_s=now_s, lead_s=whole_day.lead_s)
 
@@ -510,7 +514,10 @@ def _whole_day(
             )
         else:
             not_before[vid] = earliest
-    return _Day(problem, agents_now, not_before, told, lead, now_s, provider), pre
+    planned = {s.visit_id: s.start_s for r in day.plan.routes for s in r.stops}
+    breaks = {r.agent_id: r.break_start_s for r in day.plan.routes if r.break_start_s is not None}
+    whole = _Day(problem, agents_now, not_before, told, lead, now_s, provider, planned, breaks)
+    return whole, pre
 
 
 def _held(
@@ -647,7 +654,8 @@ def _time_day(
             timed = _time_route(whole, a, tuple(seq))
             if timed.route is not None or not seq:
                 break
-            k = timed.late if timed.late is not None else len(seq) - 1
+            first = len(an.fixed)
+            k = timed.late - first if timed.late is not None and timed.late >= first else -1
             vid = seq.pop(k)
             window = whole.problem.window(whole.problem.visit_index()[vid])
             late[vid] = (
@@ -665,10 +673,11 @@ def _time_day(
 def _time_route(whole: _Day, a: str, sequence: tuple[str, ...], *, strict: bool = True) -> Timed:
     """Agent ``a``'s day: what stands, then ``sequence``, timed by :func:`schedule`.
 
-    Strict: visits still to do start no sooner than their told window (a borrower is
-    not visited before the time told); a visit that would leave its told window gets a
-    new notice, so it starts no sooner than now plus the lead. Not strict (or when the
-    strict timing fails): no sooner than now.
+    Strict: visits still to do start no sooner than planned (times stand when they
+    can), else no sooner than their told window (a borrower is not visited before the
+    time told); a visit that would leave its told window gets a new notice, so it
+    starts no sooner than now plus the lead. Not strict (or when the strict timings
+    fail): no sooner than now.
     """
     an = whole.now[a]
     problem = whole.problem
@@ -681,6 +690,7 @@ def _time_route(whole: _Day, a: str, sequence: tuple[str, ...], *, strict: bool 
     if an.resume.elsewhere and sequence:
         legs[len(fixed_nodes)] = _leg(whole, ai, an.resume, node_of[sequence[0]])
     bounds = [
+        {node_of[vid]: max(whole.not_before[vid], whole.planned.get(vid, 0)) for vid in sequence},
         {node_of[vid]: whole.not_before[vid] for vid in sequence},
         {
             node_of[vid]: whole.now_s if vid in whole.told else whole.not_before[vid]
@@ -702,6 +712,7 @@ def _time_route(whole: _Day, a: str, sequence: tuple[str, ...], *, strict: bool 
                 legs=legs,
                 brk=an.kept_break,
                 break_not_before=an.resume.time_s if an.out else 0,
+                break_hint_s=whole.planned_break.get(a),
                 just_in_time=jit,
             )
             if timed.route is not None:
@@ -919,13 +930,20 @@ def diff(
     notice_width_s: int,
     *,
     new_ids: set[str] | frozenset[str] = frozenset(),
+    standing: set[str] | frozenset[str] = frozenset(),
 ) -> tuple[Change, ...]:
-    """Only what changed: agent moves, starts outside the told window, (un)assignments."""
+    """Only what changed: agent moves, starts outside the told window, (un)assignments.
+
+    ``standing`` visits (reported done or started, or held as done) are not changes:
+    a late start that was reported is news to nobody.
+    """
     was = {s.visit_id: (r.agent_id, s.start_s) for r in old.routes for s in r.stops}
     now = {s.visit_id: (r.agent_id, s.start_s) for r in new.routes for s in r.stops}
     why = {u.visit_id: u.reason for u in new.unassigned}
     out: list[Change] = []
     for vid in visits:
+        if vid in standing:
+            continue
         before, after = was.get(vid), now.get(vid)
         if before is None and after is None:
             if vid in new_ids:
