@@ -247,12 +247,20 @@ def _insertions(
     visits = list(problem.visits)
     visits[new] = replace(visits[new], window=TimeWindow(ws, we))
     windowed = RoutingProblem(tuple(visits), problem.agents, problem.points, problem.matrices)
-    brk = (
-        (route.break_start_s, route.break_end_s)
-        if route is not None and route.break_start_s is not None and route.break_end_s is not None
-        else None
-    )
     out_already = route is not None and now_s is not None and route.depart_s < now_s
+    # A break taken (or begun) by now stands; a later one is placed again, the planned
+    # one first, as the re-plan does.
+    brk = None
+    hint = route.break_start_s if route is not None else None
+    if (
+        route is not None
+        and route.break_start_s is not None
+        and route.break_end_s is not None
+        and out_already
+        and now_s is not None
+        and route.break_start_s < now_s
+    ):
+        brk = (route.break_start_s, route.break_end_s)
     earliest = agent.shift.start_s if now_s is None else max(agent.shift.start_s, now_s)
     depart = route.depart_s if out_already and route is not None else earliest
     base_travel = route.travel_s if route is not None else 0
@@ -268,7 +276,8 @@ def _insertions(
             pinned=pinned,
             not_before=not_before,
             brk=brk,
-            break_not_before=now_s if now_s is not None and brk is None else 0,
+            break_hint_s=hint,
+            break_not_before=now_s if now_s is not None and out_already else 0,
             just_in_time=not out_already,
         )
         if timed.route is None:
