@@ -773,7 +773,7 @@ def _replan(args: argparse.Namespace, day: object) -> int:
         write_changes,
         partial(save_maps, agents=changed_agents),
         partial(write_calendars, agents=changed_agents),
-        partial(write_notices, visits=notify),
+        partial(write_notices, visits=notify, not_before_s=result.now_s + result.lead_s),
     ]
     paths = write_plan(result.day, out, renderers=renderers)
     print(diff_text(result))

@@ -341,10 +341,20 @@ def write_calendars(day: DayPlan, out: Path, agents: Collection[str] | None = No
     return paths
 
 
-def write_notices(day: DayPlan, out: Path, visits: Collection[str] | None = None) -> list[Path]:
-    """notices.csv (every visit, or only ``visits``) and notices/<safe name>.txt (routed ones)."""
+def write_notices(
+    day: DayPlan,
+    out: Path,
+    visits: Collection[str] | None = None,
+    not_before_s: int | None = None,
+) -> list[Path]:
+    """notices.csv (every visit, or only ``visits``) and notices/<safe name>.txt (routed ones).
+
+    ``not_before_s``: no window told opens before then (a re-plan's now plus the lead).
+    """
     lang = day.settings.notices.lang
-    notices = build_notices(day, load_template(day.settings.notices, lang), lang=lang)
+    notices = build_notices(
+        day, load_template(day.settings.notices, lang), lang=lang, not_before_s=not_before_s
+    )
     if visits is not None:
         notices = [n for n in notices if n.visit_id in visits]
     folder = out / "notices"
