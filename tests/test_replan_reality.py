@@ -256,3 +256,74 @@ def test_a_hand_edited_plan_with_a_stop_at_3am_is_refused(
     assert code == 2, err
     assert "plan.json" in err
     assert "03:00" in err
+
+
+# ------------------------------------ 5. calendars drop visits taken off an agent
+
+
+def test_calendar_cancels_visits_taken_off_an_agent(sample: Path, tmp_path: Path) -> None:
+    from icalendar import Calendar
+
+    day = open_plan(sample)
+    route = max(day.plan.routes, key=lambda r: len(r.stops))
+    gone = route.stops[-1].visit_id
+    events = _events(tmp_path / "events.csv", [f"cancelled,{gone},,11:00"])
+    out = tmp_path / "r"
+    assert _replan(sample, out, "11:20", events) == 0
+    name = next(p.name for p in sample.parent.glob("agent-*.ics") if route.agent_id in p.name)
+    before = Calendar.from_ical((sample.parent / name).read_bytes())
+    uid = next(
+        str(e["uid"]) for e in before.walk("VEVENT") if gone in str(e.get("description", ""))
+    )
+    cancel = Calendar.from_ical((out / name.replace(".ics", "-cancel.ics")).read_bytes())
+    assert str(cancel["method"]) == "CANCEL"
+    cancelled = list(cancel.walk("VEVENT"))
+    assert [str(e["uid"]) for e in cancelled] == [uid]
+    assert str(cancelled[0]["status"]) == "CANCELLED"
+    again = Calendar.from_ical((out / name).read_bytes())
+    sequences = {int(e["sequence"]) for e in again.walk("VEVENT")}
+    assert sequences == {int(cancelled[0]["sequence"])}
+    assert min(sequences) > 0
+    assert uid not in {str(e["uid"]) for e in again.walk("VEVENT")}
+    # The events that stay keep their UIDs.
+    assert {str(e["uid"]) for e in again.walk("VEVENT")} <= {
+        str(e["uid"]) for e in before.walk("VEVENT")
+    }
+
+
+# ------------------------------------------------------------- 6. who to call
+
+
+def test_who_to_call_after_an_agent_leaves(sample: Path, tmp_path: Path) -> None:
+    from optimizer.outputs.notices import forbidden_words
+
+    day = open_plan(sample)
+    route = max(day.plan.routes, key=lambda r: len(r.stops))
+    events = _events(tmp_path / "events.csv", [f"agent_off,,{route.agent_id},11:20"])
+    out = tmp_path / "r"
+    assert _replan(sample, out, "11:20", events) == 0
+    changes = _rows(out / "changes.csv")
+    notify = {r["visit_id"] for r in changes if r["notify"] == "yes"}
+    assert notify
+    agents = {r["agent_id"]: r for r in _rows(out / "calls-agents.csv")}
+    people = {a.agent_id: a for a in day.agents}
+    assert agents[route.agent_id]["phone"] == people[route.agent_id].phone
+    removed = set(agents[route.agent_id]["removed"].split(";"))
+    assert {s.visit_id for s in route.stops if s.start_s >= parse_hhmm("11:20")} <= removed
+    borrowers = {r["visit_id"]: r for r in _rows(out / "calls-borrowers.csv")}
+    assert set(borrowers) == notify
+    phones = {v.visit_id: v.phone for v in day.visits}
+    again = open_plan(out / "plan.json")
+    routed = {s.visit_id: s for r in again.plan.routes for s in r.stops}
+    for vid, row in borrowers.items():
+        assert row["phone"] == phones[vid]
+        assert row["message"]
+        assert forbidden_words(row["message"]) == []
+        if vid in routed:
+            assert row["call"] == "new_window"
+            assert row["window_start"] in row["message"]
+            assert parse_hhmm(row["window_start"]) >= parse_hhmm("11:50")
+            assert parse_hhmm(row["window_start"]) <= routed[vid].start_s
+        else:
+            assert row["call"] == "not_today"
+            assert "今天" in row["message"]
