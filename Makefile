@@ -51,6 +51,8 @@ bench: $(STAMP)
 	$(VENV)/bin/python -m optimizer.bench.book
 	@echo "== horizon: 5 days, 500 visits / 20 agents, against day by day (docs/benchmarks.md) =="
 	$(VENV)/bin/python -m optimizer.bench.horizon 500 20 2 20
+	@echo "== re-planning and slots: property tests over 60 generated days each (issue 10) =="
+	FIELDROUTE_PROPERTY_EXAMPLES=60 $(VENV)/bin/python -m pytest tests/test_replan_properties.py tests/test_replan.py -q -p no:cacheprovider -k "no_event or no_events or slot or verifier"
 	@echo "== hostile input: 300 mutated sample files (no traceback, exit 0 or 2, nothing outside --out) =="
 	FIELDROUTE_FUZZ_EXAMPLES=300 $(VENV)/bin/python -m pytest tests/test_fuzz.py -q -p no:cacheprovider
 
