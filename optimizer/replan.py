@@ -22,7 +22,7 @@ notice starts no sooner than now plus ``[notices] lead_min``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from optimizer.clock import arrival_window
@@ -178,7 +178,8 @@ def replan(
         solved = _solved(day, whole_day, visits, held, rs, solver_settings)
         if solved is not None:
             sequences, solved_reasons, info = solved
-            if _score(whole_day, sequences) >= _score(whole_day, held):
+            new_ids = {v.visit_id for v in facts.new}
+            if _score(whole_day, sequences, new_ids) >= _score(whole_day, held, new_ids):
                 chosen, reasons = sequences, solved_reasons
     routes, late = _time_day(whole_day, chosen)
     reasons_out = _reasons(day, facts, visits, agents_now, pre_unassigned, reasons, late, routes)
@@ -246,8 +247,8 @@ def check_input_plan(day: DayPlan, *, source: str = "plan.json") -> None:
         for stop in route.stops:
             tag = f"{where}.stops[{stop.seq}] ({stop.visit_id})"
             duration = durations.get(stop.visit_id)
-            if not leave <= stop.arrive_s <= stop.start_s or not (
-                shift.start_s <= stop.start_s <= shift.end_s
+            if not stop.arrive_s <= stop.start_s or not (
+                shift.start_s <= stop.start_s <= shift.end_s and leave <= stop.end_s
             ):
                 issues.append(
                     Issue(
@@ -307,6 +308,21 @@ def _read_facts(day: DayPlan, events: Sequence[Event], now_s: int, source: str) 
             begins = e.at_s - (
                 durations.get(e.visit_id or "", 0) if e.kind is EventKind.DONE else 0
             )
+            ends = e.at_s + (
+                durations.get(e.visit_id or "", 0) if e.kind is EventKind.STARTED else 0
+            )
+            if e.kind in _FIXING and ends > agent.shift.end_s:
+                issues.append(
+                    Issue(
+                        source,
+                        e.source_row,
+                        "at",
+                        hm(e.at_s),
+                        f"puts the visit's end ({hm(ends)}) after agent {agent.agent_id}'s "
+                        f"shift ends ({hm(agent.shift.end_s)})",
+                    )
+                )
+                continue
             if begins < agent.shift.start_s:
                 what = "the visit would have started" if e.kind is EventKind.DONE else "it is"
                 issues.append(
@@ -633,13 +649,16 @@ def _solved(
     return sequences, out_reasons, rest.solver
 
 
-def _score(whole: _Day, sequences: Mapping[str, tuple[str, ...]]) -> int:
-    """Priority served once the routes are timed (the solver's drop penalties' measure)."""
+def _score(
+    whole: _Day, sequences: Mapping[str, tuple[str, ...]], new: Collection[str]
+) -> tuple[int, int]:
+    """Priority served once the routes are timed (the solver's drop penalties' measure),
+    then the new visits served (a booked slot is not traded for an equal visit)."""
     routes, _ = _time_day(whole, sequences)
     node_of = whole.problem.visit_index()
-    return sum(
-        whole.problem.visits[node_of[s.visit_id]].priority for r in routes.values() for s in r.stops
-    )
+    served = [s.visit_id for r in routes.values() for s in r.stops]
+    priority = sum(whole.problem.visits[node_of[vid]].priority for vid in served)
+    return priority, sum(1 for vid in served if vid in new)
 
 
 def _time_day(

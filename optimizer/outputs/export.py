@@ -366,7 +366,7 @@ def write_calendars(
     """agent-<safe name>.ics for every agent with a route (or only ``agents``).
 
     A re-plan passes the plan it re-planned (``before``) and a higher ``sequence``:
-    visits taken off an agent then go to agent-<safe name>-cancel.ics (METHOD:CANCEL).
+    visits taken off an agent then go to cancel-agent-<safe name>.ics (METHOD:CANCEL).
     """
     paths = []
     for route in day.plan.routes:
@@ -385,7 +385,7 @@ def write_calendars(
         removed = [s.visit_id for s in old.stops if s.visit_id not in kept]
         if not removed:
             continue
-        path = out / agent_file(old.agent_id, "ics").replace(".ics", "-cancel.ics")
+        path = out / f"cancel-{agent_file(old.agent_id, 'ics')}"
         path.write_bytes(cancel_calendar(before, old.agent_id, removed, sequence=sequence))
         paths.append(path)
     return paths
