@@ -265,9 +265,13 @@ def _insertions(
     depart = route.depart_s if out_already and route is not None else earliest
     base_travel = route.travel_s if route is not None else 0
     out: list[_Insertion] = []
+    sec = problem.matrices[agent.mode].seconds
     for k in range(started, len(stops) + 1):
         if k == 0 and out_already:
             continue  # already on the way to the first stop
+        leave = stops[k - 1].end_s if k else depart
+        if leave + int(sec[nodes[k - 1] if k else problem.start_node(a), new]) > we:
+            break  # times only move later: no later position can start in the window
         timed = schedule(
             windowed,
             a,
