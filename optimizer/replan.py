@@ -679,7 +679,8 @@ def _time_day(
             window = whole.problem.window(whole.problem.visit_index()[vid])
             late[vid] = (
                 f"no longer reachable in its window {hm(window.start_s)}-{hm(window.end_s)}: "
-                f"agent {a} resumes at {hm(an.resume.time_s)} and cannot be there in time"
+                f"agent {a} resumes at {hm(an.resume.time_s)} and cannot be there in time "
+                f"(a new notice needs {whole.lead_s // 60} min)"
             )
         if timed.route is None:
             msg = f"{a}: the part of the day that stands cannot be timed"
@@ -718,7 +719,7 @@ def _time_route(whole: _Day, a: str, sequence: tuple[str, ...], *, strict: bool 
     ]
     if not strict:
         bounds = bounds[1:]
-    timed = Timed(None)
+    timed = refused = Timed(None)
     for not_before in bounds:
         for jit in (True, False) if not an.out else (False,):
             timed = schedule(
@@ -734,8 +735,12 @@ def _time_route(whole: _Day, a: str, sequence: tuple[str, ...], *, strict: bool 
                 break_hint_s=whole.planned_break.get(a),
                 just_in_time=jit,
             )
-            if timed.route is not None:
-                return _with_lead(whole, ai, nodes, timed, not_before, jit, pinned, legs, an)
+            if timed.route is None:
+                continue
+            led = _with_lead(whole, ai, nodes, timed, not_before, jit, pinned, legs, an)
+            if led.route is not None:
+                return led
+            refused = led
     if not sequence:
         # What stands left no room for the break it owed: the day is as reported.
         return schedule(
@@ -748,7 +753,7 @@ def _time_route(whole: _Day, a: str, sequence: tuple[str, ...], *, strict: bool 
             brk=an.kept_break,
             place_break=False,
         )
-    return timed
+    return refused if refused.late is not None else timed
 
 
 def _with_lead(
@@ -762,7 +767,7 @@ def _with_lead(
     legs: Mapping[int, Leg],
     an: _AgentNow,
 ) -> Timed:
-    """Visits leaving their told window move to now plus the lead, when they can."""
+    """Visits leaving their told window start no sooner than now plus the lead."""
     assert timed.route is not None
     lead_at = whole.now_s + whole.lead_s
     bumped = dict(not_before)
@@ -774,7 +779,9 @@ def _with_lead(
         bumped[node] = lead_at
     if bumped == dict(not_before):
         return timed
-    again = schedule(
+    # Hard: a new window never opens before now plus the lead. When the bump breaks
+    # the route, the caller drops the stop that no longer fits, with the reason.
+    return schedule(
         whole.problem,
         ai,
         nodes,
@@ -786,7 +793,6 @@ def _with_lead(
         break_not_before=an.resume.time_s if an.out else 0,
         just_in_time=jit,
     )
-    return again if again.route is not None else timed
 
 
 def _leg(whole: _Day, ai: int, resume: _Resume, node: int) -> Leg:
