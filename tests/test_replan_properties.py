@@ -184,6 +184,11 @@ def test_every_replanned_day_passes_the_verifier_and_keeps_its_break(case):
     assert sorted(placed) == sorted(ids)
     assert all(u.reason for u in new.plan.unassigned)
     assert_breaks_held(new)
+    # Whoever gets a new notice is told a window that opens after now plus the lead.
+    lead = new.settings.notices.lead_min * 60
+    for c in result.changes:
+        if c.notify and c.new_start_s is not None:
+            assert c.new_start_s >= now + lead, c
     # Visits still to do: inside their window, never before now.
     reported = {e.visit_id for e in events if e.kind in (EventKind.DONE, EventKind.STARTED)}
     windows = {v.visit_id: v.window for v in new.visits}
