@@ -177,10 +177,10 @@ def replan(
     if facts.any:
         solved = _solved(day, whole_day, visits, held, rs, solver_settings)
         if solved is not None:
-            sequences, solved_reasons, info = solved
+            sequences, solved_reasons, solved_info = solved
             new_ids = {v.visit_id for v in facts.new}
             if _score(whole_day, sequences, new_ids) >= _score(whole_day, held, new_ids):
-                chosen, reasons = sequences, solved_reasons
+                chosen, reasons, info = sequences, solved_reasons, solved_info
     routes, late = _time_day(whole_day, chosen)
     reasons_out = _reasons(day, facts, visits, agents_now, pre_unassigned, reasons, late, routes)
     order = {vid: k for k, vid in enumerate(visits)}
@@ -192,7 +192,7 @@ def replan(
             Unassigned(vid, reasons_out[vid]) for vid in sorted(reasons_out, key=order.__getitem__)
         ),
         solver=info,
-        travel=dict(day.plan.travel) or provider.describe(),
+        travel=provider.describe(),
     )
     all_visits = tuple(visits.values())
     _verified(new_plan, all_visits, whole_day)
@@ -357,11 +357,12 @@ def _agents_now(
 ) -> dict[str, _AgentNow]:
     """Each located agent from ``now``: the rest of the day starts from the latest fact.
 
-    Without a report, stops planned to start before now are held as done on time.
-    With one, the stops up to the last reported visit stand (reported ones at their
-    reported start) and every later stop is still to do, however early it was
-    planned: the agent was at the reported visit then. A later ``agent_at`` also holds
-    the stops planned to end before it.
+    Without a report, stops planned to start before now are held as done on time
+    (with only an ``agent_at`` at T: those planned to end by T). With one, the stops up
+    to the last reported visit stand (reported ones at their reported start); later
+    planned stops, pushed back by the report's delay, stand only while they still
+    start before now inside their window; the rest is still to do. An ``agent_at``
+    later than every report moves the resume point there.
     """
     out: dict[str, _AgentNow] = {}
     for agent in day.agents:
@@ -377,6 +378,9 @@ def _agents_now(
         ]
         resume = _Resume(agent.start, max(now_s, agent.shift.start_s))
         fixed: list[tuple[str, int]] = []
+        seen = facts.seen_at.get(agent.agent_id)
+        if seen is not None and seen.position is None:
+            seen = None
         if reported:
             last = reported[-1]
             held = {s.visit_id for s in all_stops[: last + 1]} - facts.gone
@@ -398,7 +402,12 @@ def _agents_now(
                 resume, more = _carried_on(day, agent, stops, fixed, resume, visits, now_s)
                 fixed += more
         else:
-            fixed = [(s.visit_id, s.start_s) for s in stops if s.start_s < now_s]
+            # Seen elsewhere at T (agent_at): what was planned to end by T is done.
+            fixed = [
+                (s.visit_id, s.start_s)
+                for s in stops
+                if (s.end_s <= seen.at_s if seen is not None else s.start_s < now_s)
+            ]
             if fixed:
                 last_stop = next(s for s in stops if s.visit_id == fixed[-1][0])
                 where = visits[last_stop.visit_id].location
@@ -406,14 +415,7 @@ def _agents_now(
                 resume = _Resume(where, last_stop.end_s)
             elif route is not None and route.depart_s < now_s:
                 resume = _Resume(agent.start, route.depart_s)
-        seen = facts.seen_at.get(agent.agent_id)
         if seen is not None and seen.position is not None and seen.at_s >= resume.time_s:
-            ids = {vid for vid, _ in fixed}
-            fixed += [
-                (s.visit_id, s.start_s)
-                for s in stops[len(fixed) :]
-                if s.visit_id not in ids and s.end_s <= seen.at_s and not reported
-            ]
             resume = _Resume(seen.position, seen.at_s, elsewhere=True)
         fixed_ids = {vid for vid, _ in fixed}
         ends = [start + visits[vid].duration_s for vid, start in fixed]
