@@ -722,6 +722,7 @@ def _time_route(whole: _Day, a: str, sequence: tuple[str, ...], *, strict: bool 
     if not strict:
         bounds = bounds[1:]
     timed = refused = Timed(None)
+    bumped_once = False
     for not_before in bounds:
         for jit in (True, False) if not an.out else (False,):
             timed = schedule(
@@ -742,7 +743,7 @@ def _time_route(whole: _Day, a: str, sequence: tuple[str, ...], *, strict: bool 
             led = _with_lead(whole, ai, nodes, timed, not_before, jit, pinned, legs, an)
             if led.route is not None:
                 return led
-            refused = led
+            refused, bumped_once = led, True
     if not sequence:
         # What stands left no room for the break it owed: the day is as reported.
         return schedule(
@@ -755,7 +756,9 @@ def _time_route(whole: _Day, a: str, sequence: tuple[str, ...], *, strict: bool 
             brk=an.kept_break,
             place_break=False,
         )
-    return refused if refused.late is not None else timed
+    # A timing that holds only by telling a window too soon is no timing: the caller
+    # drops a stop (the late one, or the last) and tries again.
+    return refused if bumped_once else timed
 
 
 def _with_lead(
