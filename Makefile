@@ -83,6 +83,8 @@ bench: $(STAMP)
 	$(VENV)/bin/python -m optimizer.bench.memory 1000 5000 20000
 	@echo "== horizon: 5 days, 2,000 visits / 40 agents, 30 s (bar: whole plan --days 5 <= 60 s on 2 cores) =="
 	$(VENV)/bin/python -m optimizer.bench.horizon 2000 40 3 30
+	@echo "== re-planning and slots: property tests over 60 generated days each (issue 10) =="
+	FIELDROUTE_PROPERTY_EXAMPLES=60 $(VENV)/bin/python -m pytest tests/test_replan_properties.py tests/test_replan.py -q -p no:cacheprovider -k "no_event or no_events or slot or verifier"
 	@echo "== hostile input: 300 mutated sample files (no traceback, exit 0 or 2, nothing outside --out) =="
 	FIELDROUTE_FUZZ_EXAMPLES=300 $(VENV)/bin/python -m pytest tests/test_fuzz.py -q -p no:cacheprovider
 

@@ -1032,7 +1032,13 @@ def _horizon_day_plans(path: Path, n: int) -> list[Path]:
 def _replan(args: argparse.Namespace, day: object) -> int:
     from optimizer.day import DayPlan
     from optimizer.inputs.events import read_events
-    from optimizer.outputs.export import write_calendars, write_notices, write_plan, write_rows_csv
+    from optimizer.outputs.export import (
+        write_calendars,
+        write_calls,
+        write_notices,
+        write_plan,
+        write_rows_csv,
+    )
     from optimizer.outputs.folder import check_out_folder
     from optimizer.outputs.maps import save_maps
     from optimizer.replan import changed_routes, changes_rows, diff_text, replan
@@ -1062,7 +1068,14 @@ def _replan(args: argparse.Namespace, day: object) -> int:
         except ConfigurationError as err:
             msg = f"--time-limit: {err}"
             raise ConfigurationError(msg) from None
-    result = replan(day, events, now, solver=solver)
+    result = replan(
+        day,
+        events,
+        now,
+        solver=solver,
+        events_source=args.events.name if args.events else "events.csv",
+        plan_source=args.plan_json.name,
+    )
 
     def write_changes(_: DayPlan, folder: Path) -> list[Path]:
         path = folder / "changes.csv"
@@ -1086,12 +1099,26 @@ def _replan(args: argparse.Namespace, day: object) -> int:
     renderers: list[Callable[[DayPlan, Path], list[Path]]] = [
         write_changes,
         partial(save_maps, agents=changed_agents),
-        partial(write_calendars, agents=changed_agents),
-        partial(write_notices, visits=notify),
+        # SEQUENCE: the minute of the re-plan, higher than the plan's 0 and every earlier one.
+        partial(write_calendars, agents=changed_agents, sequence=now // 60, before=day),
+        partial(write_notices, visits=notify, not_before_s=result.now_s + result.lead_s),
     ]
+    renderers.append(
+        partial(
+            write_calls,
+            day,
+            agents=changed_agents,
+            visits=notify,
+            now_s=result.now_s,
+            lead_s=result.lead_s,
+        )
+    )
     paths = write_plan(result.day, out, renderers=renderers)
     print(diff_text(result))
-    print(f"Wrote {len(paths)} files to {out}/ (changes in {out / 'changes.csv'})")
+    print(
+        f"Wrote {len(paths)} files to {out}/ (changes in {out / 'changes.csv'}; who to call "
+        f"in {out / 'calls-agents.csv'} and {out / 'calls-borrowers.csv'})"
+    )
     print(
         f"New pages and calendars for {len(changed_agents)} agent(s) whose route changed, "
         f"new notices for {len(notify)} borrower(s); the others stand as they were."

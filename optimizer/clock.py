@@ -10,7 +10,7 @@ import datetime as dt
 import math
 import re
 
-from optimizer.domain import WEEKDAYS, DaySet, TimeWindow
+from optimizer.domain import MAX_TIME_S, WEEKDAYS, DaySet, TimeWindow
 
 WEEKDAYS_FULL = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -120,6 +120,25 @@ def arrival_window(start_s: int, width_s: int, appointment: TimeWindow | None) -
         if hi > appointment.end_s:
             lo, hi = appointment.end_s - width_s, appointment.end_s
     return TimeWindow(max(lo, 0), hi)
+
+
+def told_window(
+    start_s: int, width_s: int, appointment: TimeWindow | None, not_before_s: int
+) -> TimeWindow:
+    """The window a new notice promises: :func:`arrival_window`, never opening before
+    ``not_before_s`` (the time of sending plus the lead time) when the start allows.
+
+    A re-plan plans every visit that gets a new notice to start no sooner than that,
+    so ``start_s`` still lies inside the result.
+    """
+    window = arrival_window(start_s, width_s, appointment)
+    if window.start_s >= not_before_s or start_s < not_before_s:
+        return window
+    grid = min(1800, width_s // 2)
+    lo = -(-not_before_s // grid) * grid
+    lo = lo if lo <= start_s else not_before_s
+    end = lo + width_s if appointment is None else min(lo + width_s, appointment.end_s)
+    return TimeWindow(lo, min(max(end, start_s), MAX_TIME_S))
 
 
 def parse_date(text: str) -> dt.date:

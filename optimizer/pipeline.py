@@ -17,7 +17,7 @@ from optimizer.plan import Plan, SolverInfo, build_plan
 from optimizer.problem import RoutingProblem, build_problem, subset
 from optimizer.settings import Settings
 from optimizer.sizing import check_day_fits
-from optimizer.solve.assignment import ProgressCallback
+from optimizer.solve.assignment import ProgressCallback, Stability
 from optimizer.solve.parallel import solve_parallel
 from optimizer.travel.base import TravelProvider
 from optimizer.verify import check_plan
@@ -129,19 +129,29 @@ def solve_and_verify(
     *,
     date: dt.date,
     on_progress: ProgressCallback | None = None,
+    initial_routes: Sequence[Sequence[int]] | None = None,
+    stability: Stability | None = None,
 ) -> Plan:
     """Solve ``problem``, build the plan of ``visits`` and have the verifier check it.
 
     The one solve step every flow takes, so that no flow can write a plan the verifier
     has not seen. ``visits`` are all the day's visits (also those set aside before the
-    solve, in ``pre_unassigned`` with their reasons), in input order.
+    solve, in ``pre_unassigned`` with their reasons), in input order. A re-plan seeds
+    the search with the routes as they stand (``initial_routes``) and prices changes
+    to them (``stability``).
 
     Raises
     ------
     VerificationError
         The plan breaks a constraint (a bug: the solver and the verifier disagree).
     """
-    assignment = solve_parallel(problem, settings.solver, on_progress=on_progress)
+    assignment = solve_parallel(
+        problem,
+        settings.solver,
+        on_progress=on_progress,
+        initial_routes=initial_routes,
+        stability=stability,
+    )
     info = SolverInfo(
         engine="ortools",
         status=assignment.status,

@@ -157,6 +157,9 @@ class NoticeSettings:
     window_min: int = 60
     desk_phone: str = ""
     template: str = ""
+    #: Minutes between sending a notice and the earliest window it may promise: a
+    #: re-plan at 11:20 never tells a borrower "10:30-11:30" (issue 10).
+    lead_min: int = 30
     #: Neutral wording of document names by language (``[notices.documents.zh]``,
     #: ``"征信报告" = "个人资料"``), over the packaged table in optimizer.outputs.notices.
     documents: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
@@ -179,6 +182,9 @@ class NoticeSettings:
             raise ConfigurationError(msg)
         if self.lang not in LANGS:
             msg = f"notices.lang {self.lang!r} is unknown; options are: {', '.join(LANGS)}"
+            raise ConfigurationError(msg)
+        if not 0 <= self.lead_min <= 240:
+            msg = f"notices.lead_min {self.lead_min!r} is out of range; expected 0 to 240 minutes"
             raise ConfigurationError(msg)
         if not 20 <= self.window_min <= 240 or self.window_min % 10:
             msg = (

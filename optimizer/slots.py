@@ -1,10 +1,12 @@
 """Appointment slots while the borrower waits on the phone: cheapest insertion, no solver.
 
 For each candidate window (on the half hour) and each able agent, the hypothetical
-visit is tried at every position of the agent's current route; the rest of the route
-is pushed forward as needed, and an insertion counts only if every existing
-appointment still starts inside its window, the planned break is not overlapped and
-the agent is back before the end of the shift. The cheapest insertion per window is
+visit is tried at every position of the agent's current route, timed by
+:func:`optimizer.timing.schedule` (the re-plan's and the verifier's rule): the rest of
+the route is pushed forward as needed, and an insertion counts only if every existing
+appointment still starts inside its window, the break holds (planned, or placed when
+the new visit makes one owed) and the agent is back before the end of the shift. An
+agent idle after its last stop is offered the time up to the end of its shift. The cheapest insertion per window is
 then booked into a copy of the plan and checked by :func:`optimizer.verify.check_plan`.
 Pure Python over the plan's travel matrix: well under a second for 300 visits.
 """
@@ -20,8 +22,9 @@ from optimizer.clock import format_hhmm as hm
 from optimizer.day import DayPlan
 from optimizer.domain import Agent, GeoPoint, TimeWindow, Visit
 from optimizer.pipeline import travel_provider
-from optimizer.plan import Plan, Route, Stop
+from optimizer.plan import Plan, Route
 from optimizer.problem import RoutingProblem, build_problem
+from optimizer.timing import schedule
 from optimizer.travel.base import TravelProvider
 from optimizer.verify import check_plan
 
@@ -51,11 +54,7 @@ class _Insertion:
     cost: int
     agent: int
     position: int
-    stops: tuple[Stop, ...]
-    depart_s: int
-    return_s: int
-    return_travel_s: int
-    return_distance_m: int
+    route: Route
 
 
 def offer_slots(
@@ -71,15 +70,18 @@ def offer_slots(
 ) -> list[Slot]:
     """Windows that fit without breaking any existing appointment, cheapest first.
 
-    ``now_s``: offer only windows starting from then, and insert only after the stops
-    that have started. When the list is empty, :func:`why_no_slot` says why.
+    ``now_s``: offer only windows starting from then plus ``[notices] lead_min`` (the
+    borrower is told in time), and insert only after the stops that have started. When the list is empty, :func:`why_no_slot` says why.
     """
     problem = _with_visit(day, Visit(visit_id, location, duration_s, skills=skills), travel)
     new = problem.num_visits - 1
     node_of = problem.visit_index()
     routes = {r.agent_id: r for r in day.plan.routes}
     by_window: dict[int, list[_Insertion]] = {}
-    windows = _windows(problem.agents, duration_s, window_width_s, now_s)
+    lead = day.settings.notices.lead_min * 60
+    windows = _windows(
+        problem.agents, duration_s, window_width_s, None if now_s is None else now_s + lead
+    )
     for a, agent in enumerate(problem.agents):
         if not _able(agent, problem.visits[new], routes.get(agent.agent_id)):
             continue
@@ -92,7 +94,7 @@ def offer_slots(
     visits = (*day.visits, problem.visits[new])
     for ws, options in by_window.items():
         window = TimeWindow(ws, ws + window_width_s)
-        for ins in sorted(options, key=lambda i: (i.cost, i.stops[i.position].start_s)):
+        for ins in sorted(options, key=lambda i: (i.cost, i.route.stops[i.position].start_s)):
             slot = _book(day, problem, visits, ins, window, new)
             if slot is not None:
                 slots.append(slot)
@@ -215,22 +217,6 @@ def _windows(
     return out
 
 
-def _arrival(leave: int, travel: int, bs: int | None, be: int | None) -> int:
-    arrive = leave + travel
-    if bs is not None and be is not None and leave <= bs < arrive:
-        arrive += be - bs
-    return arrive
-
-
-def _service_start(
-    ready: int, window_start: int, duration: int, bs: int | None, be: int | None
-) -> int:
-    start = max(ready, window_start)
-    if bs is not None and be is not None and start < be and start + duration > bs:
-        start = be  # wait out the break rather than overlap it
-    return start
-
-
 def _insertions(
     problem: RoutingProblem,
     a: int,
@@ -241,130 +227,67 @@ def _insertions(
     now_s: int | None,
     node_of: dict[str, int],
 ) -> list[_Insertion]:
-    """Every feasible position of the new visit in agent ``a``'s route for window [ws, we]."""
+    """Every feasible position of the new visit in agent ``a``'s route for window [ws, we].
+
+    Each candidate route is timed by :func:`optimizer.timing.schedule`, the rule the
+    re-plan and the verifier use: stops that have started stand, later ones keep their
+    times or are pushed forward inside their windows, a planned break stands, and an
+    agent with no planned break gets one placed when the new visit makes it owed. An
+    agent idle after its last stop waits for the new visit there (a re-plan resumes it
+    from that stop at that time).
+    """
     agent = problem.agents[a]
-    sec = problem.matrices[agent.mode].seconds
-    metres = problem.matrices[agent.mode].metres
     stops = route.stops if route else ()
     nodes = [node_of[s.visit_id] for s in stops]
-    bs = route.break_start_s if route else None
-    be = route.break_end_s if route else None
-    rule = agent.break_rule
-    start_node, end_node = problem.start_node(a), problem.end_node(a)
-    dur = problem.visits[new].duration_s
+    started = 0 if now_s is None else sum(1 for s in stops if s.start_s < now_s)
+    pinned = {nodes[i]: stops[i].start_s for i in range(started)}
+    not_before = {node_of[s.visit_id]: s.start_s for s in stops[started:]}
+    if now_s is not None:
+        not_before[new] = now_s
+    visits = list(problem.visits)
+    visits[new] = replace(visits[new], window=TimeWindow(ws, we))
+    windowed = RoutingProblem(tuple(visits), problem.agents, problem.points, problem.matrices)
+    out_already = route is not None and now_s is not None and route.depart_s < now_s
+    # A break taken (or begun) by now stands; a later one is placed again, the planned
+    # one first, as the re-plan does.
+    brk = None
+    hint = route.break_start_s if route is not None else None
+    if (
+        route is not None
+        and route.break_start_s is not None
+        and route.break_end_s is not None
+        and out_already
+        and now_s is not None
+        and route.break_start_s < now_s
+    ):
+        brk = (route.break_start_s, route.break_end_s)
+    earliest = agent.shift.start_s if now_s is None else max(agent.shift.start_s, now_s)
+    depart = route.depart_s if out_already and route is not None else earliest
+    base_travel = route.travel_s if route is not None else 0
     out: list[_Insertion] = []
-    for k in range(len(stops) + 1):
-        if now_s is not None and k < len(stops) and stops[k].start_s < now_s:
-            continue
-        prev = nodes[k - 1] if k else start_node
-        nxt = nodes[k] if k < len(stops) else end_node
-        t_in = int(sec[prev, new])
-        if k == 0:
-            earliest = agent.shift.start_s if now_s is None else max(agent.shift.start_s, now_s)
-            if route is not None and now_s is not None and route.depart_s < now_s:
-                continue  # already on the way to the first stop
-            depart = max(earliest, ws - t_in)
-            if bs is not None and depart > bs:
-                continue
-            arrive = _arrival(depart, t_in, bs, be)
-        else:
-            depart = route.depart_s if route else agent.shift.start_s
-            leave = stops[k - 1].end_s
-            if now_s is not None:
-                leave = max(leave, now_s)
-                if leave != stops[k - 1].end_s:
-                    continue  # the verifier's legs leave at the end of service
-            arrive = _arrival(leave, t_in, bs, be)
-        start = _service_start(arrive, ws, dur, bs, be)
-        if start > we:
-            continue
-        new_stop = Stop(
-            visit_id=problem.visits[new].visit_id,
-            seq=k + 1,
-            arrive_s=arrive,
-            start_s=start,
-            end_s=start + dur,
-            travel_s=t_in,
-            distance_m=int(metres[prev, new]),
-        )
-        pushed = _push(problem, a, stops, nodes, k, new, new_stop, bs, be)
-        if pushed is None:
-            continue
-        tail, ret, ret_travel, ret_m = pushed
-        if ret > agent.shift.end_s:
-            continue
-        if rule is not None and bs is None:
-            ws_b, we_b = rule.window.start_s, rule.window.end_s
-            if not (ws_b + rule.duration_s <= depart or ret <= we_b):
-                continue  # would now owe a break that the plan has no room for
-        cost = t_in + int(sec[new, nxt]) - int(sec[prev, nxt])
-        all_stops = (*stops[:k], new_stop, *tail)
-        out.append(
-            _Insertion(
-                cost=cost,
-                agent=a,
-                position=k,
-                stops=tuple(replace(s, seq=i) for i, s in enumerate(all_stops, 1)),
-                depart_s=depart,
-                return_s=ret,
-                return_travel_s=ret_travel,
-                return_distance_m=ret_m,
-            )
-        )
-    return out
-
-
-def _push(
-    problem: RoutingProblem,
-    a: int,
-    stops: Sequence[Stop],
-    nodes: Sequence[int],
-    k: int,
-    new: int,
-    new_stop: Stop,
-    bs: int | None,
-    be: int | None,
-) -> tuple[list[Stop], int, int, int] | None:
-    """The stops after the insertion, pushed forward; None if a window breaks."""
-    agent = problem.agents[a]
     sec = problem.matrices[agent.mode].seconds
-    metres = problem.matrices[agent.mode].metres
-    prev, leave = new, new_stop.end_s
-    tail: list[Stop] = []
-    for i in range(k, len(stops)):
-        s, node = stops[i], nodes[i]
-        visit = problem.visits[node]
-        travel = int(sec[prev, node])
-        arrive = _arrival(leave, travel, bs, be)
-        start = _service_start(arrive, s.start_s, visit.duration_s, bs, be)
-        if visit.window is not None and start > visit.window.end_s:
-            return None
-        dist = int(metres[prev, node])
-        tail.append(Stop(s.visit_id, i + 2, arrive, start, start + visit.duration_s, travel, dist))
-        prev, leave = node, start + visit.duration_s
-        if start == s.start_s and i + 1 < len(stops):
-            # No push any more: the rest of the route is as planned.
-            tail += stops[i + 1 :]
-            last = stops[-1]
-            return (
-                tail,
-                _route_return(problem, a, nodes[-1], last.end_s, bs, be),
-                *_back(problem, a, nodes[-1]),
-            )
-    end = problem.end_node(a)
-    back = int(sec[prev, end])
-    return tail, _arrival(leave, back, bs, be), back, int(metres[prev, end])
-
-
-def _back(problem: RoutingProblem, a: int, node: int) -> tuple[int, int]:
-    end = problem.end_node(a)
-    return problem.travel_s(a, node, end), problem.distance_m(a, node, end)
-
-
-def _route_return(
-    problem: RoutingProblem, a: int, node: int, leave: int, bs: int | None, be: int | None
-) -> int:
-    return _arrival(leave, problem.travel_s(a, node, problem.end_node(a)), bs, be)
+    for k in range(started, len(stops) + 1):
+        if k == 0 and out_already:
+            continue  # already on the way to the first stop
+        leave = stops[k - 1].end_s if k else depart
+        if leave + int(sec[nodes[k - 1] if k else problem.start_node(a), new]) > we:
+            break  # times only move later: no later position can start in the window
+        timed = schedule(
+            windowed,
+            a,
+            [*nodes[:k], new, *nodes[k:]],
+            depart_s=depart,
+            pinned=pinned,
+            not_before=not_before,
+            brk=brk,
+            break_hint_s=hint,
+            break_not_before=now_s if now_s is not None and out_already else 0,
+            just_in_time=not out_already,
+        )
+        if timed.route is None:
+            continue
+        out.append(_Insertion(timed.route.travel_s - base_travel, a, k, timed.route))
+    return out
 
 
 def _book(
@@ -377,17 +300,8 @@ def _book(
 ) -> Slot | None:
     """The plan with the insertion booked, if the verifier agrees."""
     agent = problem.agents[ins.agent]
+    route = ins.route
     old = day.plan.route_of(agent.agent_id)
-    route = Route(
-        agent_id=agent.agent_id,
-        depart_s=ins.depart_s,
-        return_s=ins.return_s,
-        stops=ins.stops,
-        return_travel_s=ins.return_travel_s,
-        return_distance_m=ins.return_distance_m,
-        break_start_s=old.break_start_s if old else None,
-        break_end_s=old.break_end_s if old else None,
-    )
     routes = tuple(route if r.agent_id == agent.agent_id else r for r in day.plan.routes)
     if old is None:
         routes = (*routes, route)
@@ -402,7 +316,7 @@ def _book(
             "slot %s for %s rejected by the verifier: %s", window, agent.agent_id, violations
         )
         return None
-    stop = ins.stops[ins.position]
+    stop = route.stops[ins.position]
     return Slot(window, agent.agent_id, stop.start_s, ins.cost, ins.position, booked)
 
 

@@ -8,21 +8,43 @@ fails here is a bug in FieldRoute, never the user's fault.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from optimizer.clock import format_hhmm as hm
 from optimizer.domain import Agent, Visit
 from optimizer.plan import Plan, Route
 from optimizer.problem import RoutingProblem
+from optimizer.timing import Leg, leg_arrival, owes_break
 
 
-def check_plan(plan: Plan, visits: Sequence[Visit], problem: RoutingProblem) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What happened in the field, which a re-planned day must take as given.
+
+    ``starts``: visit id -> the start that stands (reported, or past and held as done);
+    such a stop may have started outside its window or sooner than the matrix allows
+    (the agent was late, or quicker), but it must start exactly then. ``legs``: visit
+    id -> the leg into it when the agent left from elsewhere than the previous stop (a
+    failed visit, an ``agent_at`` position).
+    """
+
+    starts: Mapping[str, int] = field(default_factory=dict)
+    legs: Mapping[str, Leg] = field(default_factory=dict)
+    #: Agents whose reported day left no room for the break they owed (reported as such).
+    missed_breaks: frozenset[str] = frozenset()
+
+
+def check_plan(
+    plan: Plan, visits: Sequence[Visit], problem: RoutingProblem, *, facts: Facts | None = None
+) -> list[str]:
     """Every violation found, as sentences; an empty list means the plan is valid.
 
     ``visits`` are all input visits (located or not); ``problem`` supplies the agents
-    and the matrices over the located ones.
+    and the matrices over the located ones; ``facts`` what a re-plan holds as done.
+    A route out while its agent's break window passes must hold the break.
     """
+    facts = facts or Facts()
     errors = check_accounting(plan, visits)
     errors += _check_agents_once(plan)
     agent_index = {a.agent_id: k for k, a in enumerate(problem.agents)}
@@ -31,7 +53,7 @@ def check_plan(plan: Plan, visits: Sequence[Visit], problem: RoutingProblem) -> 
         for r in plan.routes
         if r.agent_id not in agent_index
     ]
-    return errors + _check_routes(plan, problem)
+    return errors + _check_routes(plan, problem, facts)
 
 
 def check_regions(
@@ -91,7 +113,7 @@ def _check_agents_once(plan: Plan) -> list[str]:
     return [f"agent {a} has {n} routes" for a, n in seen_agents.items() if n > 1]
 
 
-def _check_routes(plan: Plan, problem: RoutingProblem) -> list[str]:
+def _check_routes(plan: Plan, problem: RoutingProblem, facts: Facts | None = None) -> list[str]:
     """Each route of an agent of ``problem`` against its matrices (others are skipped)."""
     errors: list[str] = []
     node_of = problem.visit_index()
@@ -103,7 +125,9 @@ def _check_routes(plan: Plan, problem: RoutingProblem) -> list[str]:
         if missing:
             errors.append(f"{route.agent_id}: visits without a location in a route: {missing}")
             continue
-        errors += _check_route(route, agent_index[route.agent_id], problem, node_of)
+        errors += _check_route(
+            route, agent_index[route.agent_id], problem, node_of, facts or Facts()
+        )
     return errors
 
 
@@ -128,7 +152,7 @@ def check_accounting(plan: Plan, visits: Sequence[Visit]) -> list[str]:
 
 
 def _check_route(
-    route: Route, a: int, problem: RoutingProblem, node_of: dict[str, int]
+    route: Route, a: int, problem: RoutingProblem, node_of: Mapping[str, int], facts: Facts
 ) -> list[str]:
     agent: Agent = problem.agents[a]
     who = agent.agent_id
@@ -152,7 +176,8 @@ def _check_route(
             f"{who}: back at {hm(route.return_s)}, after the shift ends {hm(agent.shift.end_s)}"
         )
     brk = (route.break_start_s, route.break_end_s)
-    errors += _check_break(route, agent)
+    if who not in facts.missed_breaks:
+        errors += _check_break(route, agent)
     busy: list[tuple[int, int]] = []  # service intervals, for the break check
     mode_m = problem.matrices[agent.mode]
     prev_node, prev_end = problem.start_node(a), route.depart_s
@@ -166,18 +191,25 @@ def _check_route(
             )
         if node in mode_m.unreachable:
             errors.append(f"{tag}: {agent.mode} cannot reach it ({mode_m.unreachable[node]})")
-        travel = int(mode_m.seconds[prev_node, node])
-        if stop.travel_s != travel or stop.distance_m != int(mode_m.metres[prev_node, node]):
+        travel, metres = int(mode_m.seconds[prev_node, node]), int(mode_m.metres[prev_node, node])
+        if (leg := facts.legs.get(stop.visit_id)) is not None:
+            travel, metres, prev_end = leg.travel_s, leg.distance_m, leg.leave_s
+        if stop.travel_s != travel or stop.distance_m != metres:
             errors.append(
                 f"{tag}: leg is {stop.travel_s} s / {stop.distance_m} m; the matrix says {travel} s"
             )
-        arrive = _arrival(prev_end, travel, brk)
+        arrive = leg_arrival(prev_end, travel, *brk)
+        reported = facts.starts.get(stop.visit_id)
+        if reported is not None:
+            arrive = min(arrive, reported)
+            if stop.start_s != reported:
+                errors.append(f"{tag}: starts {hm(stop.start_s)}, but it stands at {hm(reported)}")
         if stop.arrive_s != arrive:
             errors.append(f"{tag}: arrives {stop.arrive_s}, recomputed {arrive}")
         if stop.start_s < arrive:
             errors.append(f"{tag}: starts {hm(stop.start_s)} before arriving {hm(arrive)}")
         window = visit.window
-        if window is not None and not window.contains(stop.start_s):
+        if reported is None and window is not None and not window.contains(stop.start_s):
             errors.append(
                 f"{tag}: starts {hm(stop.start_s)}, outside its window {hm(window.start_s)}-{hm(window.end_s)}"
             )
@@ -191,7 +223,7 @@ def _check_route(
     back = int(mode_m.seconds[prev_node, end_node])
     if route.return_travel_s != back:
         errors.append(f"{who}: way back is {route.return_travel_s} s; the matrix says {back} s")
-    if route.return_s < _arrival(prev_end, back, brk):
+    if route.return_s < leg_arrival(prev_end, back, *brk):
         errors.append(f"{who}: back at {hm(route.return_s)}, before the way back allows")
     bs, be = brk
     if bs is not None and be is not None:
@@ -203,14 +235,6 @@ def _check_route(
     return errors
 
 
-def _arrival(leave: int, travel: int, brk: tuple[int | None, int | None]) -> int:
-    bs, be = brk
-    arrive = leave + travel
-    if bs is not None and be is not None and leave <= bs < arrive:
-        arrive += be - bs
-    return arrive
-
-
 def _check_break(route: Route, agent: Agent) -> list[str]:
     rule = agent.break_rule
     who = agent.agent_id
@@ -219,7 +243,7 @@ def _check_break(route: Route, agent: Agent) -> list[str]:
         return [f"{who}: a break is planned but the agent has none"] if bs is not None else []
     ws, we = rule.window.start_s, rule.window.end_s
     if bs is None or be is None:
-        if ws + rule.duration_s <= route.depart_s or route.return_s <= we:
+        if not owes_break(rule, route.depart_s, route.return_s):
             return []
         return [
             f"{who}: out from {hm(route.depart_s)} to {hm(route.return_s)} with no break in {hm(ws)}-{hm(we)}"

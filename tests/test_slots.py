@@ -72,3 +72,25 @@ def test_cli_replan_and_slots(tmp_path, capsys):
     assert (out / "changes.csv").exists()
     assert (out / "plan.json").exists()
     assert "V0001" in capsys.readouterr().out
+
+
+def test_an_agent_without_a_planned_break_is_offered_work_that_makes_one_owed():
+    from optimizer.domain import BreakRule, TimeWindow
+    from tests.helpers import agent, plan
+
+    lunch = BreakRule(TimeWindow(12 * H, 13 * H), 45 * 60)
+    day = plan(
+        [visit("V1", 0.01, 0.0, window=TimeWindow(9 * H, 9 * H + 1800))],
+        [agent("A1", break_rule=lunch)],
+    )
+    route = day.plan.route_of("A1")
+    assert route is not None
+    assert route.break_start_s is None  # back before lunch: no break owed
+    slots = offer_slots(day, GeoPoint(HOME.lat, HOME.lon + 0.01), 30 * 60)
+    afternoon = [s for s in slots if s.window.start_s >= 14 * H]
+    assert afternoon
+    for slot in afternoon:
+        booked = slot.booked.route_of("A1")
+        assert booked is not None
+        assert booked.break_start_s is not None
+        assert 12 * H <= booked.break_start_s <= 13 * H

@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,8 @@ from optimizer.clock import format_hhmm
 from optimizer.day import DayPlan, HorizonPlan
 from optimizer.domain import WEEKDAYS, Agent, Visit
 from optimizer.inputs.schema import starts_like_formula
-from optimizer.outputs.calendar import agent_calendar
+from optimizer.outputs.calendar import agent_calendar, cancel_calendar
+from optimizer.outputs.calls import AGENT_COLUMNS, BORROWER_COLUMNS, agent_calls, borrower_calls
 from optimizer.outputs.folder import (
     agent_file,
     notice_file,
@@ -304,6 +306,30 @@ def write_rows_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str], path:
     write_csv(pd.DataFrame(list(rows), columns=list(columns)), path)
 
 
+def write_calls(
+    before: DayPlan,
+    after: DayPlan,
+    out: Path,
+    *,
+    agents: Collection[str],
+    visits: Collection[str],
+    now_s: int,
+    lead_s: int,
+) -> list[Path]:
+    """calls-agents.csv and calls-borrowers.csv: who to call after a re-plan, and what
+    to say (:mod:`optimizer.outputs.calls`)."""
+    paths = [out / "calls-agents.csv", out / "calls-borrowers.csv"]
+    write_rows_csv(
+        [asdict(c) for c in agent_calls(before, after, agents, now_s)], AGENT_COLUMNS, paths[0]
+    )
+    write_rows_csv(
+        [asdict(c) for c in borrower_calls(after, visits, now_s, lead_s)],
+        BORROWER_COLUMNS,
+        paths[1],
+    )
+    return paths
+
+
 def write_json(doc: dict[str, Any], path: Path) -> None:
     path.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
@@ -329,22 +355,56 @@ def write_tables(day: DayPlan, out: Path) -> list[Path]:
     return paths
 
 
-def write_calendars(day: DayPlan, out: Path, agents: Collection[str] | None = None) -> list[Path]:
-    """agent-<safe name>.ics for every agent with a route (or only ``agents``)."""
+def write_calendars(
+    day: DayPlan,
+    out: Path,
+    agents: Collection[str] | None = None,
+    *,
+    sequence: int = 0,
+    before: DayPlan | None = None,
+) -> list[Path]:
+    """agent-<safe name>.ics for every agent with a route (or only ``agents``).
+
+    A re-plan passes the plan it re-planned (``before``) and a higher ``sequence``:
+    visits taken off an agent then go to cancel-agent-<safe name>.ics (METHOD:CANCEL).
+    """
     paths = []
     for route in day.plan.routes:
         if agents is not None and route.agent_id not in agents:
             continue
         path = out / agent_file(route.agent_id, "ics")
-        path.write_bytes(agent_calendar(day, route.agent_id))
+        path.write_bytes(agent_calendar(day, route.agent_id, sequence=sequence))
+        paths.append(path)
+    if before is None:
+        return paths
+    for old in before.plan.routes:
+        if agents is not None and old.agent_id not in agents:
+            continue
+        new = day.plan.route_of(old.agent_id)
+        kept = {s.visit_id for s in new.stops} if new is not None else set()
+        removed = [s.visit_id for s in old.stops if s.visit_id not in kept]
+        if not removed:
+            continue
+        path = out / f"cancel-{agent_file(old.agent_id, 'ics')}"
+        path.write_bytes(cancel_calendar(before, old.agent_id, removed, sequence=sequence))
         paths.append(path)
     return paths
 
 
-def write_notices(day: DayPlan, out: Path, visits: Collection[str] | None = None) -> list[Path]:
-    """notices.csv (every visit, or only ``visits``) and notices/<safe name>.txt (routed ones)."""
+def write_notices(
+    day: DayPlan,
+    out: Path,
+    visits: Collection[str] | None = None,
+    not_before_s: int | None = None,
+) -> list[Path]:
+    """notices.csv (every visit, or only ``visits``) and notices/<safe name>.txt (routed ones).
+
+    ``not_before_s``: no window told opens before then (a re-plan's now plus the lead).
+    """
     lang = day.settings.notices.lang
-    notices = build_notices(day, load_template(day.settings.notices, lang), lang=lang)
+    notices = build_notices(
+        day, load_template(day.settings.notices, lang), lang=lang, not_before_s=not_before_s
+    )
     if visits is not None:
         notices = [n for n in notices if n.visit_id in visits]
     folder = out / "notices"

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import opencc
 
-from optimizer.clock import arrival_window, format_hhmm
+from optimizer.clock import arrival_window, format_hhmm, told_window
 from optimizer.errors import ConfigurationError
 from optimizer.outputs.privacy import Audience, agent_view, visit_view
 
@@ -275,8 +275,14 @@ def documents_text(
     return _LIST_SEP[lang].join(out) if out else _NOTHING[lang]
 
 
-def build_notices(day: DayPlan, template: str, *, lang: str | None = None) -> list[Notice]:
-    """Notices for every routed visit (in route order), then the unassigned ones."""
+def build_notices(
+    day: DayPlan, template: str, *, lang: str | None = None, not_before_s: int | None = None
+) -> list[Notice]:
+    """Notices for every routed visit (in route order), then the unassigned ones.
+
+    ``not_before_s`` (a re-plan: now plus ``[notices] lead_min``): no window told opens
+    before then (:func:`optimizer.clock.told_window`).
+    """
     cfg = day.settings.notices
     lang = lang or cfg.lang
     tpl = string.Template(template)
@@ -292,7 +298,11 @@ def build_notices(day: DayPlan, template: str, *, lang: str | None = None) -> li
             view = visit_view(visits[stop.visit_id], Audience.BORROWER)
             # A visit without an appointment window is promised inside the agent's shift.
             bounds = view["window"] or shift
-            window = arrival_window(stop.start_s, cfg.window_min * 60, bounds)
+            window = (
+                arrival_window(stop.start_s, cfg.window_min * 60, bounds)
+                if not_before_s is None
+                else told_window(stop.start_s, cfg.window_min * 60, bounds, not_before_s)
+            )
             start, end = format_hhmm(window.start_s), format_hhmm(window.end_s)
             text = tpl.substitute(
                 agent_name=agent["name"] or ("工作人员" if lang == "zh" else "our staff"),

@@ -29,13 +29,15 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from optimizer.errors import SolverError
-from optimizer.solve.assignment import Assignment, ProgressCallback
+from optimizer.solve.assignment import Assignment, ProgressCallback, Stability
 from optimizer.solve.construct import START_VARIANTS, regret_starts
 from optimizer.solve.lns import improve
 from optimizer.solve.ortools import budget_s, lns_assignment, solve
 from optimizer.solve.params import LNS_BOTH_MIN_VISITS
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from optimizer.problem import RoutingProblem
     from optimizer.solve.params import SolverSettings
 
@@ -185,8 +187,13 @@ def solve_parallel(
     settings: SolverSettings,
     *,
     on_progress: ProgressCallback | None = None,
+    initial_routes: Sequence[Sequence[int]] | None = None,
+    stability: Stability | None = None,
 ) -> Assignment:
     """Like :func:`optimizer.solve.ortools.solve`, with ``settings.workers`` searches (1 or 2).
+
+    A search seeded with ``initial_routes`` or priced with ``stability`` (a re-plan)
+    runs here alone: the second search knows neither.
 
     One search runs here (and reports progress), the other in a worker process from
     a different start. Runs with a ``solution_limit`` (tests, quick checks) and
@@ -198,6 +205,14 @@ def solve_parallel(
     ``lost_searches`` (plan.json's solver info). Whatever ends this call (a result, an
     error, Ctrl-C, SIGTERM), the worker is ended and waited for.
     """
+    if initial_routes is not None or stability is not None:
+        return solve(
+            problem,
+            settings,
+            on_progress=on_progress,
+            initial_routes=initial_routes,
+            stability=stability,
+        )
     began = time.perf_counter()
     deadline = time.time() + budget_s(settings)
     if settings.workers <= 1 or settings.solution_limit is not None or problem.num_visits < 2:
