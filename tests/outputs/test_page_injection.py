@@ -13,9 +13,7 @@ and fails in CI. The page-source checks below it run everywhere.
 from __future__ import annotations
 
 import csv
-import os
 import re
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,31 +23,10 @@ import pytest
 
 from optimizer.cli import main
 from optimizer.outputs.escaping import js_string, popup_html, template_literal, tooltip_html
+from tests.browser import chromium
 from tests.helpers import ROOT
 from tests.hostile import MARKUP
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--host-resolver-rules=MAP * ~NOTFOUND",
-)
-
-#: Runs before any page script: records every write to window.__pwned (the payloads'
-#: marker), alert() calls and script errors (a broken literal kills the whole map).
-RECORDER = """
-window.__hits = []; window.__errors = [];
-Object.defineProperty(window, '__pwned', {
-  configurable: false,
-  get: function () { return window.__hits.length; },
-  set: function (v) { window.__hits.push(String(v)); }
-});
-window.alert = function (x) { window.__hits.push('alert ' + x); };
-window.addEventListener('error', function (e) { window.__errors.push(String(e.message)); });
-"""
 OPEN_EVERYTHING = """
 var maps = [];
 for (var k in window) {
@@ -120,23 +97,8 @@ def planned(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if CHROMIUM is None or CHROMEDRIVER is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must install chromium and chromium-driver (apt) for the page tests")
-        pytest.skip("headless Chromium not found: apt-get install chromium chromium-driver")
-    webdriver = pytest.importorskip("selenium.webdriver", reason="pip install selenium")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in FLAGS:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORDER})
-    try:
+    with chromium() as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.mark.parametrize("payload", MARKUP)

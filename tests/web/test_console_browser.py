@@ -11,8 +11,6 @@ Skipped with a message when Chromium or chromedriver is missing outside CI; fail
 from __future__ import annotations
 
 import csv
-import os
-import shutil
 import socket
 import threading
 import time
@@ -25,24 +23,13 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from optimizer.web.app import create_app
+from tests.browser import LOCAL_ONLY, chromium
 from tests.helpers import ROOT
 from tests.hostile import MARKUP
-from tests.outputs.test_page_injection import RECORDER
 from tests.web.conftest import PASSWORD, login, make_book
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
 DATE = "2026-12-01"
 TINY = ROOT / "data" / "tiny"
-#: No name resolves and nothing but the console on 127.0.0.1 can be reached.
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-    "--window-size=1400,1000",
-)
 RESULT = "return {hits: window.__hits, errors: window.__errors};"
 
 
@@ -82,23 +69,9 @@ class LiveServer:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if CHROMIUM is None or CHROMEDRIVER is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must install chromium and chromium-driver (apt) for the page tests")
-        pytest.skip("headless Chromium not found: apt-get install chromium chromium-driver")
-    webdriver = pytest.importorskip("selenium.webdriver", reason="pip install selenium")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in FLAGS:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORDER})
-    try:
+    # No name resolves and nothing but the console on 127.0.0.1 can be reached.
+    with chromium(host_rules=LOCAL_ONLY, flags=("--window-size=1400,1000",)) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def _wait(predicate: Callable[[], Any], what: str, timeout: float = 30) -> Any:

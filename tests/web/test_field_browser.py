@@ -12,7 +12,6 @@ are missing, a failure in CI.
 from __future__ import annotations
 
 import _socket
-import os
 import socket
 import threading
 import time
@@ -26,8 +25,8 @@ from optimizer.book.db import open_book, resolve_url
 from optimizer.book.links import issue_agent_link, issue_borrower_links
 from optimizer.settings import BookSettings
 from optimizer.web.app import create_app
+from tests.browser import chromium
 from tests.hostile import MARKUP
-from tests.outputs.test_page_injection import CHROMEDRIVER, CHROMIUM, FLAGS, RECORDER
 from tests.web.conftest import PASSWORD, make_book
 from tests.web.fieldday import ACTOR, DAY, MORNING, SETTINGS, TZ, Clock, import_day, plan
 
@@ -87,25 +86,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
 
 @pytest.fixture(scope="module")
 def phone(server: dict[str, Any]) -> Iterator[Any]:
-    if CHROMIUM is None or CHROMEDRIVER is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must install chromium and chromium-driver (apt) for the page tests")
-        pytest.skip("headless Chromium not found: apt-get install chromium chromium-driver")
-    webdriver = pytest.importorskip("selenium.webdriver", reason="pip install selenium")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in FLAGS:
-        if not flag.startswith("--host-resolver-rules"):  # the server is on 127.0.0.1
-            options.add_argument(flag)
-    options.add_experimental_option("mobileEmulation", {"deviceMetrics": PHONE})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORDER})
-    try:
+    with chromium(host_rules=None, mobile=PHONE) as driver:  # the server is on 127.0.0.1
         yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.fixture
