@@ -356,3 +356,9 @@ def test_a_horizon_wants_a_session_and_the_csrf_token(client: TestClient) -> Non
     r = client.post(f"/api/plans/{DATE}", json={"days": 3})
     assert r.status_code == 403 and "CSRF" in r.json()["detail"]
     assert client.get(f"/api/plans/{DATE}").status_code == 404
+
+
+def test_the_plan_form_has_a_days_field(client: TestClient) -> None:
+    login(client)
+    page = client.get("/").text
+    assert 'id="days"' in page and 'max="14"' in page and 'value="1"' in page
