@@ -21,6 +21,7 @@ from optimizer.book.console import (
     store_edit,
     visits_by_id,
 )
+from optimizer.book.horizon import BookHorizon, book_dates, plan_horizon_from_book
 from optimizer.book.planning import BookDay, plan_from_book
 from optimizer.book.repository import Actor, day_snapshot
 from optimizer.day import DayPlan, route_lines
@@ -31,6 +32,7 @@ from optimizer.pipeline import locate_inputs, travel_provider
 from optimizer.plan import Plan
 from optimizer.problem import build_problem
 from optimizer.reopen import plan_from_dict
+from optimizer.settings import Settings
 from optimizer.verify import check_plan
 from optimizer.web.context import WebContext
 
@@ -62,13 +64,18 @@ def _keep(ctx: WebContext, date: dt.date, opened: OpenDay) -> None:
         ctx.days.pop(next(iter(ctx.days)))
 
 
+def _settings(ctx: WebContext, time_limit_s: float | None) -> Settings:
+    settings = ctx.settings
+    if time_limit_s is not None:
+        settings = replace(settings, solver=replace(settings.solver, time_limit_s=time_limit_s))
+    return settings
+
+
 def plan_date(
     ctx: WebContext, date: dt.date, actor: Actor, *, time_limit_s: float | None = None
 ) -> BookDay:
     """Plan ``date`` from the book as ``plan --book`` does (planner, verifier, store)."""
-    settings = ctx.settings
-    if time_limit_s is not None:
-        settings = replace(settings, solver=replace(settings.solver, time_limit_s=time_limit_s))
+    settings = _settings(ctx, time_limit_s)
     with open_geocoder(settings.geocoder, offline=ctx.offline) as geocoder:
         result = plan_from_book(
             ctx.book,
@@ -84,6 +91,39 @@ def plan_date(
         stored = latest_plan(ctx.book, date)
         if stored is not None and stored.version == result.stored.version:
             _keep(ctx, date, OpenDay(stored, result.day))
+    return result
+
+
+def plan_horizon_dates(
+    ctx: WebContext,
+    first: dt.date,
+    days: int,
+    actor: Actor,
+    *,
+    time_limit_s: float | None = None,
+) -> BookHorizon:
+    """Plan ``days`` working days from ``first`` as ``plan --book --days`` does.
+
+    The same book horizon as the CLI (its dates, planner, verifier and one transaction
+    storing every day). No day is kept open here: the first date's stored plan also
+    carries the horizon's not-fitted visits, which its in-memory DayPlan does not, so
+    each date is re-opened from the book when first asked for.
+    """
+    settings = _settings(ctx, time_limit_s)
+    dates = book_dates(first, days, settings)
+    with open_geocoder(settings.geocoder, offline=ctx.offline) as geocoder:
+        result = plan_horizon_from_book(
+            ctx.book,
+            settings,
+            dates,
+            ctx.out_dir / f"{first.isoformat()}+{days}d",
+            actor,
+            renderers=[write_notices],
+            travel=ctx.travel or travel_provider(settings),
+            geocoder=geocoder,
+        )
+    for date in dates:
+        ctx.days.pop(date, None)
     return result
 
 

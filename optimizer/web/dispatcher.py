@@ -68,7 +68,15 @@ from optimizer.web.auth import (
     verify_password,
 )
 from optimizer.web.context import WebContext, get_context
-from optimizer.web.days import OpenDay, open_day, plan_date, save_edit, verified
+from optimizer.web.days import (
+    OPEN_DAYS,
+    OpenDay,
+    open_day,
+    plan_date,
+    plan_horizon_dates,
+    save_edit,
+    verified,
+)
 
 router = APIRouter()
 
@@ -311,14 +319,39 @@ def _date(text: str) -> dt.date:
         raise HTTPException(422, f"{text!r} is not a date; expected YYYY-MM-DD") from None
 
 
+#: The longest horizon the console plans at once (the days it keeps open, too).
+MAX_DAYS = OPEN_DAYS
+
+
 class PlanRequest(BaseModel):
     time_limit: float | None = Field(default=None, gt=0, le=600)
+    #: Working days from the date (checked in :func:`_days`, for a one-line message).
+    days: Any = 1
+
+
+def _days(value: Any) -> int:
+    if value is None:
+        return 1
+    if isinstance(value, bool) or not isinstance(value, int):
+        msg = f"days {value!r} is not a whole number; expected 1 to {MAX_DAYS} working days"
+        raise HTTPException(422, msg)
+    if not 1 <= value <= MAX_DAYS:
+        msg = f"days {value} is out of range; expected 1 to {MAX_DAYS} working days"
+        raise HTTPException(422, msg)
+    return value
 
 
 @router.post("/api/plans/{date}")
 def plan(date: str, ctx: Ctx, user: Dispatcher, body: PlanRequest | None = None) -> Response:
-    """Plan the date's pending visits from the book (the CLI's planner and verifier)."""
+    """Plan the date's pending visits from the book (the CLI's planner and verifier).
+
+    With ``days`` > 1, the horizon from that date, as ``plan --book --days``: every
+    day stored as its date's plan; the answer is a summary per day.
+    """
     day = _date(date)
+    days = _days(body.days if body else 1)
+    if days > 1:
+        return _plan_horizon(ctx, user, day, days, body.time_limit if body else None)
     with ctx.lock:
         result = plan_date(
             ctx,
@@ -341,6 +374,44 @@ def plan(date: str, ctx: Ctx, user: Dispatcher, body: PlanRequest | None = None)
             "version": result.stored.version,
             "held": dict(result.snapshot.held),
             "locked": [],
+        }
+    )
+
+
+def _plan_horizon(
+    ctx: WebContext, user: User, first: dt.date, days: int, time_limit: float | None
+) -> Response:
+    with ctx.lock:
+        result = plan_horizon_dates(
+            ctx, first, days, Actor(who(user), "console plan --days"), time_limit_s=time_limit
+        )
+    span = f"{result.dates[0].isoformat()} to {result.dates[-1].isoformat()}"
+    if result.horizon is None:
+        return JSONResponse(
+            {
+                "detail": f"nothing to plan from {span}: no pending visit may be visited on those days",
+                "held": dict(result.held),
+            },
+            status_code=409,
+        )
+    horizon = result.horizon
+    return JSONResponse(
+        {
+            "dates": [d.isoformat() for d in result.dates],
+            "days": [
+                {
+                    "date": d.plan.date.isoformat(),
+                    "version": stored.version,
+                    "routed": len(d.plan.assigned_ids),
+                    # the horizon's not-fitted are its own (below), not one day's
+                    "unassigned": len(d.plan.unassigned),
+                }
+                for d, stored in zip(horizon.days, result.stored, strict=True)
+            ],
+            "unassigned": [
+                {"visit_id": e.visit_id, "reason": e.reason or ""} for e in horizon.unassigned
+            ],
+            "held": dict(result.held),
         }
     )
 

@@ -294,3 +294,71 @@ def test_a_locked_visit_moves_only_once_unlocked(
     assert r.status_code == 200 and r.json()["locked"] == []
     r = client.post(f"/api/plans/{DATE}/check", headers=csrf, json=again)
     assert r.json()["ok"] is True
+
+
+def _horizon_files() -> dict[str, tuple[str, bytes, str]]:
+    """data/tiny with V0003 not before the 2nd, V0005 not before the 3rd, V0007 unfittable."""
+    frame = pd.read_csv(TINY / "visits.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    frame["earliest_date"] = ""
+    frame.loc[frame["visit_id"] == "V0003", "earliest_date"] = "2026-12-02"
+    frame.loc[frame["visit_id"] == "V0005", "earliest_date"] = "2026-12-03"
+    extra = frame.iloc[[0]].copy()
+    extra["visit_id"] = "V0007"
+    extra["skills"] = "diving"  # no agent has it
+    frame = pd.concat([frame, extra], ignore_index=True)
+    files = _files()
+    files["visits"] = ("visits.csv", frame.to_csv(index=False).encode(), "text/csv")
+    return files
+
+
+def test_a_horizon_stores_each_day_with_every_visit_once(
+    client: TestClient, csrf: dict[str, str]
+) -> None:
+    assert client.post("/api/import", headers=csrf, files=_horizon_files()).status_code == 200
+    r = client.post(f"/api/plans/{DATE}", headers=csrf, json={"days": 3, "time_limit": 1})
+    assert r.status_code == 200, r.text
+    summary = r.json()
+    dates = ["2026-12-01", "2026-12-02", "2026-12-03"]
+    assert [d["date"] for d in summary["days"]] == dates
+    assert [u["visit_id"] for u in summary["unassigned"]] == ["V0007"]
+    assert all(u["reason"] for u in summary["unassigned"])
+    seen = [u["visit_id"] for u in summary["unassigned"]]
+    day_of: dict[str, str] = {}
+    for entry in summary["days"]:
+        got = client.get(f"/api/plans/{entry['date']}")
+        assert got.status_code == 200, got.text
+        doc = got.json()
+        assert doc["date"] == entry["date"] and doc["version"] == entry["version"]
+        routed = [s["visit_id"] for route in doc["routes"] for s in route["stops"]]
+        assert len(routed) == entry["routed"]
+        assert len(doc["unassigned"]) == entry["unassigned"]
+        assert all(u["reason"] for u in doc["unassigned"])
+        seen += routed + [u["visit_id"] for u in doc["unassigned"]]
+        day_of |= dict.fromkeys(routed, entry["date"])
+        assert client.get(f"/api/plans/{entry['date']}/view").status_code == 200
+    assert sorted(seen) == [f"V000{k}" for k in range(1, 8)]
+    assert day_of["V0003"] in dates[1:] and day_of["V0005"] == dates[2]
+
+
+@pytest.mark.parametrize("days", [0, 15, 2.5, "3", True])
+def test_days_out_of_range_is_refused_with_a_message(
+    client: TestClient, csrf: dict[str, str], days: object
+) -> None:
+    r = client.post(f"/api/plans/{DATE}", headers=csrf, json={"days": days})
+    assert r.status_code == 422
+    assert "expected 1 to 14 working days" in r.json()["detail"]
+    assert client.get(f"/api/plans/{DATE}").status_code == 404
+
+
+def test_a_horizon_wants_a_session_and_the_csrf_token(client: TestClient) -> None:
+    assert client.post(f"/api/plans/{DATE}", json={"days": 3}).status_code == 401
+    login(client)
+    r = client.post(f"/api/plans/{DATE}", json={"days": 3})
+    assert r.status_code == 403 and "CSRF" in r.json()["detail"]
+    assert client.get(f"/api/plans/{DATE}").status_code == 404
+
+
+def test_the_plan_form_has_a_days_field(client: TestClient) -> None:
+    login(client)
+    page = client.get("/").text
+    assert 'id="days"' in page and 'max="14"' in page and 'value="1"' in page

@@ -221,10 +221,21 @@
   });
   document.getElementById("load").addEventListener("click", load);
   document.getElementById("plan").addEventListener("click", function () {
-    say("Planning " + dateInput.value + "…");
+    var days = parseInt(document.getElementById("days").value, 10) || 1;
+    say("Planning " + dateInput.value + (days > 1 ? " and the next " + (days - 1) + " working days" : "") + "…");
     var limit = parseFloat(document.getElementById("time-limit").value) || null;
-    FR.api("POST", "/api/plans/" + dateInput.value, { time_limit: limit }).then(function (r) {
+    FR.api("POST", "/api/plans/" + dateInput.value, { time_limit: limit, days: days }).then(function (r) {
       if (!r.ok) { say(r.data.detail || "planning failed", "error"); return; }
+      if (days > 1) {
+        // the horizon: show its first day; the others open by changing the date
+        var parts = r.data.days.map(function (d) { return d.date + ": " + d.routed; });
+        load().then(function () {
+          if (!view) { return; }
+          say("Planned " + parts.join(", ") + "; " + r.data.unassigned.length +
+            " not fitted (stay pending). Showing the first day.", "ok");
+        });
+        return;
+      }
       load();
     });
   });
