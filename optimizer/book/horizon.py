@@ -245,5 +245,7 @@ def _day_plans(
                 else {}
             ),
         )
-        out.append((narrowed, plan, plan_to_dict(day)))
+        # The first date's document lists the cases not fitted, as its plan does: a
+        # reader of that date sees every case of the horizon's pool once.
+        out.append((narrowed, plan, plan_to_dict(replace(day, plan=plan) if k == 0 else day)))
     return out

@@ -403,10 +403,10 @@ def _plan_horizon(
                     "date": d.plan.date.isoformat(),
                     "version": stored.version,
                     "routed": len(d.plan.assigned_ids),
-                    # the horizon's not-fitted are its own (below), not one day's
-                    "unassigned": len(d.plan.unassigned),
+                    # the first date's document lists the horizon's not-fitted (below)
+                    "unassigned": len(horizon.unassigned if k == 0 else d.plan.unassigned),
                 }
-                for d, stored in zip(horizon.days, result.stored, strict=True)
+                for k, (d, stored) in enumerate(zip(horizon.days, result.stored, strict=True))
             ],
             "unassigned": [
                 {"visit_id": e.visit_id, "reason": e.reason or ""} for e in horizon.unassigned
