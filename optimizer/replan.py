@@ -246,7 +246,12 @@ def check_input_plan(day: DayPlan, *, source: str = "plan.json") -> None:
             continue
         shift = agent.shift
         where = f"routes[{route.agent_id}]"
-        if not shift.start_s <= route.depart_s <= route.return_s <= shift.end_s:
+        # A re-planned day may come back after the shift from what was reported (the
+        # way home from a visit ending near the shift end): its stops still lie inside.
+        late_ok = route.return_s <= shift.end_s or (
+            bool(route.stops) and route.stops[-1].end_s <= shift.end_s
+        )
+        if not (shift.start_s <= route.depart_s <= route.return_s and late_ok):
             issues.append(
                 Issue(
                     source,

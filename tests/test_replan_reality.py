@@ -390,6 +390,9 @@ def test_a_visit_reported_near_the_shift_end_brings_the_agent_back_late(
     )
     errors = check_plan(dawdled, again.visits, again.problem, facts=facts)
     assert any("after the shift ends" in e for e in errors)
+    # Re-planning that day again (same facts, a minute later) holds as well.
+    assert _replan(out / "plan.json", tmp_path / "r2", format_hhmm(end + 60), events) == 0
+    assert f"Back after the shift: {agent.agent_id}" in capsys.readouterr().out
     unreported = replace(facts, starts={})
     errors = check_plan(again.plan, again.visits, again.problem, facts=unreported)
     assert any("after the shift ends" in e for e in errors)
