@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from optimizer.clock import arrival_window
 from optimizer.clock import format_hhmm as hm
@@ -69,6 +69,8 @@ class Replan:
     #: When it was re-planned, and the lead a new notice needs (``[notices] lead_min``).
     now_s: int = 0
     lead_s: int = 0
+    #: Agents whose reported day runs past their shift: agent id -> (when back, shift end).
+    back_late: Mapping[str, tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +133,9 @@ class _Day:
     #: visit id -> start in the plan being re-planned; agent id -> its planned break.
     planned: Mapping[str, int]
     planned_break: Mapping[str, int]
+    #: Agents whose day, as it stands, already brings them back after the shift:
+    #: agent id -> when back. Nothing more is planned for them.
+    back_late: Mapping[str, int] = field(default_factory=dict)
 
 
 def replan(
@@ -182,7 +187,9 @@ def replan(
             if _score(whole_day, sequences, new_ids) >= _score(whole_day, held, new_ids):
                 chosen, reasons, info = sequences, solved_reasons, solved_info
     routes, late = _time_day(whole_day, chosen)
-    reasons_out = _reasons(day, facts, visits, agents_now, pre_unassigned, reasons, late, routes)
+    reasons_out = _reasons(
+        day, facts, visits, agents_now, pre_unassigned, reasons, late, routes, whole_day.back_late
+    )
     order = {vid: k for k, vid in enumerate(visits)}
     new_plan = Plan(
         date=day.plan.date,
@@ -205,7 +212,14 @@ def replan(
     standing = {vid for an in agents_now.values() for vid, _ in an.fixed}
     changes = diff(day.plan, new_plan, visits, width, new_ids=new_ids, standing=standing)
     failed = tuple(vid for vid, e in facts.state.items() if e.kind is EventKind.FAILED)
-    return Replan(new_day, changes, failed, now_s=now_s, lead_s=whole_day.lead_s)
+    shift_end = {a.agent_id: a.shift.end_s for a in day.agents}
+    back_late = {
+        a: (max(t, r.return_s if (r := new_plan.route_of(a)) else t), shift_end[a])
+        for a, t in whole_day.back_late.items()
+    }
+    return Replan(
+        new_day, changes, failed, now_s=now_s, lead_s=whole_day.lead_s, back_late=back_late
+    )
 
 
 _FIXING = frozenset({EventKind.DONE, EventKind.STARTED})
@@ -232,7 +246,12 @@ def check_input_plan(day: DayPlan, *, source: str = "plan.json") -> None:
             continue
         shift = agent.shift
         where = f"routes[{route.agent_id}]"
-        if not shift.start_s <= route.depart_s <= route.return_s <= shift.end_s:
+        # A re-planned day may come back after the shift from what was reported (the
+        # way home from a visit ending near the shift end): its stops still lie inside.
+        late_ok = route.return_s <= shift.end_s or (
+            bool(route.stops) and route.stops[-1].end_s <= shift.end_s
+        )
+        if not (shift.start_s <= route.depart_s <= route.return_s and late_ok):
             issues.append(
                 Issue(
                     source,
@@ -473,8 +492,13 @@ def _carried_on(
             node = node_of[s.visit_id]
             start = max(leave + problem.travel_s(ai, prev, node), s.start_s)
             window = problem.window(node)
-            if start >= now_s or not window.contains(start):
-                break
+            back = (
+                start
+                + visits[s.visit_id].duration_s
+                + problem.travel_s(ai, node, problem.end_node(ai))
+            )
+            if start >= now_s or not window.contains(start) or back > agent.shift.end_s:
+                break  # not assumed done: only a report may run the day past the shift
             more.append((s.visit_id, start))
             prev, leave = node, start + visits[s.visit_id].duration_s
             continue
@@ -535,7 +559,47 @@ def _whole_day(
     planned = {s.visit_id: s.start_s for r in day.plan.routes for s in r.stops}
     breaks = {r.agent_id: r.break_start_s for r in day.plan.routes if r.break_start_s is not None}
     whole = _Day(problem, agents_now, not_before, told, lead, now_s, provider, planned, breaks)
-    return whole, pre
+    return replace(whole, back_late=_back_late(whole)), pre
+
+
+def _back_late(whole: _Day) -> dict[str, int]:
+    """Agents whom what stands already brings back after the shift ends, with when.
+
+    A visit reported ending shortly before the shift ends can leave a way back that
+    runs past it: a fact is a fact, the agent simply comes back late. Such an agent
+    gets nothing more (it would have to leave the shift to do it), and is kept out of
+    the remainder's search, where its shift could not be met at all.
+    """
+    problem = whole.problem
+    node_of = problem.visit_index()
+    out: dict[str, int] = {}
+    for ai, agent in enumerate(problem.agents):
+        an = whole.now.get(agent.agent_id)
+        end = agent.end_point
+        if an is None or not an.out or end is None:
+            continue
+        if an.resume.elsewhere:
+            m = whole.provider.matrix([an.resume.position, end], agent.mode)
+            back = an.resume.time_s + int(m.seconds[0, 1])
+        elif an.fixed:
+            timed = schedule(
+                problem,
+                ai,
+                [node_of[vid] for vid, _ in an.fixed],
+                depart_s=an.depart_s,
+                pinned={node_of[vid]: start for vid, start in an.fixed},
+                brk=an.kept_break,
+                place_break=False,
+                late_return=True,
+            )
+            if timed.route is None:
+                continue
+            back = timed.route.return_s
+        else:
+            continue
+        if back > agent.shift.end_s:
+            out[agent.agent_id] = back
+    return out
 
 
 def _held(
@@ -547,7 +611,9 @@ def _held(
     With no event this is the re-plan: nothing has a reason to change.
     """
     sequences = {
-        a: tuple(vid for vid in an.remaining if vid in whole.not_before) if not an.off else ()
+        a: tuple(vid for vid in an.remaining if vid in whole.not_before)
+        if not an.off and a not in whole.back_late
+        else ()
         for a, an in whole.now.items()
     }
     reasons: dict[str, str] = {}
@@ -556,7 +622,7 @@ def _held(
             continue
         best: tuple[int, str, tuple[str, ...]] | None = None
         for a, an in whole.now.items():
-            if an.off or not an.agent.can_do(v):
+            if an.off or a in whole.back_late or not an.agent.can_do(v):
                 continue
             if (
                 an.agent.max_visits is not None
@@ -592,7 +658,11 @@ def _solved(
     """The remainder re-optimised from the held routes: agents resume where they are,
     visits from their earliest start; a stability cost keeps visits with their agent
     and inside their told window (see :class:`~optimizer.settings.ReplanSettings`)."""
-    derived_agents = [_resumed_agent(an, visits) for an in whole.now.values() if not an.off]
+    derived_agents = [
+        _resumed_agent(an, visits)
+        for a, an in whole.now.items()
+        if not an.off and a not in whole.back_late
+    ]
     open_visits = [
         replace(
             v,
@@ -714,6 +784,25 @@ def _time_route(whole: _Day, a: str, sequence: tuple[str, ...], *, strict: bool 
     legs: dict[int, Leg] = {}
     if an.resume.elsewhere and sequence:
         legs[len(fixed_nodes)] = _leg(whole, ai, an.resume, node_of[sequence[0]])
+    if a in whole.back_late:
+        if sequence:
+            return Timed(None, len(fixed_nodes))  # nothing fits after a day past the shift
+        # The day as reported, back late: with the break it owes if it still fits.
+        for place in (True, False):
+            timed = schedule(
+                problem,
+                ai,
+                nodes,
+                depart_s=an.depart_s,
+                pinned=pinned,
+                brk=an.kept_break,
+                break_hint_s=whole.planned_break.get(a),
+                place_break=place,
+                late_return=True,
+            )
+            if timed.route is not None:
+                return timed
+        return timed
     bounds = [
         {node_of[vid]: max(whole.not_before[vid], whole.planned.get(vid, 0)) for vid in sequence},
         {node_of[vid]: whole.not_before[vid] for vid in sequence},
@@ -825,7 +914,8 @@ def _verified(plan: Plan, visits: Sequence[Visit], whole: _Day) -> None:
         rule = an.agent.break_rule
         if r.break_start_s is None and owes_break(rule, r.depart_s, r.return_s) and not r.stops[k:]:
             missed.add(r.agent_id)  # the reported day left no room for it
-    errors = check_plan(plan, visits, whole.problem, facts=Facts(starts, legs, frozenset(missed)))
+    facts = Facts(starts, legs, frozenset(missed), late_returns=frozenset(whole.back_late))
+    errors = check_plan(plan, visits, whole.problem, facts=facts)
     for agent_id, an in whole.now.items():
         route = plan.route_of(agent_id)
         kept = [(s.visit_id, s.start_s) for s in (route.stops if route else ())][: len(an.fixed)]
@@ -844,6 +934,7 @@ def _reasons(
     solved: Mapping[str, str],
     late: Mapping[str, str],
     routes: Mapping[str, Route],
+    back_late: Mapping[str, int] | None = None,
 ) -> dict[str, str]:
     """Why each visit in no route is there: every input visit ends somewhere."""
     routed = {s.visit_id for r in routes.values() for s in r.stops}
@@ -887,7 +978,13 @@ def _reasons(
                 (v for v in urgent_on.get(was_on or "", []) if v.priority > visits[vid].priority),
                 None,
             )
-            if was_on is not None and urgent is not None:
+            if was_on is not None and was_on in (back_late or {}) and was_on not in off:
+                out[vid] = (
+                    f"agent {was_on} is back only after the shift ends (at "
+                    f"{hm((back_late or {})[was_on])}) from the visits reported, and no "
+                    "other agent could take it"
+                )
+            elif was_on is not None and urgent is not None:
                 out[vid] = f"displaced by urgent visit {urgent.visit_id}"
             elif was_on is not None and off and was_on not in off:
                 left = ", ".join(sorted(off))
@@ -1039,9 +1136,16 @@ def changes_rows(changes: Sequence[Change]) -> list[dict[str, str]]:
 
 def diff_text(result: Replan) -> str:
     """The printed diff: one line per change, then who must get a new notice."""
+    late = [
+        f"Back after the shift: {a} at {hm(back)} (shift ends {hm(end)}), from the visits "
+        "reported; nothing more is planned for them today."
+        for a, (back, end) in sorted(result.back_late.items())
+    ]
     if not result.changes:
-        return "No changes: every remaining visit keeps its agent and told window."
-    lines = ["Changes:"]
+        return "\n".join(
+            ["No changes: every remaining visit keeps its agent and told window.", *late]
+        )
+    lines = ["Changes:", *late]
     for row in changes_rows(result.changes):
         move = f"{row['old_agent'] or '-'} {row['old_start'] or ''} -> {row['new_agent'] or '-'} {row['new_start'] or ''}"
         extra = f"  ({row['reason']})" if row["reason"] else ""

@@ -82,6 +82,7 @@ def schedule(
     break_not_before: int = 0,
     just_in_time: bool = False,
     place_break: bool = True,
+    late_return: bool = False,
 ) -> Timed:
     """Time agent ``a``'s stops ``nodes`` (visit indices of ``problem``) in this order.
 
@@ -91,7 +92,9 @@ def schedule(
     otherwise an owed break is placed, trying ``break_hint_s`` first, never before
     ``break_not_before`` (a break not taken by now can only come later). With
     ``just_in_time`` the agent leaves as late as the first stop allows (never before
-    ``depart_s``), as a planned day does.
+    ``depart_s``), as a planned day does. With ``late_return`` the way back may end
+    after the shift, but only when every stop is ``pinned``: a day that stands as
+    reported runs as long as it ran, and nothing planned is allowed past the shift.
     """
     agent = problem.agents[a]
     pinned = pinned or {}
@@ -101,7 +104,8 @@ def schedule(
         first = nodes[0]
         opens = max(problem.window(first).start_s, not_before.get(first, 0))
         depart_s = max(depart_s, opens - problem.travel_s(a, problem.start_node(a), first))
-    plain = _walk(problem, a, nodes, depart_s, pinned, not_before, legs, brk)
+    late = late_return and all(n in pinned for n in nodes)
+    plain = _walk(problem, a, nodes, depart_s, pinned, not_before, legs, brk, late)
     if plain.route is None or brk is not None or not place_break:
         return plain
     rule = agent.break_rule
@@ -115,7 +119,7 @@ def schedule(
         starts = [break_hint_s, *(s for s in starts if s != break_hint_s)]
     for bs in starts:
         timed = _walk(
-            problem, a, nodes, depart_s, pinned, not_before, legs, (bs, bs + rule.duration_s)
+            problem, a, nodes, depart_s, pinned, not_before, legs, (bs, bs + rule.duration_s), late
         )
         r = timed.route
         if r is not None and r.depart_s <= bs and bs + rule.duration_s <= r.return_s:
@@ -132,6 +136,7 @@ def _walk(
     not_before: Mapping[int, int],
     legs: Mapping[int, Leg],
     brk: tuple[int, int] | None,
+    late_return: bool = False,
 ) -> Timed:
     agent = problem.agents[a]
     bs, be = brk if brk is not None else (None, None)
@@ -163,7 +168,7 @@ def _walk(
     end_node = problem.end_node(a)
     back = problem.travel_s(a, prev, end_node)
     ret = leg_arrival(leave, back, bs, be)
-    if ret > agent.shift.end_s or depart_s < agent.shift.start_s:
+    if (ret > agent.shift.end_s and not late_return) or depart_s < agent.shift.start_s:
         return Timed(None, None)
     return Timed(
         Route(

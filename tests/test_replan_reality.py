@@ -337,3 +337,62 @@ def test_who_to_call_after_an_agent_leaves(sample: Path, tmp_path: Path) -> None
         else:
             assert row["call"] == "not_today"
             assert "今天" in row["message"]
+
+
+# ------------------------- 7. a reported visit near the shift's end: back late, a fact
+
+
+def test_a_visit_reported_near_the_shift_end_brings_the_agent_back_late(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dataclasses import replace
+
+    from optimizer.verify import Facts
+
+    day = open_plan(tiny)
+    route = max(day.plan.routes, key=lambda r: len(r.stops))
+    agent = next(a for a in day.agents if a.agent_id == route.agent_id)
+    end = agent.shift.end_s
+    # Its first stop reported done a minute before the shift ends: the way home runs
+    # past the shift, and what was planned after it can no longer be done by this agent.
+    first = route.stops[0].visit_id
+    assert route.return_travel_s > 60 or route.stops[0].travel_s > 60
+    done = end - 60
+    events = _events(
+        tmp_path / "events.csv", [f"done,{first},{agent.agent_id},{format_hhmm(done)}"]
+    )
+    out = tmp_path / "r"
+    assert _replan(tiny, out, format_hhmm(end), events) == 0
+    text = capsys.readouterr().out
+    assert f"Back after the shift: {agent.agent_id}" in text
+    again = open_plan(out / "plan.json")
+    new = again.plan.route_of(agent.agent_id)
+    assert new is not None
+    durations = {v.visit_id: v.duration_s for v in again.visits}
+    assert [(s.visit_id, s.start_s) for s in new.stops] == [(first, done - durations[first])]
+    assert new.return_s > end
+    reasons = {u.visit_id: u.reason for u in again.plan.unassigned}
+    for s in route.stops[1:]:
+        assert s.visit_id in reasons
+    # The verifier takes the late return as a fact, and only as one.
+    facts = Facts(starts={first: done - durations[first]}, late_returns=frozenset({agent.agent_id}))
+    assert check_plan(again.plan, again.visits, again.problem, facts=facts) == []
+    plain = check_plan(
+        again.plan, again.visits, again.problem, facts=replace(facts, late_returns=frozenset())
+    )
+    assert any("after the shift ends" in e for e in plain)
+    dawdled = replace(
+        again.plan,
+        routes=tuple(
+            replace(r, return_s=r.return_s + 60) if r.agent_id == agent.agent_id else r
+            for r in again.plan.routes
+        ),
+    )
+    errors = check_plan(dawdled, again.visits, again.problem, facts=facts)
+    assert any("after the shift ends" in e for e in errors)
+    # Re-planning that day again (same facts, a minute later) holds as well.
+    assert _replan(out / "plan.json", tmp_path / "r2", format_hhmm(end + 60), events) == 0
+    assert f"Back after the shift: {agent.agent_id}" in capsys.readouterr().out
+    unreported = replace(facts, starts={})
+    errors = check_plan(again.plan, again.visits, again.problem, facts=unreported)
+    assert any("after the shift ends" in e for e in errors)
