@@ -7,6 +7,7 @@ up to the solver, and its drops get reasons in :mod:`optimizer.plan`.
 from __future__ import annotations
 
 from optimizer.clock import format_hhmm
+from optimizer.domain import DAY_S
 from optimizer.problem import RoutingProblem
 
 
@@ -70,6 +71,11 @@ def _reason(problem: RoutingProblem, i: int) -> str | None:
         if v.window is None:
             return (
                 f"its duration ({v.duration_s // 60} min) is longer than every able agent's shift"
+            )
+        if window.end_s >= DAY_S:  # open until the day ends: only a start bound (a re-plan's now)
+            return (
+                f"it cannot start before {format_hhmm(window.start_s)}, "
+                "too late for every able agent's shift"
             )
         return (
             f"appointment window {format_hhmm(window.start_s)}-{format_hhmm(window.end_s)} "
