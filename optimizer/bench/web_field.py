@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2 as httpx  # the dev extra's client (Starlette's TestClient uses it too)
 
 from optimizer.bench.synthetic import make_agents, make_visits
 from optimizer.book.db import empty_schema, open_book, resolve_url, upgrade
