@@ -596,6 +596,11 @@ def slots(
     wanted = frozenset(parse_list(skills))
     offer = _offer(opened.day, point, seconds, wanted, window_width)
     why = "" if offer else why_no_slot(opened.day, seconds, wanted, window_width * 60)
+    later = (
+        []
+        if offer
+        else _later_offers(ctx, opened.day.plan.date, point, seconds, wanted, window_width)
+    )
     return {
         "date": date,
         "version": opened.version,
@@ -603,7 +608,46 @@ def slots(
         "lon": point.lon,
         "slots": [_slot_json(s) for s in offer],
         "why": why,
+        "later": later,
     }
+
+
+#: When the asked date is full: how far ahead to look (the dates the console keeps
+#: open), on how many later dates with windows, and how many windows each.
+LATER_HORIZON_DAYS = 14
+LATER_DATES = 3
+LATER_PER_DATE = 3
+
+
+def _later_offers(
+    ctx: WebContext,
+    first: dt.date,
+    point: GeoPoint,
+    seconds: int,
+    wanted: frozenset[str],
+    width_min: int,
+) -> list[dict[str, Any]]:
+    """The earliest windows on later dates that have a plan in the book (the phone call
+    goes on: "not today, but Thursday 10:00-11:00 with A02")."""
+    found: list[dict[str, Any]] = []
+    for k in range(1, LATER_HORIZON_DAYS + 1):
+        later = open_day(ctx, first + dt.timedelta(days=k))
+        if later is None:
+            continue
+        if outside_service_area(later.day, point) is not None:
+            continue
+        offer = offer_slots(later.day, point, seconds, wanted, window_width_s=width_min * 60)
+        if offer:
+            found.append(
+                {
+                    "date": later.day.plan.date.isoformat(),
+                    "version": later.version,
+                    "slots": [_slot_json(s) for s in offer[:LATER_PER_DATE]],
+                }
+            )
+        if len(found) == LATER_DATES:
+            break
+    return found
 
 
 class BookingRequest(BaseModel):

@@ -364,3 +364,36 @@ def test_the_plan_form_has_a_days_field(client: TestClient) -> None:
     login(client)
     page = client.get("/").text
     assert 'id="days"' in page and 'max="14"' in page and 'value="1"' in page
+
+
+def test_a_full_date_offers_the_earliest_windows_of_later_dates(
+    client: TestClient, csrf: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On the phone: "not today, but on the 2nd with A01" -- and that window books."""
+    from optimizer.web import dispatcher
+
+    assert client.post("/api/import", headers=csrf, files=_horizon_files()).status_code == 200
+    r = client.post(f"/api/plans/{DATE}", headers=csrf, json={"days": 3, "time_limit": 1})
+    assert r.status_code == 200, r.text
+    q = {"date": DATE, "lat": 30.65, "lon": 104.05, "duration": 20}
+    assert client.get("/api/slots", params=q).json()["later"] == []  # today has windows
+    monkeypatch.setattr(dispatcher, "_offer", lambda *_a, **_k: [])  # today is full
+    answer = client.get("/api/slots", params=q).json()
+    assert answer["slots"] == [] and answer["why"]
+    later = answer["later"]
+    assert later and all(d["date"] > DATE and 0 < len(d["slots"]) <= 3 for d in later)
+    assert [d["date"] for d in later] == sorted(d["date"] for d in later)
+    first = later[0]
+    slot = first["slots"][0]
+    booking = {
+        "name": "Ms Later",
+        "lat": 30.65,
+        "lon": 104.05,
+        "duration": 20,
+        "window_start_s": slot["window_start_s"],
+        "agent_id": slot["agent_id"],
+    }
+    r = client.post(f"/api/plans/{first['date']}/bookings", headers=csrf, json=booking)
+    assert r.status_code == 200, r.text
+    doc = client.get(f"/api/plans/{first['date']}").json()
+    assert _routed(doc)[r.json()["visit_id"]][0] == slot["agent_id"]

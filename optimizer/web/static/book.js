@@ -33,20 +33,26 @@
       if (!document.getElementById("address").value) { document.getElementById("address").value = val("where"); }
       st.className = r.data.slots.length ? "ok" : "error";
       st.textContent = r.data.slots.length ? r.data.slots.length + " windows can be offered." : r.data.why;
-      r.data.slots.forEach(function (s) {
+      function row(s, date) {
         var tr = FR.el("tr");
-        [s.window_start + "-" + s.window_end, s.agent_id, s.start, s.extra_travel_min].forEach(function (x) { tr.appendChild(FR.el("td", x)); });
+        var when = (date === val("date") ? "" : date + " ") + s.window_start + "-" + s.window_end;
+        [when, s.agent_id, s.start, s.extra_travel_min].forEach(function (x) { tr.appendChild(FR.el("td", x)); });
         var b = FR.el("button", "Book");
         b.type = "button";
         b.className = "book-slot";
-        b.addEventListener("click", function () { book(s); });
+        b.addEventListener("click", function () { book(s, date); });
         var td = FR.el("td"); td.appendChild(b); tr.appendChild(td);
         body.appendChild(tr);
-      });
+      }
+      r.data.slots.forEach(function (s) { row(s, r.data.date); });
+      (r.data.later || []).forEach(function (d) { d.slots.forEach(function (s) { row(s, d.date); }); });
+      if (!r.data.slots.length && (r.data.later || []).length) {
+        st.textContent = r.data.why + " Later days can be offered instead.";
+      }
     });
   }
-  function book(s) {
-    FR.api("POST", "/api/plans/" + val("date") + "/bookings", {
+  function book(s, date) {
+    FR.api("POST", "/api/plans/" + (date || val("date")) + "/bookings", {
       visit_id: val("visit-id"), name: val("name"), phone: val("phone"), address: val("address"),
       lat: parseFloat(val("lat")), lon: parseFloat(val("lon")), duration: parseFloat(val("duration")),
       skills: val("skills"), window_start_s: s.window_start_s, window_width: parseInt(val("width"), 10),
