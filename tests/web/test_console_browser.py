@@ -1,6 +1,6 @@
 """The console in a real browser (headless Chromium, Selenium, the system chromedriver).
 
-- End to end: log in, import, plan, move a visit and see the violation, book a slot.
+- End to end: log in, import, plan, drag a visit and see the violation, move one by the form, book a slot.
 - Stored XSS: every markup payload of tests/hostile.py in every text field (names,
   addresses, notes, documents, visit types, ids, a booked borrower, an import error's
   value) runs nowhere on any console page, even after every visit's details are opened.
@@ -133,6 +133,33 @@ def test_log_in_import_plan_move_and_book(browser: Any, tmp_path: Path, settings
             "return document.querySelector('.t-visit[data-visit=V0004]').parentNode.dataset.agent;"
         )
         other = "A02" if agent == "A01" else "A01"
+        # Dragged onto the end of the other agent's timeline: the page fills the move
+        # form (visit, agent, last position) and checks it at once. The drag events are
+        # dispatched to the page's own handlers (Selenium cannot drive native HTML5 drag).
+        browser.execute_script(
+            "const src = document.querySelector('.t-visit[data-visit=V0004]');"
+            "const bar = document.querySelector('.timeline[data-agent=' + arguments[0] + ']');"
+            "const r = bar.getBoundingClientRect(); const dt = new DataTransfer();"
+            "const at = {bubbles: true, cancelable: true, dataTransfer: dt,"
+            " clientX: r.right - 1, clientY: r.top + 1};"
+            "src.dispatchEvent(new DragEvent('dragstart', at));"
+            "bar.dispatchEvent(new DragEvent('dragover', at));"
+            "bar.dispatchEvent(new DragEvent('drop', at));",
+            other,
+        )
+        dropped = browser.execute_script(
+            "return ['move-visit', 'move-agent', 'move-position']"
+            ".map(function (k) { return document.getElementById(k).value; });"
+        )
+        others = browser.execute_script(
+            f"return document.querySelectorAll('.timeline[data-agent={other}] .t-visit').length;"
+        )
+        assert dropped == ["V0004", other, str(others + 1)]
+        dragged = _wait(
+            lambda: browser.find_element("id", "violations").text, "the dragged move's check"
+        )
+        assert "V0004" in dragged and "window" in dragged
+        browser.execute_script("document.getElementById('violations').textContent = '';")
         browser.execute_script(
             "document.getElementById('move-visit').value = 'V0004';"
             f"document.getElementById('move-agent').value = '{other}';"
