@@ -88,10 +88,7 @@ def plan_day(
     visits, agents, geocoding = locate_inputs(
         visits, agents, settings, geocoder, agents_source=agents_source
     )
-    pre_unassigned = dict(geocoding.unlocated) if geocoding is not None else {}
-    for v in visits:
-        if v.location is None:
-            pre_unassigned.setdefault(v.visit_id, NOT_GEOCODED)
+    pre_unassigned = unlocated_reasons(visits, geocoding)
     located = [v for v in visits if v.location is not None]
     full = build_problem(located, agents, provider)
     reasons = precheck(full)
@@ -177,6 +174,16 @@ def solve_and_verify(
         "plan verified: %d routed, %d unassigned", len(plan.assigned_ids), len(plan.unassigned)
     )
     return plan
+
+
+def unlocated_reasons(visits: Sequence[Visit], geocoding: LocateResult | None) -> dict[str, str]:
+    """Why each visit with no point stays out of the plan: what locating said, else
+    "not geocoded" (an address given with no geocoder asked)."""
+    reasons = dict(geocoding.unlocated) if geocoding is not None else {}
+    for v in visits:
+        if v.location is None:
+            reasons.setdefault(v.visit_id, NOT_GEOCODED)
+    return reasons
 
 
 def locate_inputs(

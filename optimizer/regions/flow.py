@@ -15,12 +15,12 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from optimizer.day import NOT_GEOCODED, DayPlan, route_lines
+from optimizer.day import DayPlan, route_lines
 from optimizer.domain import Agent, GeoPoint, Visit
 from optimizer.errors import OptimizerError, VerificationError
 from optimizer.feasibility import precheck
 from optimizer.geocoding.base import Geocoder
-from optimizer.pipeline import locate_inputs, travel_provider
+from optimizer.pipeline import locate_inputs, travel_provider, unlocated_reasons
 from optimizer.plan import Plan, SolverInfo, build_plan
 from optimizer.problem import RoutingProblem, build_problem, subset
 from optimizer.regions import engine as engine_module
@@ -110,10 +110,7 @@ def plan_day_by_regions(
     visits, agents, geocoding = locate_inputs(
         visits, agents, settings, geocoder, agents_source=agents_source
     )
-    unassigned = dict(geocoding.unlocated) if geocoding is not None else {}
-    for v in visits:
-        if v.location is None:
-            unassigned.setdefault(v.visit_id, NOT_GEOCODED)
+    unassigned = unlocated_reasons(visits, geocoding)
     located = [v for v in visits if v.location is not None]
     split = cut(located, agents)
     timings = {"split_s": time.perf_counter() - began}
