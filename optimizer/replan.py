@@ -868,9 +868,10 @@ def _with_lead(
     assert timed.route is not None
     lead_at = whole.now_s + whole.lead_s
     bumped = dict(not_before)
+    node_of = whole.problem.visit_index()  # built once, not per stop: this runs per timing
     for s in timed.route.stops:
         told = whole.told.get(s.visit_id)
-        node = whole.problem.visit_index()[s.visit_id]
+        node = node_of[s.visit_id]
         if node in pinned or told is None or told.contains(s.start_s) or s.start_s >= lead_at:
             continue
         bumped[node] = lead_at
