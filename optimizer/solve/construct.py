@@ -1,9 +1,13 @@
 """A fast constructive start: priority-first regret insertion, its inner loops compiled.
 
 The routes it builds respect visit windows, shifts, skills and pins, max_visits,
-capacity and the break (conservatively: the break is taken right after a stop, before
-the travel to the next one, so any schedule found here is one OR-Tools accepts). They
-seed OR-Tools' local search through ``solve(..., initial_routes=...)``.
+capacity and the break. The break lies between two stops: it starts when the first
+one ends or when its window opens, whichever is later, so it may fall on the leg or in
+the wait before the next appointment; leg and break add up. That is the verifier's rule
+and OR-Tools' (a break interval in the gap between two services, beside the travel),
+so any schedule found here is one both accept; the first model, "right after a stop,
+before the leg", refused routes VROOM found on road days (docs/benchmarks.md, round
+7). They seed OR-Tools' local search through ``solve(..., initial_routes=...)``.
 
 Selection rule: among unrouted visits, take the one with the highest
 ``priority * priority_weight_s + regret - cheapest``, where ``cheapest`` is its
@@ -65,8 +69,8 @@ class Insertion:
     """Routes being filled by priority-first regret insertion.
 
     Starts empty (or from :meth:`load`); :meth:`remove` takes visits out again and
-    :meth:`fill` inserts unrouted visits until none fits. The break is placed after a
-    stop, before the next leg (see the module docstring): every route it holds can be
+    :meth:`fill` inserts unrouted visits until none fits. The break lies in the gap
+    after a stop (see the module docstring): every route it holds can be
     timed by :meth:`schedule`.
     """
 
@@ -208,7 +212,7 @@ class Insertion:
 
         Earliest times, except the departure: as late as the first stop allows (the
         rule of optimizer.solve.ortools._extract). The break starts when the stop before it
-        ends (not before its window), and the next leg follows it.
+        ends, not before its window (on the leg or in the wait if that is later).
         """
         agent = self.p.agents[route.agent]
         t = self.p.matrices[agent.mode].seconds

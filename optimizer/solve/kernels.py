@@ -48,19 +48,20 @@ def route_times(
 ) -> tuple[IntArray, IntArray]:
     """(earliest departure after each node, latest arrival at each node) of a route.
 
-    The break, if owed (``break_gap >= 0``), follows node ``break_gap``: it starts when
-    that node's service ends, not before ``break_start`` and at the latest
-    ``break_end``, and the next leg follows it.
+    The break, if owed (``break_gap >= 0``), lies between node ``break_gap`` and the
+    next one: it starts when that node's service ends, or when its window opens if
+    that is later (on the leg, or while waiting at the next stop, as the verifier and
+    OR-Tools allow), at the latest ``break_end``; the leg and the break add up, so the
+    next node is reached at ``max(leave + leg, break_start) + break_s``.
     """
     m = len(nodes)
     dep = np.zeros(m, dtype=np.int64)
     latest = np.zeros(m, dtype=np.int64)
     dep[0] = shift_start
     for k in range(1, m):
-        leave = dep[k - 1]
+        arrive = dep[k - 1] + t[nodes[k - 1], nodes[k]]
         if break_gap == k - 1:
-            leave = max(leave, break_start) + break_s
-        arrive = leave + t[nodes[k - 1], nodes[k]]
+            arrive = max(arrive, break_start) + break_s
         node = nodes[k]
         if k < m - 1:
             dep[k] = max(arrive, early[node]) + service[node]
@@ -120,14 +121,13 @@ def insertion_costs(
             brk_before = False
             if g == break_gap:
                 # Break after u (u joins the stretch before the break) ...
-                taken = max(start + s_u, break_start)
-                ok = start <= l_u and taken <= break_end
-                ok = ok and taken + break_s + t_out <= latest[g + 1]
+                ok = start <= l_u and max(start + s_u, break_start) <= break_end
+                back = max(start + s_u + t_out, break_start) + break_s
+                ok = ok and back <= latest[g + 1]
                 if not ok:
                     # ... or before u.
-                    b0 = max(dep[g], break_start)
-                    start_b = max(b0 + break_s + t_in, e_u)
-                    ok = b0 <= break_end and start_b <= l_u
+                    start_b = max(max(dep[g] + t_in, break_start) + break_s, e_u)
+                    ok = max(dep[g], break_start) <= break_end and start_b <= l_u
                     ok = ok and start_b + s_u + t_out <= latest[g + 1]
                     brk_before = ok
             else:
@@ -252,7 +252,7 @@ def placement(
         if taken > break_end:
             break  # departures only get later
         leg = t[nodes[g], nodes[g + 1]]
-        arrive = taken + break_s + leg
+        arrive = max(now + leg, break_start) + break_s
         nxt = g + 1
         e_next = early[nodes[nxt]] if nxt < end else 0
         if max(arrive, e_next) <= lat[nxt] and rest_ok[nxt]:

@@ -81,8 +81,8 @@ class LocalSearch:
         tried in one pass (:func:`optimizer.solve.kernels.placement`): the gap whose
         break lets the agent come home earliest among those where windows, break window
         and shift end hold (the earliest such gap on a tie). Same model as
-        :meth:`Insertion.feasible` (the break follows a stop's service, not before its
-        window), so that method accepts the result.
+        :meth:`Insertion.feasible` (the break starts when a stop's service ends or
+        its window opens, on the leg or in the wait), so that method accepts the result.
         """
         where = kernels.placement(np.asarray(route.nodes, dtype=np.int64), *self._args(route.agent))
         return self._placed(route, route.nodes, where)
@@ -217,6 +217,13 @@ class LocalSearch:
             - t[xa[i], xa[i + 1]]
             - t[xb[j], xb[j + 1]]
         ).astype(np.float64)
+        # Each tail ends at its new route's home, not its old one (agents' homes differ
+        # on a field day): the last leg of a moved, non-empty tail changes.
+        ma, mb = len(na), len(nb)
+        if mb > 2:  # b's tail (columns j <= mb - 3) ends at a's home
+            delta[:, : mb - 2] += float(t[nb[-2], na[-1]]) - float(t[nb[-2], nb[-1]])
+        if ma > 2:  # a's tail (rows i <= ma - 3) ends at b's home
+            delta[: ma - 2, :] += float(t[na[-2], nb[-1]]) - float(t[na[-2], na[-1]])
         # Quick window screen (exact without breaks for equal shifts; checked below).
         ok = (dep_a[i] + t[xa[i], head_a[j + 1]] <= late_b[j + 1]) & (
             dep_b[j] + t[xb[j], head_b[i + 1]] <= late_a[i + 1]

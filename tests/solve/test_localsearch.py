@@ -33,14 +33,16 @@ def _problem(
     agents: int = 3,
     wide: bool = True,
     brk: BreakRule | None = None,
+    homes: bool = False,
 ) -> RoutingProblem:
+    """``homes``: each agent starts and ends at a home of its own (else one depot)."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
-    coords = rng.uniform(0, 100, size=(n + 1, 2))
+    coords = rng.uniform(0, 100, size=(n + 1 + agents, 2))
     coords[0] = (50, 50)
     matrix = dimacs_matrix(coords)
-    points = [GeoPoint(lat=0.001 * i, lon=0.0) for i in range(n + 1)]
+    points = [GeoPoint(lat=0.001 * i, lon=0.0) for i in range(n + 1 + agents)]
     index = {p: i for i, p in enumerate(points)}
     horizon = 20000
     visits = []
@@ -56,7 +58,7 @@ def _problem(
     fleet = [
         Agent(
             agent_id=f"A{k}",
-            start=points[0],
+            start=points[n + 1 + k] if homes else points[0],
             shift=TimeWindow(0, horizon),
             capacity=6,
             break_rule=brk,
@@ -145,6 +147,25 @@ def test_fast_feasibility_matches_insertion(seed: int) -> None:
         visits = [int(v) for v in rng.permutation(8)[:k]]
         state = RouteState(0, [problem.start_node(0), *visits, problem.end_node(0)], None, k)
         assert (ls.place(state) is not None) == ins.feasible(state)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_tail_swaps_between_agents_with_their_own_homes_only_shorten(seed: int) -> None:
+    # A tail moved to another route ends at that agent's home: 2-opt* priced it as if
+    # it still ended at the old one, made the plan longer and could loop for ever.
+    problem = _problem(seed, n=16, agents=3, homes=True)
+    ins = Insertion(problem)
+    assert ins.load(_scrambled(problem, seed))
+    ls = LocalSearch(ins)
+    for a in range(3):
+        for b in ls._partners(a):
+            before = ins.travel_s()
+            moved = ls._two_opt_star(a, b)
+            assert ins.travel_s() < before if moved else ins.travel_s() == before
+    before = ins.travel_s()
+    ls.run(range(3))
+    assert ins.travel_s() <= before
+    assert all(ins.feasible(r) for r in ins.routes)
 
 
 def _verified(problem: RoutingProblem, routes: tuple[tuple[int, ...], ...]) -> list[str]:
