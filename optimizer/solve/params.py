@@ -26,9 +26,11 @@ MAIN_SEARCHES = ("auto", "ortools", "lns")
 
 #: From this many visits on, ``main_search = "auto"`` runs ruin-and-recreate on both
 #: cores: on the tuning days and instances of 300 and 400 visits it won or tied against
-#: OR-Tools + ruin-and-recreate in 7 of 8 pairs; at 80-100 visits it was a draw
-#: (docs/benchmarks.md, round 6).
-LNS_BOTH_MIN_VISITS = 200
+#: OR-Tools + ruin-and-recreate in 7 of 8 pairs (docs/benchmarks.md, round 6); at 80-100
+#: visits, once the insertion's break model matched the verifier's, on a quiet machine it
+#: gave Solomon tuning instances 0.41-0.75 % against 1.31 % and the 80/5 tuning days as
+#: much priority with less travel (round 7). Small days keep OR-Tools first.
+LNS_BOTH_MIN_VISITS = 50
 
 METAHEURISTICS = (
     "AUTOMATIC",
