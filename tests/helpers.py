@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -17,6 +17,7 @@ from optimizer.datums import CoordSystem, wgs84_to_bd09, wgs84_to_gcj02
 from optimizer.day import DayPlan
 from optimizer.domain import Agent, BreakRule, GeoPoint, TimeWindow, Visit
 from optimizer.pipeline import plan_day
+from optimizer.problem import RoutingProblem
 from optimizer.settings import NoticeSettings, ReplanSettings, Settings
 from optimizer.solve.params import SolverSettings
 
@@ -277,3 +278,23 @@ def make_day(settings: Settings = PAGE_SETTINGS) -> DayPlan:
         _page_visit(301, "A2", at(-4, 0), (5, 5.5)),  # before every shift: unassigned
     )
     return plan_day(visits, agents, settings, date=DATE)
+
+
+def verifier_complaints(problem: RoutingProblem, routes: Sequence[Sequence[int]]) -> list[str]:
+    """The verifier's complaints about ``routes`` (visit indices per agent) timed in the
+    insertion model, as the ruin-and-recreate search hands them on."""
+    from optimizer.plan import SolverInfo, build_plan
+    from optimizer.solve.ortools import lns_assignment
+    from optimizer.verify import check_plan
+
+    assignment = lns_assignment(problem, routes, SolverSettings(), 0.0)
+    plan = build_plan(
+        problem,
+        assignment,
+        {},
+        date=DATE,
+        timezone="Asia/Shanghai",
+        solver=SolverInfo("lns", assignment.status, 1.0, 0.0),
+        travel={},
+    )
+    return check_plan(plan, problem.visits, problem)

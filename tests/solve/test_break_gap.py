@@ -12,14 +12,12 @@ import numpy as np
 import pytest
 
 from optimizer.domain import Agent, BreakRule, GeoPoint, TimeWindow, Visit
-from optimizer.plan import SolverInfo, build_plan
 from optimizer.problem import RoutingProblem, build_problem
 from optimizer.solve.construct import Insertion, regret_routes
-from optimizer.solve.ortools import lns_assignment, solve
+from optimizer.solve.ortools import solve
 from optimizer.solve.params import SolverSettings
 from optimizer.travel.base import FixedMatrixProvider
-from optimizer.verify import check_plan
-from tests.helpers import DATE
+from tests.helpers import verifier_complaints
 
 BREAK = BreakRule(TimeWindow(1200, 1300), 600)
 
@@ -46,20 +44,6 @@ CASES = {
 }
 
 
-def _verified(problem: RoutingProblem, assignment_routes: tuple[tuple[int, ...], ...]) -> list[str]:
-    assignment = lns_assignment(problem, assignment_routes, SolverSettings(), 0.0)
-    plan = build_plan(
-        problem,
-        assignment,
-        {},
-        date=DATE,
-        timezone="Asia/Shanghai",
-        solver=SolverInfo("lns", assignment.status, 1.0, 0.0),
-        travel={},
-    )
-    return check_plan(plan, problem.visits, problem)
-
-
 @pytest.mark.parametrize("case", CASES)
 def test_the_insertion_model_takes_the_break_on_the_leg_or_in_the_wait(case: str) -> None:
     leg, window_b, start_b = CASES[case]
@@ -71,7 +55,7 @@ def test_the_insertion_model_takes_the_break_on_the_leg_or_in_the_wait(case: str
     assert starts == [100, start_b]
     assert brk == BREAK.window.start_s
     assert back == start_b + 100 + 100
-    assert _verified(problem, ((0, 1),)) == []
+    assert verifier_complaints(problem, ((0, 1),)) == []
     # The constructive start finds it too (it fits no other way).
     assert regret_routes(problem) == ((0, 1),)
 

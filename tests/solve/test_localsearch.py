@@ -8,16 +8,12 @@ from hypothesis import strategies as st
 
 from optimizer.bench.literature import dimacs_matrix
 from optimizer.domain import Agent, BreakRule, GeoPoint, TimeWindow, Visit
-from optimizer.plan import SolverInfo, build_plan
 from optimizer.problem import RoutingProblem, build_problem
 from optimizer.solve.construct import Insertion, RouteState, regret_routes, route_travel_s
 from optimizer.solve.lns import LnsSettings, improve
 from optimizer.solve.localsearch import LocalSearch
-from optimizer.solve.ortools import lns_assignment
-from optimizer.solve.params import SolverSettings
 from optimizer.travel.base import FixedMatrixProvider
-from optimizer.verify import check_plan
-from tests.helpers import DATE
+from tests.helpers import verifier_complaints
 
 FAR = 1e18
 
@@ -168,21 +164,6 @@ def test_tail_swaps_between_agents_with_their_own_homes_only_shorten(seed: int) 
     assert all(ins.feasible(r) for r in ins.routes)
 
 
-def _verified(problem: RoutingProblem, routes: tuple[tuple[int, ...], ...]) -> list[str]:
-    """The verifier's complaints about ``routes`` timed in the insertion model."""
-    assignment = lns_assignment(problem, routes, SolverSettings(), 0.0)
-    plan = build_plan(
-        problem,
-        assignment,
-        {},
-        date=DATE,
-        timezone="Asia/Shanghai",
-        solver=SolverInfo("lns", assignment.status, 1.0, 0.0),
-        travel={},
-    )
-    return check_plan(plan, problem.visits, problem)
-
-
 def test_a_route_owing_a_break_is_improved_and_verifies() -> None:
     problem = _problem(1, n=6, agents=1, brk=LUNCH)
     order = tuple(range(6))  # random points in index order: crossing legs
@@ -198,7 +179,7 @@ def test_a_route_owing_a_break_is_improved_and_verifies() -> None:
     assert route.break_gap is not None
     assert ins.feasible(route)
     assert sorted(route.nodes[1:-1]) == list(order)
-    assert _verified(problem, ins.visits()) == []
+    assert verifier_complaints(problem, ins.visits()) == []
     # The break is really taken during the route, inside its window.
     _, _, back, brk = ins.schedule(route)
     assert brk is not None
@@ -220,7 +201,7 @@ def test_moves_with_breaks_never_worse_and_verify(seed: int, wide: bool) -> None
     assert all(r.break_gap is not None and ins.feasible(r) for r in ins.routes)
     routes = ins.visits()
     assert sorted(v for r in routes for v in r) == served
-    assert _verified(problem, routes) == []
+    assert verifier_complaints(problem, routes) == []
 
 
 @settings(max_examples=80, deadline=None, derandomize=True)
@@ -242,7 +223,7 @@ def test_break_placement_is_the_best_gap_the_insertion_model_accepts(
     backs = {g: int(ins._times(RouteState(0, nodes, g, k))[0][-1]) for g in gaps}
     best = min(backs.values())
     assert placed.break_gap == min(g for g in gaps if backs[g] == best)
-    assert _verified(problem, (tuple(visits),)) == []
+    assert verifier_complaints(problem, (tuple(visits),)) == []
 
 
 def test_polish_only_shortens_the_best_plan() -> None:
@@ -254,4 +235,4 @@ def test_polish_only_shortens_the_best_plan() -> None:
     )
     assert on.served_priority == off.served_priority
     assert on.travel_s <= off.travel_s
-    assert _verified(problem, on.routes) == []
+    assert verifier_complaints(problem, on.routes) == []
