@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -64,6 +64,12 @@ class LnsSettings:
     #: Local search on every route of the best plan at the end, routes owing a break
     #: included (break moved with the visits): travel only ever drops.
     polish: bool = True
+    #: Share of the time (or of the iterations) a balanced search first spends without
+    #: the balance: it reaches the served priority of an unbalanced search, and the
+    #: balance then only reshapes routes at that priority (the acceptance never lets it
+    #: drop). Balancing from the start cost 1-2 % of served priority at 10-60 s
+    #: (docs/benchmarks.md, round 7).
+    balance_after_share: float = 0.5
     #: Share of the time to the deadline kept for the polish.
     polish_share: float = 0.03
 
@@ -207,10 +213,40 @@ def improve(
     loaded the machine); without it those run to the end, as the main search expects.
 
     Never returns routes worse than ``routes`` (served priority, then travel); returns
-    them unchanged when they do not fit construct's model (e.g. a break taken while
-    waiting) or nothing improved.
+    them unchanged when they do not fit construct's model or nothing improved. With a
+    ``balance``, the first ``balance_after_share`` of the search runs without it and
+    the rest balances from the routes found, never below their served priority.
     """
     cfg = settings or LnsSettings()
+    if balance != "none" and 0 < cfg.balance_after_share < 1:
+        share = cfg.balance_after_share
+        now = time.time()
+        first = improve(
+            problem,
+            routes,
+            now + share * max(0.0, deadline - now),
+            seed,
+            max_iterations=None if max_iterations is None else round(share * max_iterations),
+            settings=replace(cfg, balance_after_share=0.0),
+            strict_deadline=strict_deadline,
+        )
+        second = improve(
+            problem,
+            first.routes,
+            deadline,
+            seed + 1,
+            max_iterations=None
+            if max_iterations is None
+            else max_iterations - round(share * max_iterations),
+            balance=balance,
+            settings=replace(cfg, balance_after_share=0.0),
+            strict_deadline=strict_deadline,
+        )
+        return replace(
+            second,
+            iterations=first.iterations + second.iterations,
+            improvements=first.improvements + second.improvements,
+        )
     start: Routes = tuple(tuple(r) for r in routes)
     if not problem.agents or not problem.num_visits:
         return LnsResult(start, 0, 0, 0, 0)

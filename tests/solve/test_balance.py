@@ -46,3 +46,36 @@ def test_balance_by_visits_evens_the_counts_without_dropping_a_visit() -> None:
     assert dropped_plain == dropped_even == 0
     assert plain == [0, 6]  # all on one line: one agent does everything
     assert even == [3, 3]
+
+
+def test_a_balanced_search_keeps_the_priority_the_unbalanced_part_reached() -> None:
+    # Oversubscribed: 4 agents cannot serve 120 visits. The balanced search first runs
+    # half its iterations without the balance (the very same search as the plain call
+    # below), then balances without ever serving less.
+    from optimizer.bench.fielddays import day_problem, make_day
+    from optimizer.solve.balance import route_imbalance_s
+    from optimizer.solve.construct import Insertion, regret_routes, route_travel_s
+    from optimizer.solve.lns import improve
+
+    problem = day_problem(*make_day(120, 4, seed=7))
+    start = regret_routes(problem)
+    far = 1e18
+    plain = improve(problem, start, far, seed=3, max_iterations=40)
+    for balance in ("visits", "utilisation"):
+        even = improve(problem, start, far, seed=3, max_iterations=80, balance=balance)
+        assert even.iterations == 80
+        assert even.served_priority >= plain.served_priority
+
+        def imbalance(routes: tuple[tuple[int, ...], ...], balance: str = balance) -> float:
+            ins = Insertion(problem)
+            assert ins.load(routes)
+            spans = []
+            for r in ins.routes:
+                if len(r.nodes) > 2:
+                    depart, _, back, _ = ins.schedule(r)
+                    spans.append((r.agent, len(r.nodes) - 2, depart, back))
+            return route_imbalance_s(problem, balance, spans)
+
+        # It starts from the plain search's routes: travel plus imbalance only drops.
+        assert even.travel_s <= plain.travel_s + imbalance(plain.routes)
+        assert even.travel_s == route_travel_s(problem, even.routes) + imbalance(even.routes)
