@@ -59,7 +59,8 @@ class LnsSettings:
     local_search: bool = True
     #: In that per-iteration local search, also move routes owing a break (with their
     #: break). Off: measured on field-day seeds 3-4, it costs 1.6x the time per
-    #: iteration for no gain per iteration (docs/benchmarks.md round 6).
+    #: iteration for no gain per iteration (docs/benchmarks.md round 6); re-measured
+    #: in round 7 at equal time: 2.5x fewer iterations, slightly less priority.
     break_moves: bool = False
     #: Local search on every route of the best plan at the end, routes owing a break
     #: included (break moved with the visits): travel only ever drops.
