@@ -8,7 +8,7 @@ when places coincide, which keeps the index maps trivial to invert.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -30,8 +30,12 @@ class RoutingProblem:
     agents: tuple[Agent, ...]
     points: tuple[GeoPoint, ...]
     matrices: Mapping[Mode, TravelMatrix]
+    #: visit id -> visit index, built once: callers asked for it per stop and per event
+    #: (a re-plan's timing rebuilt it thousands of times).
+    _index: Mapping[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", {v.visit_id: i for i, v in enumerate(self.visits)})
         expected = len(self.visits) + 2 * len(self.agents)
         if len(self.points) != expected:
             msg = f"Expected {expected} points (visits + 2 per agent), got {len(self.points)}."
@@ -60,8 +64,8 @@ class RoutingProblem:
     def distance_m(self, agent_index: int, i: int, j: int) -> int:
         return int(self.matrices[self.agents[agent_index].mode].metres[i, j])
 
-    def visit_index(self) -> dict[str, int]:
-        return {v.visit_id: i for i, v in enumerate(self.visits)}
+    def visit_index(self) -> Mapping[str, int]:
+        return self._index
 
 
 def build_problem(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from optimizer.clock import format_hhmm as hm
@@ -225,7 +225,7 @@ def _insertions(
     ws: int,
     we: int,
     now_s: int | None,
-    node_of: dict[str, int],
+    node_of: Mapping[str, int],
 ) -> list[_Insertion]:
     """Every feasible position of the new visit in agent ``a``'s route for window [ws, we].
 
