@@ -30,8 +30,8 @@ class RoutingProblem:
     agents: tuple[Agent, ...]
     points: tuple[GeoPoint, ...]
     matrices: Mapping[Mode, TravelMatrix]
-    #: visit id -> visit index, built once: callers asked for it per stop and per event
-    #: (a re-plan's timing rebuilt it thousands of times).
+    #: visit id -> visit index, built once: re-planning, slots and the verifier ask for
+    #: it per timing, per event and per route.
     _index: Mapping[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -868,7 +868,7 @@ def _with_lead(
     assert timed.route is not None
     lead_at = whole.now_s + whole.lead_s
     bumped = dict(not_before)
-    node_of = whole.problem.visit_index()  # built once, not per stop: this runs per timing
+    node_of = whole.problem.visit_index()
     for s in timed.route.stops:
         told = whole.told.get(s.visit_id)
         node = node_of[s.visit_id]

@@ -282,7 +282,8 @@ def make_day(settings: Settings = PAGE_SETTINGS) -> DayPlan:
 
 def verifier_complaints(problem: RoutingProblem, routes: Sequence[Sequence[int]]) -> list[str]:
     """The verifier's complaints about ``routes`` (visit indices per agent) timed in the
-    insertion model, as the ruin-and-recreate search hands them on."""
+    insertion model, as the ruin-and-recreate search hands them on. Imported here: most
+    tests never load OR-Tools (optimizer.solve.ortools)."""
     from optimizer.plan import SolverInfo, build_plan
     from optimizer.solve.ortools import lns_assignment
     from optimizer.verify import check_plan

@@ -220,33 +220,8 @@ def improve(
     """
     cfg = settings or LnsSettings()
     if balance != "none" and 0 < cfg.balance_after_share < 1:
-        share = cfg.balance_after_share
-        now = time.time()
-        first = improve(
-            problem,
-            routes,
-            now + share * max(0.0, deadline - now),
-            seed,
-            max_iterations=None if max_iterations is None else round(share * max_iterations),
-            settings=replace(cfg, balance_after_share=0.0),
-            strict_deadline=strict_deadline,
-        )
-        second = improve(
-            problem,
-            first.routes,
-            deadline,
-            seed + 1,
-            max_iterations=None
-            if max_iterations is None
-            else max_iterations - round(share * max_iterations),
-            balance=balance,
-            settings=replace(cfg, balance_after_share=0.0),
-            strict_deadline=strict_deadline,
-        )
-        return replace(
-            second,
-            iterations=first.iterations + second.iterations,
-            improvements=first.improvements + second.improvements,
+        return _balance_after_priority(
+            problem, routes, deadline, seed, max_iterations, balance, cfg, strict_deadline
         )
     start: Routes = tuple(tuple(r) for r in routes)
     if not problem.agents or not problem.num_visits:
@@ -329,6 +304,52 @@ def improve(
         return LnsResult(start, start_key[0], round(-start_key[1]), iterations, 0)
     routes_out = tuple(tuple(r.nodes[1:-1]) for r in best)
     return LnsResult(routes_out, best_key[0], round(-best_key[1]), iterations, improvements)
+
+
+def _balance_after_priority(
+    problem: RoutingProblem,
+    routes: Sequence[Sequence[int]],
+    deadline: float,
+    seed: int,
+    max_iterations: int | None,
+    balance: str,
+    cfg: LnsSettings,
+    strict_deadline: bool,
+) -> LnsResult:
+    """:func:`improve` without the balance for ``balance_after_share`` of the time (or
+    iterations), then with it from the routes found: the balance never costs priority."""
+    share = cfg.balance_after_share
+    now = time.time()
+    split = now + share * max(0.0, deadline - now)
+    first_iterations = rest = None
+    if max_iterations is not None:
+        first_iterations = round(share * max_iterations)
+        rest = max_iterations - first_iterations
+    single = replace(cfg, balance_after_share=0.0)
+    first = improve(
+        problem,
+        routes,
+        split,
+        seed,
+        max_iterations=first_iterations,
+        settings=single,
+        strict_deadline=strict_deadline,
+    )
+    second = improve(
+        problem,
+        first.routes,
+        deadline,
+        seed + 1,
+        max_iterations=rest,
+        balance=balance,
+        settings=single,
+        strict_deadline=strict_deadline,
+    )
+    return replace(
+        second,
+        iterations=first.iterations + second.iterations,
+        improvements=first.improvements + second.improvements,
+    )
 
 
 def states(problem: RoutingProblem, routes: Routes) -> list[RouteState] | None:

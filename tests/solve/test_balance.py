@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from optimizer.bench.fielddays import DATE
+from collections.abc import Sequence
+
+from optimizer.bench.fielddays import DATE, day_problem, make_day
 from optimizer.pipeline import plan_day
-from optimizer.problem import build_problem
+from optimizer.problem import RoutingProblem, build_problem
 from optimizer.settings import Settings
-from optimizer.solve.balance import imbalance_s
+from optimizer.solve.balance import imbalance_s, route_imbalance_s
+from optimizer.solve.construct import Insertion, regret_routes, route_travel_s
+from optimizer.solve.lns import improve
 from optimizer.solve.params import SolverSettings
 from optimizer.travel.straight import StraightLineModel
 from tests.helpers import at, make_agent, make_visit
@@ -48,15 +52,22 @@ def test_balance_by_visits_evens_the_counts_without_dropping_a_visit() -> None:
     assert even == [3, 3]
 
 
+def _imbalance(problem: RoutingProblem, balance: str, routes: Sequence[Sequence[int]]) -> float:
+    """The imbalance of ``routes`` timed in the insertion model (what the search adds)."""
+    ins = Insertion(problem)
+    assert ins.load(routes)
+    spans = []
+    for r in ins.routes:
+        if len(r.nodes) > 2:
+            depart, _, back, _ = ins.schedule(r)
+            spans.append((r.agent, len(r.nodes) - 2, depart, back))
+    return route_imbalance_s(problem, balance, spans)
+
+
 def test_a_balanced_search_keeps_the_priority_the_unbalanced_part_reached() -> None:
     # Oversubscribed: 4 agents cannot serve 120 visits. The balanced search first runs
     # half its iterations without the balance (the very same search as the plain call
     # below), then balances without ever serving less.
-    from optimizer.bench.fielddays import day_problem, make_day
-    from optimizer.solve.balance import route_imbalance_s
-    from optimizer.solve.construct import Insertion, regret_routes, route_travel_s
-    from optimizer.solve.lns import improve
-
     problem = day_problem(*make_day(120, 4, seed=7))
     start = regret_routes(problem)
     far = 1e18
@@ -65,17 +76,7 @@ def test_a_balanced_search_keeps_the_priority_the_unbalanced_part_reached() -> N
         even = improve(problem, start, far, seed=3, max_iterations=80, balance=balance)
         assert even.iterations == 80
         assert even.served_priority >= plain.served_priority
-
-        def imbalance(routes: tuple[tuple[int, ...], ...], balance: str = balance) -> float:
-            ins = Insertion(problem)
-            assert ins.load(routes)
-            spans = []
-            for r in ins.routes:
-                if len(r.nodes) > 2:
-                    depart, _, back, _ = ins.schedule(r)
-                    spans.append((r.agent, len(r.nodes) - 2, depart, back))
-            return route_imbalance_s(problem, balance, spans)
-
         # It starts from the plain search's routes: travel plus imbalance only drops.
-        assert even.travel_s <= plain.travel_s + imbalance(plain.routes)
-        assert even.travel_s == route_travel_s(problem, even.routes) + imbalance(even.routes)
+        assert even.travel_s <= plain.travel_s + _imbalance(problem, balance, plain.routes)
+        travel = route_travel_s(problem, even.routes)
+        assert even.travel_s == travel + _imbalance(problem, balance, even.routes)
