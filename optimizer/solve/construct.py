@@ -100,6 +100,11 @@ class Insertion:
             for node in problem.matrices[agent.mode].unreachable:
                 if node < n:
                     self.allowed[node, a] = False
+        #: Agents whose empty routes price every visit the same (same mode, ends, shift,
+        #: break, limits and able visits) share a key: a fill prices one empty route per
+        #: key and copies its column to the others (a Solomon fleet is mostly idle
+        #: twins; pricing each cost most of a recreate, docs/benchmarks.md round 8).
+        self._twin = [self._twin_key(a) for a in range(len(problem.agents))]
         self.cost = np.full((n, len(problem.agents)), _INF)
         self.gap = np.zeros((n, len(problem.agents)), dtype=np.int64)
         self.brk = np.zeros((n, len(problem.agents)), dtype=bool)
@@ -119,6 +124,27 @@ class Insertion:
         self._timed: list[tuple[tuple[int, ...], int | None, IntArray, IntArray] | None] = [
             None
         ] * len(problem.agents)
+
+    def _twin_key(self, a: int) -> tuple[object, ...]:
+        agent = self.p.agents[a]
+        rule = agent.break_rule
+        t = self.p.matrices[agent.mode].seconds
+        n = len(self.p.visits)
+        start, end = self.p.start_node(a), self.p.end_node(a)
+        return (
+            agent.mode,
+            # Each agent has its own home nodes: their legs to and from the visits are
+            # what an empty route's prices depend on (equal when the homes coincide).
+            t[start, :n].tobytes(),
+            t[:n, end].tobytes(),
+            int(t[start, end]),
+            agent.shift.start_s,
+            agent.shift.end_s,
+            None if rule is None else (rule.window.start_s, rule.window.end_s, rule.duration_s),
+            agent.capacity,
+            agent.max_visits,
+            self.allowed[:, a].tobytes(),
+        )
 
     def _empty_route(self, a: int) -> RouteState:
         agent = self.p.agents[a]
@@ -357,6 +383,22 @@ class Insertion:
         self.brk[candidates, a] = best.break_before
         self._valid[candidates, a] = True
 
+    def _refresh_all(self) -> None:
+        """:meth:`_refresh` every route, an empty twin's prices copied (``_twin``)."""
+        priced: dict[tuple[object, ...], int] = {}
+        for a, route in enumerate(self.routes):
+            if self.bias is None and len(route.nodes) == 2:
+                twin = priced.get(self._twin[a])
+                if twin is not None:
+                    self.cost[:, a] = self.cost[:, twin]
+                    self.gap[:, a] = self.gap[:, twin]
+                    self.brk[:, a] = self.brk[:, twin]
+                    self._valid[:, a] = self._valid[:, twin]
+                    self._priced[a] = (tuple(route.nodes), route.break_gap, route.load)
+                    continue
+                priced[self._twin[a]] = a
+            self._refresh(a)
+
     def _insert(self, u: int, a: int) -> None:
         route = self.routes[a]
         g = int(self.gap[u, a])
@@ -383,8 +425,7 @@ class Insertion:
         """
         if regret_k is not None:
             self.k = regret_k
-        for a in range(len(self.routes)):
-            self._refresh(a)
+        self._refresh_all()
         while (choice := self._pick()) is not None:
             if stop is not None and stop():
                 return False

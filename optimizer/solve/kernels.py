@@ -407,3 +407,91 @@ def or_opt(
         if where != INFEASIBLE:
             return s, e, p, where
     return -1, -1, -1, INFEASIBLE
+
+
+@_compiled
+def two_opt_star(
+    na: IntArray,
+    nb: IntArray,
+    dep_a: IntArray,
+    late_a: IntArray,
+    dep_b: IntArray,
+    late_b: IntArray,
+    t: Matrix,
+    demand: IntArray,
+    capacity_a: int,
+    capacity_b: int,
+    max_checks: int,
+) -> tuple[IntArray, IntArray]:
+    """The ``max_checks`` best improving tail swaps of routes ``na`` and ``nb``, best
+    first: a keeps ``na[: i + 1]`` and takes ``nb[j + 1 : -1]``, b the other way round,
+    each route still ending at its own agent's home (``i``, ``j`` arrays).
+
+    Screened on windows by the routes' :func:`route_times` (exact without a break when
+    both shifts are equal; the caller checks the survivors) and on capacity (``-1``:
+    none). Travel deltas hold for asymmetric matrices.
+    """
+    ma, mb = len(na), len(nb)
+    # Load before each cut: ca[i] = demand of na[1 .. i].
+    ca = np.zeros(ma, dtype=np.int64)
+    cb = np.zeros(mb, dtype=np.int64)
+    for k in range(1, ma - 1):
+        ca[k] = ca[k - 1] + demand[na[k]]
+    ca[ma - 1] = ca[ma - 2] if ma > 1 else 0
+    for k in range(1, mb - 1):
+        cb[k] = cb[k - 1] + demand[nb[k]]
+    cb[mb - 1] = cb[mb - 2] if mb > 1 else 0
+    home_a, home_b = na[ma - 1], nb[mb - 1]
+    # A moved, non-empty tail ends at its new route's home, not its old one.
+    end_b_to_a = t[nb[mb - 2], home_a] - t[nb[mb - 2], home_b] if mb > 2 else 0
+    end_a_to_b = t[na[ma - 2], home_b] - t[na[ma - 2], home_a] if ma > 2 else 0
+    cap = max(1, (ma - 1) * (mb - 1))
+    deltas = np.empty(cap, dtype=np.int64)
+    ii = np.empty(cap, dtype=np.int64)
+    jj = np.empty(cap, dtype=np.int64)
+    count = 0
+    for i in range(ma - 1):
+        x, x_next = na[i], na[i + 1]
+        into_b = home_b if i + 1 == ma - 1 else x_next  # what follows nb[j] in new b
+        for j in range(mb - 1):
+            y, y_next = nb[j], nb[j + 1]
+            into_a = home_a if j + 1 == mb - 1 else y_next
+            delta = t[x, into_a] + t[y, into_b] - t[x, x_next] - t[y, y_next]
+            if j + 1 < mb - 1:
+                delta += end_b_to_a
+            if i + 1 < ma - 1:
+                delta += end_a_to_b
+            if delta >= 0:
+                continue
+            if dep_a[i] + t[x, into_a] > late_b[j + 1]:
+                continue
+            if dep_b[j] + t[y, into_b] > late_a[i + 1]:
+                continue
+            if capacity_a >= 0 and ca[i] + (cb[mb - 1] - cb[j]) > capacity_a:
+                continue
+            if capacity_b >= 0 and cb[j] + (ca[ma - 1] - ca[i]) > capacity_b:
+                continue
+            deltas[count], ii[count], jj[count] = delta, i, j
+            count += 1
+    order = np.argsort(deltas[:count], kind="mergesort")[:max_checks]
+    return ii[order], jj[order]
+
+
+@_compiled
+def nearness(inner: IntArray, nodes: IntArray, starts: IntArray, t: Matrix) -> IntArray:
+    """Per group of ``nodes`` (group k starts at ``starts[k]``): the shortest leg, either
+    way, between any of its nodes and any of ``inner``."""
+    groups = len(starts)
+    out = np.empty(groups, dtype=np.int64)
+    for k in range(groups):
+        lo = starts[k]
+        hi = starts[k + 1] if k + 1 < groups else len(nodes)
+        best = np.iinfo(np.int64).max
+        for q in range(lo, hi):
+            v = nodes[q]
+            for u in inner:
+                x = min(t[u, v], t[v, u])
+                if x < best:
+                    best = x
+        out[k] = best
+    return out

@@ -5,7 +5,7 @@ visits are served (served priority stays), only their order and route, and a mov
 kept only when it shortens travel and :meth:`Insertion.feasible` accepts every route
 it touches (one feasibility model with the insertion). 2-opt and or-opt price every move
 of a route and check the improving ones, best first, in one compiled call
-(optimizer.solve.kernels); 2-opt* prices all tail swaps of two routes with numpy. The first
+(optimizer.solve.kernels); 2-opt* prices all tail swaps of two routes in one compiled call too. The first
 feasible improving move is applied.
 
 A route owing a break is moved with its break: every candidate order is re-timed with
@@ -114,8 +114,12 @@ class LocalSearch:
             nodes.extend(r.nodes[1:-1])
         if not ids or not inner_a:
             return ids + empty[:1]
-        near = np.minimum(t[np.ix_(inner_a, nodes)], t[np.ix_(nodes, inner_a)].T).min(axis=0)
-        per_route = np.minimum.reduceat(near, starts)
+        per_route = kernels.nearness(
+            np.asarray(inner_a, dtype=np.int64),
+            np.asarray(nodes, dtype=np.int64),
+            np.asarray(starts, dtype=np.int64),
+            t,
+        )
         order = np.argsort(per_route, kind="stable")[:PARTNERS]
         return [ids[k] for k in order] + empty[:1]
 
@@ -199,51 +203,24 @@ class LocalSearch:
         ins = self.ins
         ra, rb = ins.routes[a], ins.routes[b]
         na, nb = ra.nodes, rb.nodes
-        t = self.t[self.modes[a]]
-        xa = np.asarray(na, dtype=np.int64)
-        xb = np.asarray(nb, dtype=np.int64)
         dep_a, late_a = self._times(a)
         dep_b, late_b = self._times(b)
-        i = np.arange(len(na) - 1)[:, None]
-        j = np.arange(len(nb) - 1)[None, :]
-        # New a: na[:i+1] + nb[j+1:-1] + a's end; new b: nb[:j+1] + na[i+1:-1] + b's end.
-        head_a = xb.copy()  # what follows nodes[i] of a: b's tail, ending at a's end
-        head_a[-1] = xa[-1]
-        head_b = xa.copy()
-        head_b[-1] = xb[-1]
-        delta = (
-            t[xa[i], head_a[j + 1]]
-            + t[xb[j], head_b[i + 1]]
-            - t[xa[i], xa[i + 1]]
-            - t[xb[j], xb[j + 1]]
-        ).astype(np.float64)
-        # Each tail ends at its new route's home, not its old one (agents' homes differ
-        # on a field day): the last leg of a moved, non-empty tail changes.
-        ma, mb = len(na), len(nb)
-        if mb > 2:  # b's tail (columns j <= mb - 3) ends at a's home
-            delta[:, : mb - 2] += float(t[nb[-2], na[-1]]) - float(t[nb[-2], nb[-1]])
-        if ma > 2:  # a's tail (rows i <= ma - 3) ends at b's home
-            delta[: ma - 2, :] += float(t[na[-2], nb[-1]]) - float(t[na[-2], na[-1]])
-        # Quick window screen (exact without breaks for equal shifts; checked below).
-        ok = (dep_a[i] + t[xa[i], head_a[j + 1]] <= late_b[j + 1]) & (
-            dep_b[j] + t[xb[j], head_b[i + 1]] <= late_a[i + 1]
-        )
         dem = ins.demand
         agent_a, agent_b = self.p.agents[a], self.p.agents[b]
-        ca = np.cumsum(np.concatenate(([0], dem[xa[1:-1]], [0])))
-        cb = np.cumsum(np.concatenate(([0], dem[xb[1:-1]], [0])))
-        if agent_a.capacity is not None:
-            ok &= ca[i] + (cb[-1] - cb[j]) <= agent_a.capacity
-        if agent_b.capacity is not None:
-            ok &= cb[j] + (ca[-1] - ca[i]) <= agent_b.capacity
-        delta[~ok] = np.inf
-        better = np.argwhere(delta < 0)
-        if len(better) == 0:
-            return False
-        vals = delta[better[:, 0], better[:, 1]]
-        order = np.argsort(vals, kind="stable")[:MAX_CHECKS]
-        for k in order:
-            i0, j0 = int(better[k, 0]), int(better[k, 1])
+        cuts_a, cuts_b = kernels.two_opt_star(
+            np.asarray(na, dtype=np.int64),
+            np.asarray(nb, dtype=np.int64),
+            dep_a,
+            late_a,
+            dep_b,
+            late_b,
+            self.t[self.modes[a]],
+            dem,
+            -1 if agent_a.capacity is None else agent_a.capacity,
+            -1 if agent_b.capacity is None else agent_b.capacity,
+            MAX_CHECKS,
+        )
+        for i0, j0 in zip(cuts_a.tolist(), cuts_b.tolist(), strict=True):
             new_a = na[: i0 + 1] + nb[j0 + 1 : -1] + na[-1:]
             new_b = nb[: j0 + 1] + na[i0 + 1 : -1] + nb[-1:]
             va, vb = new_a[1:-1], new_b[1:-1]

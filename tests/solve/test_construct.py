@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from optimizer.bench.fielddays import day_problem, make_day
@@ -11,8 +12,9 @@ from optimizer.domain import TimeWindow
 from optimizer.pipeline import plan_day
 from optimizer.problem import build_problem
 from optimizer.settings import Settings
-from optimizer.solve.construct import regret_routes, regret_starts, route_travel_s
+from optimizer.solve.construct import Insertion, regret_routes, regret_starts, route_travel_s
 from tests.helpers import DATE, FAST, at, hm, lunch, make_agent, make_visit, window
+from tests.solve import test_localsearch as ls
 
 ONE = replace(FAST, solver=replace(FAST.solver, solution_limit=1, workers=1))
 
@@ -79,3 +81,29 @@ def test_a_generated_day_from_the_start_verifies() -> None:
     priority = {v.visit_id: v.priority for v in day.problem.visits}
     from_start = sum(day.problem.visits[i].priority for r in start for i in r)
     assert sum(priority[vid] for vid in day.plan.assigned_ids) >= from_start
+
+
+def test_idle_twins_are_priced_once_and_priced_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Agents alike in everything an empty route is priced on (one depot here) share
+    one pricing; the prices and the plan are those of pricing each on its own."""
+    problem = ls._problem(3, n=14, agents=4, wide=False, brk=ls.LUNCH)
+    twins, alone = Insertion(problem), Insertion(problem)
+    assert len(set(twins._twin)) == 1
+    alone._twin = [(a,) for a in range(4)]
+    calls: list[int] = []
+    evaluate = Insertion._evaluate
+
+    def counted(self: Insertion, route: object, candidates: object) -> object:
+        calls.append(id(self))
+        return evaluate(self, route, candidates)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Insertion, "_evaluate", counted)
+    twins._refresh_all()
+    alone._refresh_all()
+    assert calls.count(id(twins)) == 1
+    assert calls.count(id(alone)) == 4
+    for name in ("cost", "gap", "brk", "_valid"):
+        np.testing.assert_array_equal(getattr(twins, name), getattr(alone, name))
+    assert twins.build() == alone.build()
+    # Homes of their own: every empty route is priced.
+    assert len(set(Insertion(ls._problem(3, agents=4, homes=True))._twin)) == 4
