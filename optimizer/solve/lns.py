@@ -75,6 +75,16 @@ class LnsSettings:
     polish_share: float = 0.03
 
 
+#: The second chain when both searches are ruin-and-recreate (optimizer.solve.parallel):
+#: the same search, accepting worse travel more readily. Hot chains escape the deep
+#: local optima of wide-window days (Solomon R2/RC2: one tuning instance gave the same
+#: 1.72 % on four seeds at 0.3, 0.88 % at 2.0) and lose on tight windows (RC101), so
+#: the pair runs one of each: best of two went from 0.71 % (both at 0.3) to 0.52 % on
+#: the Solomon tuning instances, served priority and travel unchanged on field days
+#: (docs/benchmarks.md, round 8). Served priority is never traded at any temperature.
+HOT = LnsSettings(start_temperature=2.0)
+
+
 @dataclass(frozen=True, slots=True)
 class LnsResult:
     routes: Routes

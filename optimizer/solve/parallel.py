@@ -1,9 +1,11 @@
 """Two different searches on two cores; the better plan wins.
 
-Default: OR-Tools from the regret start here, ruin-and-recreate (optimizer.solve.lns) from
-the same start in the worker (it wins on field days and matches or beats a second
-OR-Tools start on Solomon; docs/benchmarks.md). ``second_search = "ortools"`` restores
-the earlier pair, described next.
+Default (``main_search = "auto"``): from ``LNS_BOTH_MIN_VISITS`` visits on, ruin-and-recreate
+(optimizer.solve.lns) on both cores from the same regret start, a cool chain here and a
+hot one (:data:`optimizer.solve.lns.HOT`) in the worker: two chains with the same knobs
+often ended in the same local optimum. Below that, OR-Tools here and ruin-and-recreate
+in the worker (docs/benchmarks.md). ``second_search = "ortools"`` restores the earlier
+pair, described next.
 
 OR-Tools' routing search is single-threaded and its result depends strongly on the
 first-solution strategy (up to 11 points of gap between starts on one Solomon
@@ -31,7 +33,7 @@ from typing import TYPE_CHECKING
 from optimizer.errors import SolverError
 from optimizer.solve.assignment import Assignment, ProgressCallback, Stability
 from optimizer.solve.construct import START_VARIANTS, regret_starts
-from optimizer.solve.lns import improve
+from optimizer.solve.lns import HOT, LnsSettings, improve
 from optimizer.solve.ortools import budget_s, lns_assignment, solve
 from optimizer.solve.params import LNS_BOTH_MIN_VISITS
 
@@ -92,6 +94,7 @@ def lns_search(
     seed_offset: int = LNS_WORKER_SEED,
     variants: tuple[tuple[int, int], ...] = START_VARIANTS,
     patient: bool = False,
+    lns: LnsSettings | None = None,
 ) -> Assignment:
     """The default second search: ruin-and-recreate (optimizer.solve.lns) from the regret start.
 
@@ -105,6 +108,8 @@ def lns_search(
     (on a starved machine the clock-bound start alone came back empty, and a multi-day
     week came back half planned); the deadline still ends the ruin-and-recreate loop.
     ``variants``: the regret starts to build (``split_starts`` gives each search one).
+    ``lns``: the search's own knobs (:data:`optimizer.solve.lns.HOT` for the second of
+    two ruin-and-recreate searches).
     """
     began = time.perf_counter()
 
@@ -120,6 +125,7 @@ def lns_search(
         seed=settings.seed + seed_offset,
         max_iterations=settings.work() if settings.deterministic else None,
         balance=settings.balance,
+        settings=lns,
         strict_deadline=not (settings.deterministic or patient),
     )
     return lns_assignment(problem, result.routes, settings, time.perf_counter() - began)
@@ -141,24 +147,26 @@ def worker_main() -> None:
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the result
     problem, settings, deadline = pickle.load(sys.stdin.buffer)
     try:
-        result: Assignment | str
-        if (
-            settings.second_search == "lns"
-            and settings.split_starts
-            and main_is_lns(problem, settings)
-        ):
-            # Both searches are ruin-and-recreate: each builds one start, another one.
-            result = lns_search(problem, settings, deadline, variants=START_VARIANTS[1:2])
-        elif settings.second_search == "lns":
-            result = lns_search(problem, settings, deadline)
-        else:
-            budget = max(0.2, deadline - time.time())
-            result = solve(problem, replace(settings, time_limit_s=budget))
+        result: Assignment | str = second_search(problem, settings, deadline)
     except Exception as err:  # reported to the parent, which keeps its own plan
         result = f"{type(err).__name__}: {err}"
     with contextlib.suppress(BrokenPipeError):  # the parent gave up on us
         results.write(pickle.dumps(result))
         results.close()
+
+
+def second_search(problem: RoutingProblem, settings: SolverSettings, deadline: float) -> Assignment:
+    """The worker's search (``settings`` as :func:`worker_settings` made them)."""
+    if settings.second_search != "lns":
+        budget = max(0.2, deadline - time.time())
+        return solve(problem, replace(settings, time_limit_s=budget))
+    # Beside another ruin-and-recreate, this one runs hot: a pair, not twins.
+    both = main_is_lns(problem, settings)
+    hot = HOT if both else None
+    if settings.split_starts and both:
+        # Each builds one start, another one.
+        return lns_search(problem, settings, deadline, variants=START_VARIANTS[1:2], lns=hot)
+    return lns_search(problem, settings, deadline, lns=hot)
 
 
 def _die_with_parent(parent: int) -> None:

@@ -11,6 +11,7 @@ from optimizer.errors import ConfigurationError
 from optimizer.pipeline import plan_day
 from optimizer.problem import RoutingProblem
 from optimizer.settings import Settings
+from optimizer.solve import parallel
 from optimizer.solve.construct import (
     START_VARIANTS,
     Insertion,
@@ -18,7 +19,7 @@ from optimizer.solve.construct import (
     regret_starts,
     route_travel_s,
 )
-from optimizer.solve.lns import improve
+from optimizer.solve.lns import HOT, LnsSettings, improve
 from optimizer.solve.parallel import lns_search, main_is_lns
 from optimizer.solve.params import LNS_BOTH_MIN_VISITS, SolverSettings
 from tests.helpers import DATE, verifier_complaints
@@ -35,13 +36,15 @@ def _key(problem: RoutingProblem, routes: tuple[tuple[int, ...], ...]) -> tuple[
     return served, -route_travel_s(problem, routes)
 
 
+@pytest.mark.parametrize("knobs", [None, HOT], ids=["default", "hot"])
 @pytest.mark.parametrize("seed", [3, 7])
-def test_never_worse_than_the_start(seed: int) -> None:
+def test_never_worse_than_the_start(seed: int, knobs: LnsSettings | None) -> None:
     problem = _day(seed)
     start = regret_routes(problem, regret_k=1)
-    result = improve(problem, start, FAR, seed=0, max_iterations=60)
+    result = improve(problem, start, FAR, seed=0, max_iterations=60, settings=knobs)
     assert _key(problem, result.routes) >= _key(problem, start)
     assert (result.served_priority, -result.travel_s) == _key(problem, result.routes)
+    assert verifier_complaints(problem, result.routes) == []
 
 
 def test_deterministic_for_a_seed() -> None:
@@ -140,3 +143,26 @@ def test_the_first_search_returns_a_whole_plan_even_after_its_deadline() -> None
     second = lns_search(problem, SolverSettings(), late)
     # Cut short: the clock rules the worker's start.
     assert _key(problem, tuple(r.visits for r in second.routes))[0] < served
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_beside_another_ruin_and_recreate_the_second_search_runs_hot(
+    monkeypatch: pytest.MonkeyPatch, split: bool
+) -> None:
+    # Two chains with the same knobs fell into the same local optimum on wide-window
+    # days (docs/benchmarks.md round 8): the pair is one cool and one hot chain.
+    knobs: list[LnsSettings | None] = []
+
+    def record(*args: object, lns: LnsSettings | None = None, **kwargs: object) -> str:
+        knobs.append(lns)
+        return "plan"
+
+    monkeypatch.setattr(parallel, "lns_search", record)
+    settings = parallel.worker_settings(SolverSettings(split_starts=split))
+    large = day_problem(*make_day(LNS_BOTH_MIN_VISITS + 60, 10, seed=7))
+    small = _day()
+    assert main_is_lns(large, settings) and not main_is_lns(small, settings)
+    parallel.second_search(large, settings, FAR)
+    parallel.second_search(small, settings, FAR)  # beside OR-Tools: the measured default
+    assert knobs == [HOT, None]
+    assert HOT.start_temperature > LnsSettings().start_temperature
