@@ -5,9 +5,9 @@ random visit, the costliest detours, or a whole short route) and lets
 :class:`optimizer.solve.construct.Insertion` (the regret start's own insertion, so one
 feasibility model) fill every route again from all unserved visits, with a random
 regret depth; 2-opt, or-opt and 2-opt* (optimizer.solve.localsearch) then improve the
-routes the recreate changed (routes owing a break are left as they are there: moving
-them costs more than it gives; the same moves, breaks included, polish the best plan at
-the end). The candidate
+routes the recreate changed, breaks moved with the visits, and a second fill serves
+what the time saved now lets in; the same moves polish the best plan at the end. The
+candidate
 replaces the current routes under simulated annealing on
 ``travel - priority_weight * served priority`` (the weight exceeds any travel saving by
 default, so served priority never drops); the best routes are kept lexicographically
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -58,12 +58,17 @@ class LnsSettings:
     #: routes it changed, before acceptance.
     local_search: bool = True
     #: In that per-iteration local search, also move routes owing a break (with their
-    #: break). Off: measured on field-day seeds 3-4, it costs 1.6x the time per
-    #: iteration for no gain per iteration (docs/benchmarks.md round 6); re-measured
-    #: in round 7 at equal time: 2.5x fewer iterations, slightly less priority.
-    break_moves: bool = False
+    #: break). Off in rounds 6-7 (2.5x fewer iterations, slightly less priority); on
+    #: since round 8: compiled 2-opt* made it cost a fifth of the iterations, and with
+    #: ``refill`` the room it makes is served (docs/benchmarks.md round 8).
+    break_moves: bool = True
+    #: Fill again after a local search that moved stops: shorter routes may take a
+    #: visit that did not fit before (an oversubscribed day's routes are full). Field-day
+    #: tuning seeds at equal time: +5 (80/5), +9 (300/15) served priority, less travel.
+    refill: bool = True
     #: Local search on every route of the best plan at the end, routes owing a break
-    #: included (break moved with the visits): travel only ever drops.
+    #: included (break moved with the visits), then the refill: travel only ever drops,
+    #: served priority only ever rises.
     polish: bool = True
     #: Share of the time (or of the iterations) a balanced search first spends without
     #: the balance: it reaches the served priority of an unbalanced search, and the
@@ -263,7 +268,7 @@ def improve(
     # 2-opt* moves stops between routes on travel alone, which would undo a balance.
     inter = balance == "none"
     if ls is not None:
-        ls.run(range(len(ins.routes)), inter=inter, stop=strict)
+        _settle(ls, range(len(ins.routes)), inter, cfg.refill, 1, strict)
         current = ins.snapshot()
         cur_energy = search.energy()
         best = current
@@ -287,7 +292,7 @@ def improve(
             ins.restore(current)
             continue
         if ls is not None:
-            ls.run(touched, inter=inter, stop=strict)
+            _settle(ls, touched, inter, cfg.refill, k, strict, clock)
         energy = search.energy()
         frac = (
             min(1.0, (time.time() - began) / span)
@@ -306,7 +311,7 @@ def improve(
             ins.restore(current)
     if cfg.polish and ls is not None and not (strict is not None and strict()):
         ins.restore(best)
-        LocalSearch(ins).run(range(len(ins.routes)), inter=inter, stop=strict)
+        _settle(LocalSearch(ins), range(len(ins.routes)), inter, cfg.refill, 1, strict)
         key = (ins.served_priority(), -search.cost())
         if key > best_key:
             best, best_key = ins.snapshot(), key
@@ -314,6 +319,22 @@ def improve(
         return LnsResult(start, start_key[0], round(-start_key[1]), iterations, 0)
     routes_out = tuple(tuple(r.nodes[1:-1]) for r in best)
     return LnsResult(routes_out, best_key[0], round(-best_key[1]), iterations, improvements)
+
+
+def _settle(
+    ls: LocalSearch,
+    touched: Iterable[int],
+    inter: bool,
+    refill: bool,
+    regret_k: int,
+    stop: Callable[[], bool] | None,
+    fill_stop: Callable[[], bool] | None = None,
+) -> None:
+    """Local search on ``touched``, then, if it moved stops and ``refill``, fill again:
+    the time it saved may take a visit that did not fit before. ``fill_stop`` defaults
+    to ``stop`` (the loop's own fill keeps its clock, so deterministic runs stay so)."""
+    if ls.run(touched, inter=inter, stop=stop) and refill and ls.ins.unrouted.any():
+        ls.ins.fill(regret_k, stop=fill_stop or stop)
 
 
 def _balance_after_priority(

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from optimizer.bench.fielddays import day_problem, make_day
+from optimizer.domain import Agent, BreakRule, GeoPoint, TimeWindow, Visit
 from optimizer.errors import ConfigurationError
 from optimizer.pipeline import plan_day
-from optimizer.problem import RoutingProblem
+from optimizer.problem import RoutingProblem, build_problem
 from optimizer.settings import Settings
 from optimizer.solve import parallel
 from optimizer.solve.construct import (
@@ -22,6 +25,7 @@ from optimizer.solve.construct import (
 from optimizer.solve.lns import HOT, LnsSettings, improve
 from optimizer.solve.parallel import lns_search, main_is_lns
 from optimizer.solve.params import LNS_BOTH_MIN_VISITS, SolverSettings
+from optimizer.travel.base import FixedMatrixProvider
 from tests.helpers import DATE, verifier_complaints
 
 FAR = 1e12  # a deadline that never comes: max_iterations stops the search
@@ -166,3 +170,34 @@ def test_beside_another_ruin_and_recreate_the_second_search_runs_hot(
     parallel.second_search(small, settings, FAR)  # beside OR-Tools: the measured default
     assert knobs == [HOT, None]
     assert HOT.start_temperature > LnsSettings().start_temperature
+
+
+def _full_line_day() -> tuple[RoutingProblem, tuple[tuple[int, ...], ...]]:
+    """One agent owing a break, five visits on a line 10 units apart (100 s each way per
+    unit of 10) and a shift that fits the first four in a zigzag with no room left; in
+    order, the fifth fits too."""
+    places = [GeoPoint(lat=0.001 * x, lon=0.0) for x in range(6)]  # 0 is home
+    seconds = np.array([[100 * abs(i - j) for j in range(6)] for i in range(6)])
+    travel = FixedMatrixProvider(seconds, seconds, {p: i for i, p in enumerate(places)})
+    day = TimeWindow(0, 1700)
+    visits = [
+        Visit(visit_id=f"V{x}", location=places[x], duration_s=100, window=day) for x in range(1, 6)
+    ]
+    agent = Agent("A", start=places[0], shift=day, break_rule=BreakRule(day, 100))
+    problem = build_problem(visits, [agent], travel)
+    zigzag = ((3, 0, 2, 1),)  # 40, 10, 30, 20: 1,200 s travel + 400 s service + break
+    return problem, zigzag
+
+
+@pytest.mark.parametrize("refill", [True, False])
+def test_the_time_a_local_search_saves_serves_a_visit_that_did_not_fit(refill: bool) -> None:
+    problem, zigzag = _full_line_day()
+    knobs = replace(LnsSettings(), refill=refill, polish=False)
+    result = improve(problem, zigzag, FAR, seed=0, max_iterations=0, settings=knobs)
+    assert verifier_complaints(problem, result.routes) == []
+    if refill:  # in order the route has room for the fifth visit, at the far end
+        assert sorted(result.routes[0]) == [0, 1, 2, 3, 4]
+        assert result.travel_s == 1000
+    else:  # the local search alone shortens the route and leaves the room unused
+        assert sorted(result.routes[0]) == [0, 1, 2, 3]
+        assert result.travel_s == 800
