@@ -268,7 +268,7 @@ def improve(
     # 2-opt* moves stops between routes on travel alone, which would undo a balance.
     inter = balance == "none"
     if ls is not None:
-        _settle(ls, range(len(ins.routes)), inter, cfg.refill, 1, strict)
+        _settle(ls, range(len(ins.routes)), inter, cfg.refill, 1, strict, strict)
         current = ins.snapshot()
         cur_energy = search.energy()
         best = current
@@ -311,7 +311,7 @@ def improve(
             ins.restore(current)
     if cfg.polish and ls is not None and not (strict is not None and strict()):
         ins.restore(best)
-        _settle(LocalSearch(ins), range(len(ins.routes)), inter, cfg.refill, 1, strict)
+        _settle(LocalSearch(ins), range(len(ins.routes)), inter, cfg.refill, 1, strict, strict)
         key = (ins.served_priority(), -search.cost())
         if key > best_key:
             best, best_key = ins.snapshot(), key
@@ -328,13 +328,14 @@ def _settle(
     refill: bool,
     regret_k: int,
     stop: Callable[[], bool] | None,
-    fill_stop: Callable[[], bool] | None = None,
+    fill_stop: Callable[[], bool] | None,
 ) -> None:
-    """Local search on ``touched``, then, if it moved stops and ``refill``, fill again:
-    the time it saved may take a visit that did not fit before. ``fill_stop`` defaults
-    to ``stop`` (the loop's own fill keeps its clock, so deterministic runs stay so)."""
+    """Local search on ``touched`` (asking ``stop``), then, if it moved stops and
+    ``refill``, fill again (asking ``fill_stop``, as the fill before it did): the time
+    it saved may take a visit that did not fit before. With every visit served
+    (Solomon, GH) there is nothing to price."""
     if ls.run(touched, inter=inter, stop=stop) and refill and ls.ins.unrouted.any():
-        ls.ins.fill(regret_k, stop=fill_stop or stop)
+        ls.ins.fill(regret_k, stop=fill_stop)
 
 
 def _balance_after_priority(
