@@ -267,8 +267,18 @@ def improve(
     ls = LocalSearch(ins, breaks=cfg.break_moves) if cfg.local_search else None
     # 2-opt* moves stops between routes on travel alone, which would undo a balance.
     inter = balance == "none"
+
+    def settle(
+        moves: LocalSearch, touched: Iterable[int], k: int, fill_stop: Callable[[], bool] | None
+    ) -> None:
+        """Local search on ``touched``; if it moved stops, the refill (``cfg.refill``):
+        the time it saved may take a visit that did not fit before. With every visit
+        served (Solomon, GH) there is nothing to price."""
+        if moves.run(touched, inter=inter, stop=strict) and cfg.refill and ins.unrouted.any():
+            ins.fill(k, stop=fill_stop)
+
     if ls is not None:
-        _settle(ls, range(len(ins.routes)), inter, cfg.refill, 1, strict, strict)
+        settle(ls, range(len(ins.routes)), 1, strict)
         current = ins.snapshot()
         cur_energy = search.energy()
         best = current
@@ -292,7 +302,7 @@ def improve(
             ins.restore(current)
             continue
         if ls is not None:
-            _settle(ls, touched, inter, cfg.refill, k, strict, clock)
+            settle(ls, touched, k, clock)  # the loop's own fill keeps its clock
         energy = search.energy()
         frac = (
             min(1.0, (time.time() - began) / span)
@@ -311,7 +321,7 @@ def improve(
             ins.restore(current)
     if cfg.polish and ls is not None and not (strict is not None and strict()):
         ins.restore(best)
-        _settle(LocalSearch(ins), range(len(ins.routes)), inter, cfg.refill, 1, strict, strict)
+        settle(LocalSearch(ins), range(len(ins.routes)), 1, strict)
         key = (ins.served_priority(), -search.cost())
         if key > best_key:
             best, best_key = ins.snapshot(), key
@@ -319,23 +329,6 @@ def improve(
         return LnsResult(start, start_key[0], round(-start_key[1]), iterations, 0)
     routes_out = tuple(tuple(r.nodes[1:-1]) for r in best)
     return LnsResult(routes_out, best_key[0], round(-best_key[1]), iterations, improvements)
-
-
-def _settle(
-    ls: LocalSearch,
-    touched: Iterable[int],
-    inter: bool,
-    refill: bool,
-    regret_k: int,
-    stop: Callable[[], bool] | None,
-    fill_stop: Callable[[], bool] | None,
-) -> None:
-    """Local search on ``touched`` (asking ``stop``), then, if it moved stops and
-    ``refill``, fill again (asking ``fill_stop``, as the fill before it did): the time
-    it saved may take a visit that did not fit before. With every visit served
-    (Solomon, GH) there is nothing to price."""
-    if ls.run(touched, inter=inter, stop=stop) and refill and ls.ins.unrouted.any():
-        ls.ins.fill(regret_k, stop=fill_stop)
 
 
 def _balance_after_priority(

@@ -173,9 +173,8 @@ def test_beside_another_ruin_and_recreate_the_second_search_runs_hot(
 
 
 def _full_line_day() -> tuple[RoutingProblem, tuple[tuple[int, ...], ...]]:
-    """One agent owing a break, five visits on a line 10 units apart (100 s each way per
-    unit of 10) and a shift that fits the first four in a zigzag with no room left; in
-    order, the fifth fits too."""
+    """One agent owing a break, five visits on a line 100 s apart, and a shift that fits
+    the first four in a zigzag with no room left; in order, the fifth fits too."""
     places = [GeoPoint(lat=0.001 * x, lon=0.0) for x in range(6)]  # 0 is home
     seconds = np.array([[100 * abs(i - j) for j in range(6)] for i in range(6)])
     travel = FixedMatrixProvider(seconds, seconds, {p: i for i, p in enumerate(places)})
